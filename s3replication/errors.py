@@ -1,0 +1,53 @@
+"""Named errors, caught once at the command line and turned into one line and an exit code."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0
+    FAILURE = 1  # an AWS or runtime failure
+    BAD_INPUT = 2  # bad config or usage
+    ATTENTION = 3  # looked, and something needs attention
+    INTERRUPTED = 130
+
+
+class ReplicationToolError(Exception):
+    """Base of every error the tool understands; its message is one readable line."""
+
+    exit_status = ExitStatus.FAILURE
+
+
+class ConfigError(ReplicationToolError):
+    """The config file is broken; `problems` lists every problem found in one pass."""
+
+    exit_status = ExitStatus.BAD_INPUT
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = list(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = [f"{path}: {count} {noun}:"] + [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class UsageError(ReplicationToolError):
+    exit_status = ExitStatus.BAD_INPUT
+
+
+class AwsError(ReplicationToolError):
+    """An AWS call failed in a way we can name: the call, the resource and the error code."""
+
+    def __init__(self, message: str, code: str = ""):
+        self.code = code
+        super().__init__(message)
+
+
+class NoCredentialsFound(ReplicationToolError):
+    def __init__(self) -> None:
+        super().__init__(
+            "no AWS credentials found: run with --sandbox to try it locally, "
+            "or set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+        )
