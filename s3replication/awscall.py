@@ -1,0 +1,79 @@
+"""Turning AWS failures into one readable line, and waiting out AWS's propagation delays."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable, TypeVar
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+from .errors import AwsError, NoCredentialsFound
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SERVICE_PREFIX = {"s3": "s3", "iam": "iam", "kms": "kms", "sns": "sns", "cloudwatch": "cloudwatch"}
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_not_found(exc: BaseException, *codes: str) -> bool:
+    code = error_code(exc)
+    return code in codes or code in ("404", "NotFound", "NoSuchEntity", "NotFoundException")
+
+
+def explain(exc: BaseException, doing: str) -> Exception:
+    """One line naming what was being done (call and resource) and why it failed."""
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return NoCredentialsFound()
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        message = exc.response.get("Error", {}).get("Message", "") or str(exc)
+        operation = getattr(exc, "operation_name", "") or ""
+        service = exc.response.get("ResponseMetadata", {}).get("ServiceName", "")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            permission = f"{service or 'the'}:{operation}" if operation else "a permission"
+            return AwsError(f"{doing}: access denied; the caller needs {permission} ({message})", code)
+        if code == "BucketAlreadyExists":
+            return AwsError(f"{doing}: the bucket name is taken by another AWS account", code)
+        if code in ("KMSInvalidStateException", "DisabledException"):
+            return AwsError(f"{doing}: the KMS key is disabled or pending deletion ({message})", code)
+        return AwsError(f"{doing}: {code}: {message}", code)
+    if isinstance(exc, EndpointConnectionError):
+        return AwsError(f"{doing}: cannot reach the endpoint ({exc})", "EndpointConnectionError")
+    if isinstance(exc, BotoCoreError):
+        return AwsError(f"{doing}: {exc}", type(exc).__name__)
+    return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+
+
+def until_propagated(
+    call: Callable[[], T],
+    is_propagation_error: Callable[[BaseException], bool],
+    budget_seconds: float = 90.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Retry `call` while AWS has not yet propagated something this run just made (a new role,
+    versioning just enabled), with exponential backoff and a bounded total wait."""
+    deadline = time.monotonic() + budget_seconds
+    delay = 1.0
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            if not is_propagation_error(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.debug("waiting %.1fs for AWS to propagate: %s", delay, exc)
+            sleep(delay * (0.5 + random.random() / 2))
+            delay = min(delay * 2, 16.0)

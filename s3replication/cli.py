@@ -1,0 +1,126 @@
+"""The command line shared by cr_replication.py and sr_replication.py.
+
+`main()` is the only place that catches the errors a user should see: each becomes one line on
+stderr and an exit status; tracebacks go to the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import IO, Sequence
+
+from . import runlog
+from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageError
+
+log = logging.getLogger("s3replication.cli")
+
+# command -> (module, function, changes AWS); imported on use to keep start-up lean
+COMMANDS = {
+    "apply": ("changes_commands", "apply", True),
+    "plan": ("changes_commands", "plan", False),
+    "destroy": ("changes_commands", "destroy", True),
+    "status": ("status", "status", False),
+    "verify": ("verify", "verify", True),
+    "audit": ("audit", "audit", False),
+    "backfill": ("backfill", "backfill", True),
+}
+DESCRIPTION = {
+    "crr": "Cross-Region Replication: apply the CRR_RULES of the config.",
+    "srr": "Same-Region Replication: apply the SRR_RULES of the config.",
+}
+
+
+def parser(kind: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"{'cr' if kind == 'crr' else 'sr'}_replication.py",
+                                description=DESCRIPTION[kind])
+    p.add_argument("command", nargs="?", default="apply", choices=sorted(COMMANDS),
+                   help="what to do (default: apply)")
+    p.add_argument("--config", type=Path, default=None, help="config file (default: config/s3_config.py)")
+    p.add_argument("--sandbox", action="store_true",
+                   help="run against a local MiniStack emulator instead of AWS")
+    p.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail in the log and on stderr")
+    p.add_argument("--yes", action="store_true", help="destroy/backfill: really make the changes")
+    p.add_argument("--timeout", type=float, default=None, help="verify: seconds to wait per rule")
+    p.add_argument("--max-report", type=int, default=50, help="audit: problem objects listed per rule")
+    p.add_argument("--method", choices=("batch", "copy"), default=None,
+                   help="backfill: S3 Batch Replication job or copy in place")
+    p.add_argument("--job", default=None, help="backfill: show the progress of this job id")
+    return p
+
+
+def _clients(sandbox: bool):  # -> Clients
+    from .clients import Clients
+
+    if sandbox:
+        from . import sandbox as sandbox_server
+
+        endpoint = sandbox_server.ensure_running()
+        return Clients(endpoint_url=endpoint, session=sandbox_server.sandbox_session())
+    clients = Clients()
+    if not clients.has_credentials():
+        raise NoCredentialsFound()
+    return clients
+
+
+def run(kind: str, args: argparse.Namespace, stdout: IO[str]) -> int:
+    from .config import DEFAULT_CONFIG_PATH, load_config
+    from .context import Context
+    from .naming import script_name
+    from .render import as_json
+
+    config = load_config(args.config or DEFAULT_CONFIG_PATH)
+    runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
+    log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
+    module_name, function_name, changes_aws = COMMANDS[args.command]
+    command = getattr(importlib.import_module(f"s3replication.{module_name}"), function_name)
+    clients = _clients(args.sandbox)
+    from .awscall import explain
+
+    try:
+        account = clients.account_id()
+    except Exception as exc:  # noqa: BLE001 - named in one line below
+        raise explain(exc, "finding the AWS account (sts:GetCallerIdentity)") from exc
+    ctx = Context(config=config, kind=kind, clients=clients, account=account)
+    if changes_aws:
+        from .runlock import held
+
+        with held(config.log_file.parent / ".s3replication.lock"):
+            outcome = command(ctx, args)
+    else:
+        outcome = command(ctx, args)
+    stdout.write((as_json(outcome.data) if args.json else outcome.text) + "\n")
+    log.info("end: exit %d", int(outcome.status))
+    return int(outcome.status)
+
+
+def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = None,
+         stderr: IO[str] | None = None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    try:
+        args = parser(kind).parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and int(ExitStatus.BAD_INPUT)
+    try:
+        return run(kind, args, stdout)
+    except KeyboardInterrupt:
+        log.warning("interrupted")
+        stderr.write("interrupted; re-run the same command to finish\n")
+        return int(ExitStatus.INTERRUPTED)
+    except (ReplicationToolError, UsageError) as error:
+        log.error("%s", error)
+        log.debug("details", exc_info=True)
+        stderr.write(f"error: {error}\n")
+        return int(error.exit_status)
+    except Exception as error:  # noqa: BLE001 - the one place that turns any failure into a line
+        log.error("unexpected failure: %s", error, exc_info=True)
+        stderr.write(f"error: {type(error).__name__}: {error} (details in the log file)\n")
+        return int(ExitStatus.FAILURE)
+    finally:
+        runlog.teardown()

@@ -1,0 +1,55 @@
+"""What one run knows: the config, which script it is, the clients, and facts learned on the way."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import BucketSpec, Config, RuleSpec
+from .naming import role_arn
+
+APPLY, PLAN, DESTROY = "apply", "plan", "destroy"
+
+
+@dataclass
+class Context:
+    config: Config
+    kind: str  # "crr" or "srr"
+    clients: Any  # s3replication.clients.Clients
+    account: str
+    mode: str = PLAN
+    dry_run: bool = False  # destroy without --yes: the destroy plan, read only
+    key_arns: dict[tuple[str, str], str] = field(default_factory=dict)  # (region, alias) -> ARN
+    bucket_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # read once, kept fresh
+    made_new: set[str] = field(default_factory=set)  # roles/buckets this run created or changed
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def writes(self) -> bool:
+        return self.mode in (APPLY, DESTROY) and not self.dry_run
+
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        return self.config.rules(self.kind)
+
+    def bucket(self, name: str) -> BucketSpec:
+        return self.config.buckets[name]
+
+    def touched_buckets(self) -> list[BucketSpec]:
+        """Sources and destinations of this script's rules, in the order of BUCKETS."""
+        names = {r.source for r in self.rules} | {r.destination for r in self.rules}
+        return [b for n, b in self.config.buckets.items() if n in names]
+
+    def role_arn(self, bucket: BucketSpec) -> str:
+        return role_arn(self.account, bucket.replication_role, bucket.region)
+
+    def key_arn(self, bucket: BucketSpec) -> str | None:
+        """The bucket's KMS key ARN; for an alias, as found or created by this run."""
+        key = bucket.kms_key
+        if key is None or key.startswith("arn:"):
+            return key
+        return self.key_arns.get((bucket.region, key), f"(key of {key}, known after apply)")
+
+    def s3(self, region: str) -> Any:
+        return self.clients.get("s3", region)

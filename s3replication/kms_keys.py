@@ -1,0 +1,126 @@
+"""KMS keys: each alias in the config found or created (symmetric, rotation on, tagged), in its
+bucket's Region; keys given by ARN are only checked, never changed.
+
+A created key carries the tag `s3replication:alias=<alias>` before its alias exists, so a run
+that crashed between CreateKey and CreateAlias adopts that key instead of making a second one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .awscall import is_not_found
+from .context import Context
+from .engine import Item, parallel_map
+from .errors import AwsError
+from .naming import ALIAS_TAG, MANAGED_TAG, key_arn
+
+EXISTS = "exists"
+
+
+def _aliases_by_region(ctx: Context, regions: set[str]) -> dict[str, dict[str, str]]:
+    def read(region: str) -> dict[str, str]:
+        pages = ctx.clients.get("kms", region).get_paginator("list_aliases").paginate()
+        return {
+            a["AliasName"]: a["TargetKeyId"]
+            for page in pages
+            for a in page.get("Aliases", [])
+            if a.get("TargetKeyId")
+        }
+
+    ordered = sorted(regions)
+    return dict(zip(ordered, parallel_map(read, ordered)))
+
+
+def _orphan_key(kms: Any, alias: str) -> str | None:
+    """A key this tool created for `alias` whose alias was never made (a crash in between)."""
+    for page in kms.get_paginator("list_keys").paginate():
+        for key in page.get("Keys", []):
+            try:
+                tags = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
+            except Exception:  # noqa: BLE001 - keys we may not read are not ours
+                continue
+            if {"TagKey": ALIAS_TAG, "TagValue": alias} in tags:
+                state = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"]
+                if state == "Enabled":
+                    return str(key["KeyId"])
+    return None
+
+
+def _create_or_adopt(ctx: Context, region: str, alias: str) -> None:
+    kms = ctx.clients.get("kms", region)
+    key_id = _orphan_key(kms, alias)
+    if key_id is None:
+        tags = [{"TagKey": k, "TagValue": v} for k, v in ctx.config.tags.items()]
+        tags += [{"TagKey": MANAGED_TAG, "TagValue": "true"}, {"TagKey": ALIAS_TAG, "TagValue": alias}]
+        key_id = kms.create_key(
+            Description=f"S3 replication encryption key ({alias})",
+            KeySpec="SYMMETRIC_DEFAULT",
+            KeyUsage="ENCRYPT_DECRYPT",
+            Tags=tags,
+        )["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key_id)
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    with ctx.lock:
+        ctx.key_arns[(region, alias)] = key_arn(ctx.account, region, key_id)
+
+
+def _state_item(ctx: Context, resource: str, region: str, arn_of: Any) -> Item:
+    def read() -> Any:
+        arn = arn_of()
+        try:
+            meta = ctx.clients.get("kms", region).describe_key(KeyId=arn)["KeyMetadata"]
+        except Exception as exc:
+            if is_not_found(exc, "NotFoundException"):
+                return "missing"
+            raise
+        return meta.get("KeyState", "Enabled")
+
+    def write(current: Any) -> None:
+        raise AwsError(
+            f"{resource}: the KMS key {arn_of()} is {current}; replication into or out of its "
+            "bucket would fail. Enable the key (or cancel its deletion), or name another key"
+        )
+
+    return Item(resource, "key state", "Enabled", read, write)
+
+
+def lanes(ctx: Context) -> list[list[Item]]:
+    """One lane per KMS key used by the buckets this script touches."""
+    keys = sorted({(b.region, b.kms_key) for b in ctx.touched_buckets() if b.kms_key})
+    alias_regions = {region for region, key in keys if key.startswith("alias/")}
+    found = _aliases_by_region(ctx, alias_regions) if alias_regions else {}
+    result: list[list[Item]] = []
+    for region, key in keys:
+        resource = f"kms key {key} ({region})"
+        if not key.startswith("alias/"):
+            result.append([_state_item(ctx, resource, region, lambda key=key: key)])
+            continue
+        target = found.get(region, {}).get(key)
+        if target:
+            ctx.key_arns[(region, key)] = key_arn(ctx.account, region, target)
+
+        def read_alias(region: str = region, key: str = key) -> Any:
+            return EXISTS if (region, key) in ctx.key_arns else None
+
+        def create(_: Any, region: str = region, key: str = key) -> None:
+            _create_or_adopt(ctx, region, key)
+
+        def arn_of(region: str = region, key: str = key) -> str:
+            return ctx.key_arns[(region, key)]
+
+        def read_rotation(region: str = region, arn_of: Any = arn_of) -> bool:
+            kms = ctx.clients.get("kms", region)
+            return bool(kms.get_key_rotation_status(KeyId=arn_of())["KeyRotationEnabled"])
+
+        def rotate(_: Any, region: str = region, arn_of: Any = arn_of) -> None:
+            ctx.clients.get("kms", region).enable_key_rotation(KeyId=arn_of())
+
+        result.append(
+            [
+                Item(resource, "alias", EXISTS, read_alias, create, gate=True),
+                _state_item(ctx, resource, region, arn_of),
+                Item(resource, "rotation", True, read_rotation, rotate),
+            ]
+        )
+    return result

@@ -1,0 +1,129 @@
+"""Each source bucket's replication configuration: read, merge this script's rules, write.
+
+Rules this script owns are its config rules and those its ownership record names; every other
+rule on the bucket (the other script's, hand-made ones) is kept exactly as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from . import ownership
+from .awscall import error_code, is_not_found, until_propagated
+from .buckets import read_tags, write_tags
+from .config import BucketSpec
+from .context import DESTROY, Context
+from .engine import Item
+from .replication_rules import assign_priorities, merge_rules, normalize_rule, s3_rule
+from .scope import own_rules_from
+
+
+def read_configuration(ctx: Context, bucket: BucketSpec) -> Any:
+    try:
+        return ctx.s3(bucket.region).get_bucket_replication(Bucket=bucket.name)[
+            "ReplicationConfiguration"]
+    except Exception as exc:
+        if is_not_found(exc, "ReplicationConfigurationNotFoundError"):
+            return None
+        raise
+
+
+def _is_propagation_error(exc: BaseException) -> bool:
+    """Errors AWS gives while a role or versioning change made moments ago propagates."""
+    if not isinstance(exc, ClientError):
+        return False
+    message = str(exc).lower()
+    code = error_code(exc)
+    return (code == "InvalidRequest" and "versioning" in message) or (
+        code in ("InvalidArgument", "InvalidRequest", "AccessDenied")
+        and ("role" in message or "principal" in message))
+
+
+def desired_rules(ctx: Context, source: BucketSpec, current: Any) -> list[dict[str, Any]]:
+    """This script's rules for `source` in S3's shape, priorities settled against `current`."""
+    rules = own_rules_from(ctx, source.name)
+    existing = (current or {}).get("Rules", [])
+    other_kind = [r for r in ctx.config.all_rules()
+                  if r.source == source.name and r.kind != ctx.kind and r.priority is not None]
+    priorities = assign_priorities(rules, existing, reserved=[r.priority for r in other_kind])
+    source_kms = source.kms_key is not None
+    return [
+        s3_rule(r, priorities[r.id], ctx.bucket(r.destination).region, source_kms,
+                ctx.key_arn(ctx.bucket(r.destination)))
+        for r in rules
+    ]
+
+
+def _dropped_ids(ctx: Context, source: BucketSpec, current: Any) -> set[str]:
+    """Rules on the bucket that this script created and no longer wants."""
+    tags = read_tags(ctx, source)
+    wanted = {r.id for r in own_rules_from(ctx, source.name)}
+    config_ids = {r.id for r in ctx.rules if r.source == source.name} if ctx.mode == DESTROY else set()
+    return {
+        r["ID"] for r in (current or {}).get("Rules", [])
+        if r.get("ID") not in wanted
+        and (r.get("ID") in config_ids or ownership.owns(ctx.kind, tags, r.get("ID", "")))
+    }
+
+
+def replication_lane(ctx: Context, source: BucketSpec) -> list[Item]:
+    s3 = ctx.s3(source.region)
+    role_arn = ctx.role_arn(source)
+    resource = f"bucket {source.name} ({source.region})"
+
+    def view(rules: list[dict[str, Any]], role: Any, with_role: bool) -> dict[str, Any]:
+        seen: dict[str, Any] = {"Rules": {r["ID"]: normalize_rule(r) for r in rules}}
+        if with_role:
+            seen["Role"] = role
+        return seen
+
+    def desire(current: Any) -> Any:
+        own = desired_rules(ctx, source, current)
+        return view(own, role_arn, bool(own))
+
+    def project(current: Any) -> Any:
+        own_ids = {r.id for r in own_rules_from(ctx, source.name)}
+        relevant = own_ids | _dropped_ids(ctx, source, current)
+        rules = [r for r in (current or {}).get("Rules", []) if r.get("ID") in relevant]
+        return view(rules, (current or {}).get("Role"), bool(own_ids))
+
+    def write(current: Any) -> None:
+        merged = merge_rules((current or {}).get("Rules", []),
+                             desired_rules(ctx, source, current),
+                             _dropped_ids(ctx, source, current))
+        if not merged:
+            s3.delete_bucket_replication(Bucket=source.name)
+            return
+        configuration = {"Role": role_arn, "Rules": merged}
+
+        def put() -> Any:
+            return s3.put_bucket_replication(Bucket=source.name,
+                                             ReplicationConfiguration=configuration)
+
+        if ctx.made_new:
+            until_propagated(put, _is_propagation_error)
+        else:
+            put()
+
+    return [Item(resource, "replication rules", None, lambda: read_configuration(ctx, source),
+                 write, project=project, desire=desire)]
+
+
+def ownership_lane(ctx: Context, source: BucketSpec) -> list[Item]:
+    """After the rules are written: forget rules this script has removed."""
+    keep = {ownership.rule_hash(r.id) for r in own_rules_from(ctx, source.name)}
+    names = {ownership.rule_hash(r.id): r.id for r in ctx.config.all_rules()}
+
+    def project(tags: Any) -> Any:
+        stale = ownership.owned_hashes(ctx.kind, tags or {}) - keep
+        return sorted(names.get(h, f"#{h}") for h in stale)
+
+    def write(tags: Any) -> None:
+        write_tags(ctx, source, ownership.with_owned(
+            ctx.kind, tags, ownership.owned_hashes(ctx.kind, tags) & keep))
+
+    resource = f"bucket {source.name} ({source.region})"
+    return [Item(resource, "stale ownership records", [], lambda: read_tags(ctx, source), write,
+                 project=project)]

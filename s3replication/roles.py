@@ -1,0 +1,187 @@
+"""The replication role of each source bucket (shared by both scripts, since S3 allows one role
+per replication configuration) and each script's own inline policy on it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .awscall import is_not_found
+from .config import BucketSpec
+from .context import DESTROY, Context
+from .engine import Item
+from .iam_policy import Endpoint, normalize_document, permissions_policy, trust_policy
+from .naming import MANAGED_TAG, inline_policy_name
+from . import ownership
+from .scope import own_rules_from
+
+EXISTS = "exists"
+
+
+def _trusts_s3(document: Any) -> bool:
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    for s in statements if isinstance(statements, list) else [statements]:
+        services = s.get("Principal", {}).get("Service", [])
+        services = [services] if isinstance(services, str) else services
+        actions = s.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if s.get("Effect") == "Allow" and "s3.amazonaws.com" in services and \
+                "sts:AssumeRole" in actions:
+            return True
+    return False
+
+
+def _document(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _read_role(ctx: Context, name: str) -> Any:
+    try:
+        return ctx.clients.get("iam", "us-east-1").get_role(RoleName=name)["Role"]
+    except Exception as exc:
+        if is_not_found(exc, "NoSuchEntity"):
+            return None
+        raise
+
+
+def _policy_for(ctx: Context, sources: list[BucketSpec]) -> Any:
+    """This script's permissions for the sources that share one role, or None if none."""
+    statements: list[dict[str, Any]] = []
+    for n, source in enumerate(sources):
+        rules = own_rules_from(ctx, source.name)
+        if not rules:
+            continue
+        dests = [ctx.bucket(r.destination) for r in rules]
+        doc = permissions_policy(
+            Endpoint(source.name, source.region, ctx.key_arn(source)),
+            [Endpoint(d.name, d.region, ctx.key_arn(d)) for d in dests],
+        )
+        for statement in doc["Statement"]:
+            statements.append({**statement, "Sid": f"{statement['Sid']}{n}"})
+    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+
+
+def role_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[Item]:
+    iam = ctx.clients.get("iam", "us-east-1")
+    resource = f"role {role_name}"
+    policy_name = inline_policy_name(ctx.kind)
+    wanted_policy = _policy_for(ctx, sources)
+    items: list[Item] = []
+
+    if wanted_policy is not None:
+        def project_trust(current: Any) -> Any:
+            if current is None:
+                return None
+            document = _document(current["AssumeRolePolicyDocument"])
+            return normalize_document(trust_policy() if _trusts_s3(document) else document)
+
+        def write_role(current: Any) -> None:
+            if current is None:
+                tags = [{"Key": k, "Value": v} for k, v in ctx.config.tags.items()]
+                iam.create_role(
+                    RoleName=role_name,
+                    AssumeRolePolicyDocument=json.dumps(trust_policy()),
+                    Description="S3 replication role (managed by ecommerce-s3-replication)",
+                    Tags=tags + [{"Key": MANAGED_TAG, "Value": "true"}],
+                )
+            else:
+                document = _document(current["AssumeRolePolicyDocument"])
+                statements = document.get("Statement", [])
+                statements = statements if isinstance(statements, list) else [statements]
+                merged = {**document, "Statement": statements + trust_policy()["Statement"]}
+                iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(merged))
+            with ctx.lock:
+                ctx.made_new.add(f"role:{role_name}")
+
+        items.append(Item(resource, "trust (s3.amazonaws.com)", normalize_document(trust_policy()),
+                          lambda: _read_role(ctx, role_name), write_role, project=project_trust,
+                          gate=True))
+
+    def read_policy() -> Any:
+        try:
+            found = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)
+        except Exception as exc:
+            if is_not_found(exc, "NoSuchEntity"):
+                return None
+            raise
+        return normalize_document(_document(found["PolicyDocument"]))
+
+    def write_policy(_: Any) -> None:
+        if wanted_policy is None:
+            iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
+        else:
+            iam.put_role_policy(RoleName=role_name, PolicyName=policy_name,
+                                PolicyDocument=json.dumps(wanted_policy))
+            with ctx.lock:
+                ctx.made_new.add(f"role:{role_name}")
+
+    wanted = normalize_document(wanted_policy) if wanted_policy is not None else None
+    items.append(Item(resource, f"permissions ({policy_name})", wanted, read_policy, write_policy))
+    return items
+
+
+def _by_role(sources: list[BucketSpec]) -> dict[str, list[BucketSpec]]:
+    grouped: dict[str, list[BucketSpec]] = {}
+    for source in sources:
+        grouped.setdefault(source.replication_role, []).append(source)
+    return grouped
+
+
+def lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
+    return [role_lane(ctx, name, group) for name, group in _by_role(sources).items()]
+
+
+def removal_lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
+    """On destroy: the role itself, when the tool made it and nothing else still uses it."""
+    if ctx.mode != DESTROY:
+        return []
+    iam = ctx.clients.get("iam", "us-east-1")
+    result = []
+    for role_name in _by_role(sources):
+        users = [b for b in ctx.config.buckets.values() if b.replication_role == role_name]
+
+        def read(role_name: str = role_name, users: list[BucketSpec] = users) -> Any:
+            role = _read_role(ctx, role_name)
+            if role is None:
+                return None
+            tags = role.get("Tags")
+            if tags is None:
+                tags = iam.list_role_tags(RoleName=role_name).get("Tags", [])
+            inline = iam.list_role_policies(RoleName=role_name).get("PolicyNames", [])
+            attached = iam.list_attached_role_policies(RoleName=role_name).get(
+                "AttachedPolicies", [])
+            return {
+                "managed": {"Key": MANAGED_TAG, "Value": "true"} in tags,
+                "other_policies": [p for p in inline if p != inline_policy_name(ctx.kind)],
+                "attached": [p["PolicyArn"] for p in attached],
+                "still_replicating": any(_keeps_rules(ctx, b) for b in users),
+            }
+
+        def desire(current: Any) -> Any:
+            if current is None:
+                return None
+            keep = (not current["managed"] or current["other_policies"] or current["attached"]
+                    or current["still_replicating"])
+            return EXISTS if keep else None
+
+        def delete(_: Any, role_name: str = role_name) -> None:
+            iam.delete_role(RoleName=role_name)
+
+        result.append([Item(f"role {role_name}", "role", None, read, delete,
+                            project=lambda c: EXISTS if c else None, desire=desire)])
+    return result
+
+
+def _keeps_rules(ctx: Context, bucket: BucketSpec) -> bool:
+    """Whether `bucket` keeps replication rules that are not this script's to remove."""
+    s3 = ctx.s3(bucket.region)
+    try:
+        rules = s3.get_bucket_replication(Bucket=bucket.name)["ReplicationConfiguration"]["Rules"]
+    except Exception as exc:
+        if is_not_found(exc, "ReplicationConfigurationNotFoundError", "NoSuchBucket"):
+            return False
+        raise
+    tags = ctx.bucket_tags.get(bucket.name, {})
+    ours = {r.id for r in ctx.rules}
+    return any(r.get("ID") not in ours and not ownership.owns(ctx.kind, tags, r.get("ID", ""))
+               for r in rules)

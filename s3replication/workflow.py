@@ -1,0 +1,61 @@
+"""The order of a run: which stages, in which order, for apply, plan and destroy.
+
+apply/plan: KMS keys, then buckets (versioning before replication), then roles (role before
+rule), then replication rules, then monitoring, then forgetting removed rules. destroy goes the
+other way and never touches keys or the settings that protect data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from . import buckets, kms_keys, monitoring, replication, roles, scope
+from .context import DESTROY, Context
+from .engine import Change, Item, RunFailed, run_lanes
+
+log = logging.getLogger(__name__)
+Stage = tuple[str, Callable[[], list[list[Item]]]]
+
+
+def stages(ctx: Context) -> list[Stage]:
+    found: dict[str, list] = {}
+
+    def sources() -> list:
+        if "sources" not in found:
+            found["sources"] = scope.sources(ctx)
+        return found["sources"]
+
+    replication_stage = ("replication", lambda: [replication.replication_lane(ctx, s)
+                                                 for s in sources()])
+    ownership_stage = ("ownership", lambda: [replication.ownership_lane(ctx, s)
+                                             for s in sources()])
+    monitoring_stage = ("monitoring", lambda: monitoring.lanes(ctx, sources()))
+    if ctx.mode == DESTROY:
+        return [
+            monitoring_stage,
+            replication_stage,
+            ("roles", lambda: roles.lanes(ctx, sources())),
+            ("role removal", lambda: roles.removal_lanes(ctx, sources())),
+            ownership_stage,
+        ]
+    return [
+        ("keys", lambda: kms_keys.lanes(ctx)),
+        ("buckets", lambda: buckets.lanes(ctx)),
+        ("roles", lambda: roles.lanes(ctx, sources())),
+        replication_stage,
+        monitoring_stage,
+        ownership_stage,
+    ]
+
+
+def run(ctx: Context) -> list[Change]:
+    """Plan (and with apply/destroy, carry out) every stage; stop after a stage that failed."""
+    changes: list[Change] = []
+    for name, build in stages(ctx):
+        result = run_lanes(build(), apply=ctx.writes)
+        changes.extend(result.changes)
+        if result.errors:
+            log.debug("stage %s failed", name)
+            raise RunFailed(result.errors, changes)
+    return changes
