@@ -61,8 +61,11 @@ CRR_RULES = [
     # them in the copy.
     {"id": "orders-usw2", "source": "shopco-data-use1", "destination": "shopco-data-usw2",
      "prefix": "orders/", "tags": {"retain": "7y"}, "delete_markers": False, "priority": 50},
-    {"id": "customers-usw2", "source": "shopco-data-use1", "destination": "shopco-data-usw2",
-     "prefix": "customers/"},
+    # Stock levels, so the West Coast store can keep selling during an East Coast outage.
+    # (Rules of one bucket should not share a prefix: AWS copies such objects to every
+    # destination, but the MiniStack sandbox only to the first matching rule's.)
+    {"id": "inventory-usw2", "source": "shopco-data-use1", "destination": "shopco-data-usw2",
+     "prefix": "inventory/"},
     # Images are read less often in Europe: a cheaper storage class for the replicas.
     {"id": "images-euw1", "source": "shopco-assets-use1", "destination": "shopco-assets-euw1",
      "prefix": "images/", "storage_class": "STANDARD_IA"},

@@ -91,7 +91,7 @@ def test_shipped_config_loads(shop_config):
     assert shop_config.buckets["shopco-data-use1"].replication_role == (
         "shopco-data-use1-replication")
     assert [r.id for r in shop_config.crr_rules] == [
-        "catalog-usw2", "orders-usw2", "customers-usw2", "images-euw1"]
+        "catalog-usw2", "orders-usw2", "inventory-usw2", "images-euw1"]
     assert [r.id for r in shop_config.srr_rules] == ["customers-backup", "transactions-archive"]
     orders = shop_config.crr_rules[1]
     assert (orders.kind, orders.tags, orders.priority, orders.delete_markers) == (
