@@ -1,0 +1,52 @@
+# The front door: the README's commands. Every target sets up .venv itself.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Re-made only when the requirements change.
+STAMP := $(VENV)/.requirements-installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test lint demo bench sandbox-status sandbox-stop sandbox-reset clean
+
+help:
+	@echo "make demo           CRR and SRR on the shipped config, in the local sandbox"
+	@echo "make test           all tests (PYTEST_ARGS=\"-m 'not e2e'\" skips MiniStack ones)"
+	@echo "make lint           ruff"
+	@echo "make bench          benchmarks"
+	@echo "make sandbox-status | sandbox-stop | sandbox-reset"
+	@echo "make clean          stop and delete the sandbox, .venv and caches"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+test: venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+demo: venv
+	$(PY) cr_replication.py --sandbox && $(PY) sr_replication.py --sandbox
+
+bench: venv
+	$(PY) bench/run.py
+
+sandbox-status: venv
+	$(PY) -m s3replication.sandbox status
+
+sandbox-stop: venv
+	$(PY) -m s3replication.sandbox stop
+
+sandbox-reset: venv
+	$(PY) -m s3replication.sandbox reset
+
+clean:
+	if [ -x $(PY) ]; then $(PY) -m s3replication.sandbox reset; fi
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache bench/.work
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

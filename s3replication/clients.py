@@ -1,0 +1,86 @@
+"""The one place that makes boto3 clients: one per (service, Region), cached, one retry policy.
+
+Nothing else in the project calls `boto3.client()`. The endpoint is decided here once: an
+explicit `endpoint_url` (the sandbox), else boto3's own handling of the standard
+`AWS_ENDPOINT_URL` variables, else AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# (service, operation name, Region), called before every API call (not per retry attempt).
+CallHook = Callable[[str, str, str], None]
+
+BASE_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 10},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=20,
+)
+# Emulators serve every bucket at one host; virtual-host addressing would need DNS for
+# BUCKET.localhost, so path addressing whenever the endpoint is not AWS.
+PATH_STYLE = Config(s3={"addressing_style": "path"})
+ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+
+
+class Clients:
+    """Makes and caches boto3 clients; safe to share between threads."""
+
+    def __init__(self, endpoint_url: str | None = None, session: boto3.Session | None = None):
+        self.endpoint_url = endpoint_url
+        self.session = session if session is not None else boto3.Session()
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._hooks: list[CallHook] = []
+        self._account_id: str | None = None
+
+    def get(self, service: str, region: str) -> Any:
+        """The client for `service` in `region`, made on first use."""
+        key = (service, region)
+        # boto3 sessions are not thread-safe when making clients: make them under the lock.
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._make(service, region)
+                self._clients[key] = client
+            return client
+
+    def _make(self, service: str, region: str) -> Any:
+        config = BASE_CONFIG
+        if service == "s3" and self._custom_endpoint():
+            config = config.merge(PATH_STYLE)
+        client = self.session.client(
+            service, region_name=region, endpoint_url=self.endpoint_url, config=config
+        )
+
+        def emit(model: Any, **_: Any) -> None:  # returns None: never short-circuits the call
+            for hook in list(self._hooks):
+                hook(service, model.name, region)
+
+        client.meta.events.register("before-call", emit)
+        return client
+
+    def _custom_endpoint(self) -> bool:
+        return bool(self.endpoint_url) or any(os.environ.get(v) for v in ENDPOINT_ENV_VARS)
+
+    def on_call(self, callback: CallHook) -> None:
+        """Call `callback(service, operation_name, region)` before every API call of every
+        client of this factory, those already made included. An exception it raises aborts
+        the call (tests use this to simulate a crash before the k-th call)."""
+        self._hooks.append(callback)
+
+    def account_id(self) -> str:
+        if self._account_id is None:
+            identity = self.get("sts", "us-east-1").get_caller_identity()
+            self._account_id = str(identity["Account"])
+        return self._account_id
+
+    def has_credentials(self) -> bool:
+        return self.session.get_credentials() is not None
