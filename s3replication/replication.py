@@ -25,7 +25,8 @@ def read_configuration(ctx: Context, bucket: BucketSpec) -> Any:
         return ctx.s3(bucket.region).get_bucket_replication(Bucket=bucket.name)[
             "ReplicationConfiguration"]
     except Exception as exc:
-        if is_not_found(exc, "ReplicationConfigurationNotFoundError"):
+        # NoSuchBucket: only in a plan, for a bucket the plan creates
+        if is_not_found(exc, "ReplicationConfigurationNotFoundError", "NoSuchBucket"):
             return None
         raise
 
