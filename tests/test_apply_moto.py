@@ -1,0 +1,92 @@
+"""Unit tests of each script's AWS calls against moto (which replicates nothing and returns a
+lossy replication configuration, so only Role, ID, Priority, Status and Destination are
+compared here)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from s3replication.clients import Clients
+from tests.shop import run_script, shop_config
+
+
+@pytest.fixture
+def moto(moto_clients):
+    return moto_clients
+
+
+def run(kind, *argv):
+    return run_script(kind, *argv, clients=Clients)
+
+
+def test_cr_apply_creates_everything(moto, tmp_path):
+    config = str(shop_config(tmp_path))
+    result = run("crr", "apply", "--config", config)
+    assert result.status == 0, result.stderr
+    s3 = moto.get("s3", "us-east-1")
+    assert s3.get_bucket_versioning(Bucket="shopco-data-use1")["Status"] == "Enabled"
+    sse = s3.get_bucket_encryption(Bucket="shopco-data-use1")["ServerSideEncryptionConfiguration"]
+    default = sse["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    assert default["KMSMasterKeyID"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert s3.get_public_access_block(Bucket="shopco-data-use1")[
+        "PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                                              "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    policy = json.loads(s3.get_bucket_policy(Bucket="shopco-data-use1")["Policy"])
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    configuration = s3.get_bucket_replication(Bucket="shopco-data-use1")["ReplicationConfiguration"]
+    assert configuration["Role"] == "arn:aws:iam::123456789012:role/shopco-data-use1-replication"
+    rules = {r["ID"]: r for r in configuration["Rules"]}
+    assert set(rules) == {"catalog-usw2", "orders-usw2", "inventory-usw2"}
+    assert rules["orders-usw2"]["Priority"] == 50
+    assert {r["Status"] for r in rules.values()} == {"Enabled"}
+    assert rules["catalog-usw2"]["Destination"]["Bucket"] == "arn:aws:s3:::shopco-data-usw2"
+    iam = moto.get("iam", "us-east-1")
+    trust = iam.get_role(RoleName="shopco-data-use1-replication")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert iam.list_role_policies(RoleName="shopco-assets-replicator")["PolicyNames"] == [
+        "s3-replication-crr"]
+    kms = moto.get("kms", "us-west-2")
+    assert "alias/shopco-usw2" in {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+
+
+def test_sr_apply_touches_only_its_buckets(moto, tmp_path):
+    config = str(shop_config(tmp_path))
+    assert run("srr", "apply", "--config", config).status == 0
+    s3 = moto.get("s3", "us-east-1")
+    names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert names == {"shopco-data-use1", "shopco-data-use1-backup", "shopco-logs-use1",
+                     "shopco-logs-use1-archive"}
+    rules = s3.get_bucket_replication(Bucket="shopco-logs-use1")["ReplicationConfiguration"]["Rules"]
+    assert [r["ID"] for r in rules] == ["transactions-archive"]
+    assert rules[0]["Destination"]["Bucket"] == "arn:aws:s3:::shopco-logs-use1-archive"
+    assert "ReplicationTime" not in rules[0]["Destination"]
+
+
+def test_broken_config_exits_2_before_any_call(moto, tmp_path):
+    config = str(shop_config(tmp_path, extra='CRR_RULES[0]["prefx"] = "x/"'))
+    result = run("crr", "apply", "--config", config)
+    assert result.status == 2
+    assert 'CRR_RULES[0] "catalog-usw2"' in result.stderr and "prefx" in result.stderr
+    assert result.calls == []
+    assert "Traceback" not in result.stderr
+
+
+def test_no_credentials_is_one_line(tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    import io
+
+    from s3replication.cli import main
+
+    err = io.StringIO()
+    status = main("crr", ["plan", "--config", str(shop_config(tmp_path))], stdout=io.StringIO(),
+                  stderr=err)
+    assert status == 1
+    assert "--sandbox" in err.getvalue() and len(err.getvalue().strip().splitlines()) == 1
