@@ -32,7 +32,17 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 demo: venv
-	$(PY) cr_replication.py --sandbox && $(PY) sr_replication.py --sandbox
+	@echo "== Cross-Region Replication (cr_replication.py --sandbox)"
+	$(PY) cr_replication.py --sandbox
+	@echo "== Same-Region Replication (sr_replication.py --sandbox)"
+	$(PY) sr_replication.py --sandbox
+	@echo "== Sample shop objects, one per rule: source COMPLETED, replica REPLICA"
+	$(PY) -m s3replication.demo
+	@echo "== Nothing left to change (plan exits 0)"
+	$(PY) cr_replication.py plan --sandbox && $(PY) sr_replication.py plan --sandbox
+	@echo "== The log (logs/replication_logs.txt), last lines"
+	@tail -n 12 logs/replication_logs.txt
+	@echo "Sandbox still running: 'make sandbox-stop' stops it, 'make sandbox-reset' wipes it."
 
 bench: venv
 	$(PY) bench/run.py
