@@ -51,3 +51,4 @@ def teardown() -> None:
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
+    logger.addHandler(logging.NullHandler())
