@@ -22,6 +22,7 @@ class Context:
     dry_run: bool = False  # destroy without --yes: the destroy plan, read only
     key_arns: dict[tuple[str, str], str] = field(default_factory=dict)  # (region, alias) -> ARN
     bucket_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # read once, kept fresh
+    rule_ids_seen: set[str] = field(default_factory=set)  # ids on the buckets read, for messages
     made_new: set[str] = field(default_factory=set)  # roles/buckets this run created or changed
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -22,8 +22,11 @@ from .scope import own_rules_from
 
 def read_configuration(ctx: Context, bucket: BucketSpec) -> Any:
     try:
-        return ctx.s3(bucket.region).get_bucket_replication(Bucket=bucket.name)[
+        found = ctx.s3(bucket.region).get_bucket_replication(Bucket=bucket.name)[
             "ReplicationConfiguration"]
+        with ctx.lock:
+            ctx.rule_ids_seen.update(r["ID"] for r in found.get("Rules", []) if "ID" in r)
+        return found
     except Exception as exc:
         # NoSuchBucket: only in a plan, for a bucket the plan creates
         if is_not_found(exc, "ReplicationConfigurationNotFoundError", "NoSuchBucket"):
@@ -115,7 +118,8 @@ def replication_lane(ctx: Context, source: BucketSpec) -> list[Item]:
 def ownership_lane(ctx: Context, source: BucketSpec) -> list[Item]:
     """After the rules are written: forget rules this script has removed."""
     keep = {ownership.rule_hash(r.id) for r in own_rules_from(ctx, source.name)}
-    names = {ownership.rule_hash(r.id): r.id for r in ctx.config.all_rules()}
+    known = {r.id for r in ctx.config.all_rules()} | ctx.rule_ids_seen
+    names = {ownership.rule_hash(rule_id): rule_id for rule_id in known}
 
     def project(tags: Any) -> Any:
         stale = ownership.owned_hashes(ctx.kind, tags or {}) - keep
