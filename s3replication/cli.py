@@ -51,6 +51,9 @@ def parser(kind: str) -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("batch", "copy"), default=None,
                    help="backfill: S3 Batch Replication job or copy in place")
     p.add_argument("--job", default=None, help="backfill: show the progress of this job id")
+    p.add_argument("--report-bucket", default=None,
+                   help="backfill --method batch: bucket for the manifest and completion report "
+                        "(default: the source bucket)")
     return p
 
 
