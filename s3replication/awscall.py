@@ -11,9 +11,11 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .errors import AwsError, NoCredentialsFound
 
@@ -27,6 +29,24 @@ def error_code(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return ""
+
+
+# Error codes that mean "try again later", as botocore's standard retry mode reads them.
+TRANSIENT_CODES = frozenset((
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "RequestLimitExceeded", "RequestThrottled", "SlowDown",
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure worth another attempt: throttling, a 5xx answer, or a dropped connection."""
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return error_code(exc) in TRANSIENT_CODES or int(status) >= 500
+    return False
 
 
 def is_not_found(exc: BaseException, *codes: str) -> bool:

@@ -24,6 +24,9 @@ BASE_CONFIG = Config(
     read_timeout=30,
     max_pool_connections=20,
 )
+# For calls that must not be repeated blindly (KMS CreateKey makes a new key each time): the
+# caller checks what a failed attempt may have done before it tries again.
+SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 # Emulators serve every bucket at one host; virtual-host addressing would need DNS for
 # BUCKET.localhost, so path addressing whenever the endpoint is not AWS.
 PATH_STYLE = Config(s3={"addressing_style": "path"})
@@ -37,23 +40,31 @@ class Clients:
         self.endpoint_url = endpoint_url
         self.session = session if session is not None else boto3.Session()
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, bool], Any] = {}
         self._hooks: list[CallHook] = []
         self._account_id: str | None = None
 
     def get(self, service: str, region: str) -> Any:
         """The client for `service` in `region`, made on first use."""
-        key = (service, region)
+        return self._cached(service, region, retries=True)
+
+    def single_attempt(self, service: str, region: str) -> Any:
+        """A client that makes each call once, without botocore's retries: for calls that are
+        not idempotent, where a retry after a lost response would do the thing twice."""
+        return self._cached(service, region, retries=False)
+
+    def _cached(self, service: str, region: str, retries: bool) -> Any:
+        key = (service, region, retries)
         # boto3 sessions are not thread-safe when making clients: make them under the lock.
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._make(service, region)
+                client = self._make(service, region, retries)
                 self._clients[key] = client
             return client
 
-    def _make(self, service: str, region: str) -> Any:
-        config = BASE_CONFIG
+    def _make(self, service: str, region: str, retries: bool = True) -> Any:
+        config = BASE_CONFIG if retries else BASE_CONFIG.merge(SINGLE_ATTEMPT)
         if service == "s3" and self._custom_endpoint():
             config = config.merge(PATH_STYLE)
         client = self.session.client(

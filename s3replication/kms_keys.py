@@ -7,15 +7,18 @@ that crashed between CreateKey and CreateAlias adopts that key instead of making
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
-from .awscall import is_not_found
+from .awscall import error_code, is_not_found, is_transient
 from .context import Context
 from .engine import Item, parallel_map
 from .errors import AwsError
 from .naming import ALIAS_TAG, MANAGED_TAG, key_arn
 
 EXISTS = "exists"
+CREATE_ATTEMPTS = 6
 
 
 def _aliases_by_region(ctx: Context, regions: set[str]) -> dict[str, dict[str, str]]:
@@ -47,20 +50,54 @@ def _orphan_key(kms: Any, alias: str) -> str | None:
     return None
 
 
+def _create_key(ctx: Context, region: str, alias: str) -> str:
+    """A new key tagged for `alias`. CreateKey is not idempotent: a retry after a lost answer
+    would make a second key. So each attempt is made once, and before the next one we look
+    for the key a failed attempt may have made after all (it carries the alias tag)."""
+    kms = ctx.clients.get("kms", region)
+    once = ctx.clients.single_attempt("kms", region)
+    tags = [{"TagKey": k, "TagValue": v} for k, v in ctx.config.tags.items()]
+    tags += [{"TagKey": MANAGED_TAG, "TagValue": "true"}, {"TagKey": ALIAS_TAG, "TagValue": alias}]
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            return str(once.create_key(
+                Description=f"S3 replication encryption key ({alias})",
+                KeySpec="SYMMETRIC_DEFAULT",
+                KeyUsage="ENCRYPT_DECRYPT",
+                Tags=tags,
+            )["KeyMetadata"]["KeyId"])
+        except Exception as exc:
+            if attempt + 1 >= CREATE_ATTEMPTS or not is_transient(exc):
+                raise
+        time.sleep(random.random() * min(2.0**attempt, 8.0))
+        made = _orphan_key(kms, alias)
+        if made is not None:
+            return made
+    raise AssertionError("unreachable")
+
+
+def _create_alias(kms: Any, alias: str, key_id: str) -> None:
+    try:
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    except Exception as exc:
+        if error_code(exc) != "AlreadyExistsException":
+            raise
+        # A retry whose first attempt made the alias (its answer was lost): fine if the alias
+        # names our key.
+        target = kms.describe_key(KeyId=alias)["KeyMetadata"]
+        if target["KeyId"] != key_id and target.get("Arn", "").rsplit("/", 1)[-1] != key_id:
+            raise AwsError(f"kms key {alias}: the alias was just created by someone else, for "
+                           f"key {target['KeyId']}; re-run to use that key",
+                           "AlreadyExistsException") from exc
+
+
 def _create_or_adopt(ctx: Context, region: str, alias: str) -> None:
     kms = ctx.clients.get("kms", region)
     key_id = _orphan_key(kms, alias)
     if key_id is None:
-        tags = [{"TagKey": k, "TagValue": v} for k, v in ctx.config.tags.items()]
-        tags += [{"TagKey": MANAGED_TAG, "TagValue": "true"}, {"TagKey": ALIAS_TAG, "TagValue": alias}]
-        key_id = kms.create_key(
-            Description=f"S3 replication encryption key ({alias})",
-            KeySpec="SYMMETRIC_DEFAULT",
-            KeyUsage="ENCRYPT_DECRYPT",
-            Tags=tags,
-        )["KeyMetadata"]["KeyId"]
+        key_id = _create_key(ctx, region, alias)
     kms.enable_key_rotation(KeyId=key_id)
-    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    _create_alias(kms, alias, key_id)
     with ctx.lock:
         ctx.key_arns[(region, alias)] = key_arn(ctx.account, region, key_id)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .awscall import is_not_found
+from .awscall import error_code, is_not_found
 from .config import BucketSpec
 from .context import DESTROY, Context
 from .engine import Item
@@ -33,6 +33,16 @@ def _trusts_s3(document: Any) -> bool:
 
 def _document(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _delete(call: Any) -> None:
+    """A delete; NoSuchEntity means it is already gone (a retry whose first attempt deleted
+    it, its answer lost)."""
+    try:
+        call()
+    except Exception as exc:
+        if not is_not_found(exc, "NoSuchEntity"):
+            raise
 
 
 def _read_role(ctx: Context, name: str) -> Any:
@@ -78,14 +88,21 @@ def role_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[I
         def write_role(current: Any) -> None:
             if current is None:
                 tags = [{"Key": k, "Value": v} for k, v in ctx.config.tags.items()]
-                iam.create_role(
-                    RoleName=role_name,
-                    AssumeRolePolicyDocument=json.dumps(trust_policy()),
-                    Description="S3 replication role (managed by ecommerce-s3-replication)",
-                    Tags=tags + [{"Key": MANAGED_TAG, "Value": "true"}],
-                )
-            else:
-                document = _document(current["AssumeRolePolicyDocument"])
+                try:
+                    iam.create_role(
+                        RoleName=role_name,
+                        AssumeRolePolicyDocument=json.dumps(trust_policy()),
+                        Description="S3 replication role (managed by ecommerce-s3-replication)",
+                        Tags=tags + [{"Key": MANAGED_TAG, "Value": "true"}],
+                    )
+                except Exception as exc:
+                    if error_code(exc) != "EntityAlreadyExists":
+                        raise
+                    # A retry whose first attempt made the role (its answer was lost), or a
+                    # role made meanwhile: check its trust like any existing role's.
+                    current = _read_role(ctx, role_name)
+            document = _document(current["AssumeRolePolicyDocument"]) if current else None
+            if document is not None and not _trusts_s3(document):
                 statements = document.get("Statement", [])
                 statements = statements if isinstance(statements, list) else [statements]
                 merged = {**document, "Statement": statements + trust_policy()["Statement"]}
@@ -108,7 +125,7 @@ def role_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[I
 
     def write_policy(_: Any) -> None:
         if wanted_policy is None:
-            iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
+            _delete(lambda: iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name))
         else:
             iam.put_role_policy(RoleName=role_name, PolicyName=policy_name,
                                 PolicyDocument=json.dumps(wanted_policy))
@@ -165,7 +182,7 @@ def removal_lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
             return EXISTS if keep else None
 
         def delete(_: Any, role_name: str = role_name) -> None:
-            iam.delete_role(RoleName=role_name)
+            _delete(lambda: iam.delete_role(RoleName=role_name))
 
         result.append([Item(f"role {role_name}", "role", None, read, delete,
                             project=lambda c: EXISTS if c else None, desire=desire)])
