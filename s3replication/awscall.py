@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -22,7 +23,41 @@ from .errors import AwsError, NoCredentialsFound
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SERVICE_PREFIX = {"s3": "s3", "iam": "iam", "kms": "kms", "sns": "sns", "cloudwatch": "cloudwatch"}
+SERVICE_PREFIX = {"s3": "s3", "iam": "iam", "kms": "kms", "sns": "sns", "cloudwatch": "cloudwatch",
+                  "sts": "sts", "s3control": "s3"}
+# S3 operations whose IAM action has another name (the rest are the same).
+S3_ACTIONS = {
+    "HeadBucket": "ListBucket",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "PutBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketReplication": "GetReplicationConfiguration",
+    "PutBucketReplication": "PutReplicationConfiguration",
+    "DeleteBucketReplication": "PutReplicationConfiguration",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeleteBucketTagging": "PutBucketTagging",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "HeadObject": "GetObject",
+    "CopyObject": "PutObject",
+    "ListObjectVersions": "ListBucketVersions",
+}
+
+
+@functools.cache
+def _operations(service: str) -> frozenset[str]:
+    import botocore.session
+
+    return frozenset(botocore.session.get_session().get_service_model(service).operation_names)
+
+
+def permission(operation: str) -> str:
+    """The IAM action an API operation needs, e.g. "s3:PutReplicationConfiguration"."""
+    for service, prefix in SERVICE_PREFIX.items():
+        if operation in _operations(service):
+            action = S3_ACTIONS.get(operation, operation) if service == "s3" else operation
+            return f"{prefix}:{action}"
+    return operation
 
 
 def error_code(exc: BaseException) -> str:
@@ -62,15 +97,15 @@ def explain(exc: BaseException, doing: str) -> Exception:
         code = error_code(exc)
         message = exc.response.get("Error", {}).get("Message", "") or str(exc)
         operation = getattr(exc, "operation_name", "") or ""
-        service = exc.response.get("ResponseMetadata", {}).get("ServiceName", "")
         if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-            permission = f"{service or 'the'}:{operation}" if operation else "a permission"
-            return AwsError(f"{doing}: access denied; the caller needs {permission} ({message})", code)
+            needed = permission(operation) if operation else "a permission"
+            return AwsError(f"{doing}: access denied; the caller needs {needed} ({message})", code)
         if code == "BucketAlreadyExists":
             return AwsError(f"{doing}: the bucket name is taken by another AWS account", code)
         if code in ("KMSInvalidStateException", "DisabledException"):
             return AwsError(f"{doing}: the KMS key is disabled or pending deletion ({message})", code)
-        return AwsError(f"{doing}: {code}: {message}", code)
+        call = f"{operation} " if operation else ""
+        return AwsError(f"{doing}: {call}{code}: {message}", code)
     if isinstance(exc, EndpointConnectionError):
         return AwsError(f"{doing}: cannot reach the endpoint ({exc})", "EndpointConnectionError")
     if isinstance(exc, BotoCoreError):

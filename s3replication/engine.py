@@ -118,6 +118,8 @@ def run_lanes(lanes: list[list[Item]], apply: bool) -> StageResult:
             try:
                 result.changes.extend(future.result())
             except (AwsError, ReplicationToolError) as exc:
+                log.error("failed: %s", exc)
+                log.debug("details", exc_info=exc)
                 result.errors.append(exc)
     return result
 

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from . import ownership
-from .awscall import error_code, is_not_found, until_propagated
+from .awscall import error_code, explain, is_not_found, until_propagated
 from .buckets import read_tags, write_tags
 from .config import BucketSpec
 from .context import DESTROY, Context
@@ -106,10 +106,17 @@ def replication_lane(ctx: Context, source: BucketSpec) -> list[Item]:
             return s3.put_bucket_replication(Bucket=source.name,
                                              ReplicationConfiguration=configuration)
 
-        if ctx.made_new:
-            until_propagated(put, _is_propagation_error)
-        else:
-            put()
+        try:
+            if ctx.made_new:
+                until_propagated(put, _is_propagation_error)
+            else:
+                put()
+        except ClientError as exc:
+            if error_code(exc) not in ("InvalidRequest", "InvalidArgument", "MalformedXML"):
+                raise
+            # S3 rejects the whole configuration without saying which rule: name them all
+            ids = ", ".join(str(r.get("ID")) for r in merged)
+            raise explain(exc, f"writing replication rules {ids} of {resource}") from exc
 
     return [Item(resource, "replication rules", None, lambda: read_configuration(ctx, source),
                  write, project=project, desire=desire)]
