@@ -1,0 +1,352 @@
+"""Monitoring: alarms, SNS topic, bucket notifications and dashboard; on moto (the scripts' calls
+and what they leave behind) and on MiniStack (whole runs: re-runs, drift, both scripts, destroy).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from s3replication import monitoring, scope
+from s3replication.clients import Clients
+from s3replication.config import load_config
+from s3replication.context import PLAN, Context
+from s3replication.engine import run_lanes
+from tests.shop import Run, run_script, shop_config
+
+EAST = "us-east-1"
+MOTO_TOPIC = "arn:aws:sns:us-east-1:123456789012:shopco-replication-alerts"
+CRR_RULES = {"catalog-usw2", "orders-usw2", "inventory-usw2", "images-euw1"}
+SRR_RULES = {"customers-backup", "transactions-archive"}
+USER_ENTRY = {"Id": "shop-uploads", "Events": ["s3:ObjectCreated:*"],
+              "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}
+SECOND_EMAIL = 'MONITORING = {**MONITORING, "alert_emails": ["ops@example.com"]}'
+
+
+def dims(source: str, destination: str, rule: str) -> list[dict[str, str]]:
+    return [{"Name": "DestinationBucket", "Value": destination}, {"Name": "RuleId", "Value": rule},
+            {"Name": "SourceBucket", "Value": source}]
+
+
+def alarms_by_name(clients: Clients, region: str = EAST) -> dict[str, dict]:
+    found = clients.get("cloudwatch", region).describe_alarms(AlarmNamePrefix="s3-replication:")
+    return {a["AlarmName"]: a for a in found["MetricAlarms"]}
+
+
+def watched_rules(clients: Clients) -> set[str]:
+    return {next(d["Value"] for d in a["Dimensions"] if d["Name"] == "RuleId")
+            for a in alarms_by_name(clients).values()}
+
+
+def topic_policy(clients: Clients, arn: str) -> dict:
+    attributes = clients.get("sns", EAST).get_topic_attributes(TopicArn=arn)["Attributes"]
+    return json.loads(attributes["Policy"])
+
+
+def notification(clients: Clients, bucket: str) -> dict:
+    found = clients.get("s3", EAST).get_bucket_notification_configuration(Bucket=bucket)
+    found.pop("ResponseMetadata")
+    return found
+
+
+def dashboard(clients: Clients) -> dict:
+    body = clients.get("cloudwatch", EAST).get_dashboard(DashboardName="shopco-replication")
+    return json.loads(body["DashboardBody"])
+
+
+def add_user_notification(clients: Clients, bucket: str) -> dict:
+    """A notification the user made before the scripts ran: their own topic, other events."""
+    sns, s3 = clients.get("sns", EAST), clients.get("s3", EAST)
+    arn = sns.create_topic(Name="shop-uploads")["TopicArn"]
+    s3.create_bucket(Bucket=bucket)
+    entry = {**USER_ENTRY, "TopicArn": arn}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"TopicConfigurations": [entry]})
+    return entry
+
+
+def monitoring_changes(clients: Clients, config: Path, kind: str) -> list:
+    """What the monitoring stage alone would change: its plan, through the library."""
+    ctx = Context(config=load_config(config), kind=kind, clients=clients,
+                  account=clients.account_id(), mode=PLAN)
+    return run_lanes(monitoring.lanes(ctx, scope.sources(ctx)), apply=False).changes
+
+
+# --- moto: the calls and what they leave -------------------------------------------------------
+
+
+@pytest.fixture
+def moto(moto_clients: Clients) -> Clients:
+    return moto_clients
+
+
+def moto_run(kind: str, *argv: str) -> Run:
+    result = run_script(kind, *argv, clients=Clients)
+    assert result.status in (0, 3), result.stderr
+    return result
+
+
+def test_every_rule_has_alarms_on_its_own_three_dimensions(moto, tmp_path):
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    moto_run("srr", "apply", "--config", config)
+    alarms = alarms_by_name(moto)
+    common = {"Namespace": "AWS/S3", "ActionsEnabled": True, "AlarmActions": [MOTO_TOPIC],
+              "TreatMissingData": "ignore"}
+    expected = {
+        "failed-operations": {"MetricName": "OperationsFailedReplication", "Statistic": "Sum",
+                              "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0.0,
+                              "Period": 60, "EvaluationPeriods": 1, "DatapointsToAlarm": 1},
+        "latency": {"MetricName": "ReplicationLatency", "Statistic": "Maximum",
+                    "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 900.0,
+                    "Period": 300, "EvaluationPeriods": 1, "DatapointsToAlarm": 1},
+        "backlog": {"MetricName": "OperationsPendingReplication", "Statistic": "Maximum",
+                    "ComparisonOperator": "GreaterThanThreshold", "Threshold": 1000.0,
+                    "Period": 300, "EvaluationPeriods": 3, "DatapointsToAlarm": 3},
+    }
+    for check, settings in expected.items():
+        alarm = alarms[f"s3-replication:catalog-usw2:{check}"]
+        assert {k: alarm[k] for k in [*common, *settings]} == {**common, **settings}, check
+        assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == dims(
+            "shopco-data-use1", "shopco-data-usw2", "catalog-usw2")
+    every = {f"s3-replication:{rule}:{check}" for rule in CRR_RULES | SRR_RULES
+             for check in expected}
+    assert set(alarms) == every - {"s3-replication:transactions-archive:latency"}  # no RTC
+
+
+def test_topic_policy_lets_s3_publish_for_the_accounts_source_buckets_only(moto, tmp_path):
+    sns = moto.get("sns", EAST)
+    sns.create_topic(Name="shopco-replication-alerts")  # made by hand before, with a statement
+    hand_made = {"Sid": "OpsCanPublish", "Effect": "Allow",
+                 "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sns:Publish",
+                 "Resource": MOTO_TOPIC}
+    sns.set_topic_attributes(TopicArn=MOTO_TOPIC, AttributeName="Policy", AttributeValue=json.dumps(
+        {"Version": "2012-10-17", "Statement": [hand_made]}))
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    moto_run("srr", "apply", "--config", config)
+    statements = {s["Sid"]: s for s in topic_policy(moto, MOTO_TOPIC)["Statement"]}
+    assert statements["OpsCanPublish"] == hand_made
+    assert statements["S3ReplicationEventsPublish"] == {
+        "Sid": "S3ReplicationEventsPublish", "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sns:Publish",
+        "Resource": MOTO_TOPIC,
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                      "ArnLike": {"aws:SourceArn": ["arn:aws:s3:::shopco-assets-use1",
+                                                    "arn:aws:s3:::shopco-data-use1",
+                                                    "arn:aws:s3:::shopco-logs-use1"]}}}
+    moto_run("crr", "destroy", "--yes", "--config", config)
+    moto_run("srr", "destroy", "--yes", "--config", config)
+    # not made by the scripts: kept, with only the hand-made statement left
+    assert topic_policy(moto, MOTO_TOPIC)["Statement"] == [hand_made]
+
+
+def test_alert_emails_are_subscribed_and_only_ours_are_removed(moto, tmp_path):
+    sns = moto.get("sns", EAST)
+    config = str(shop_config(tmp_path, extra=SECOND_EMAIL))
+    moto_run("crr", "apply", "--config", config)
+    sns.subscribe(TopicArn=MOTO_TOPIC, Protocol="email", Endpoint="pager@example.com")
+
+    def endpoints() -> set[str]:
+        found = sns.list_subscriptions_by_topic(TopicArn=MOTO_TOPIC)["Subscriptions"]
+        return {s["Endpoint"] for s in found}
+
+    assert endpoints() == {"ops@example.com", "pager@example.com"}
+    moto_run("crr", "apply", "--config", str(shop_config(tmp_path)))  # no alert_emails now
+    assert endpoints() == {"pager@example.com"}
+    moto_run("crr", "destroy", "--yes", "--config", config)
+    # someone else's subscription: the topic stays for it
+    assert endpoints() == {"pager@example.com"}
+
+
+def test_notification_entry_is_merged_and_follows_rtc(moto, tmp_path):
+    user_entry = add_user_notification(moto, "shopco-data-use1")
+    config = str(shop_config(tmp_path))
+    moto_run("srr", "apply", "--config", config)
+    entries = {e["Id"]: e for e in notification(moto, "shopco-data-use1")["TopicConfigurations"]}
+    assert entries["shop-uploads"] == user_entry
+    assert entries["s3-replication-events"] == {
+        "Id": "s3-replication-events", "TopicArn": MOTO_TOPIC,
+        "Events": ["s3:Replication:OperationFailedReplication",
+                   "s3:Replication:OperationMissedThreshold",
+                   "s3:Replication:OperationReplicatedAfterThreshold"]}
+    archive = notification(moto, "shopco-logs-use1")["TopicConfigurations"]  # rule without RTC
+    assert [e["Events"] for e in archive] == [["s3:Replication:OperationFailedReplication"]]
+    moto_run("srr", "destroy", "--yes", "--config", config)
+    assert notification(moto, "shopco-data-use1") == {"TopicConfigurations": [user_entry]}
+    assert notification(moto, "shopco-logs-use1") == {}
+
+
+def test_dashboard_shows_each_rule_in_its_source_region(moto, tmp_path):
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    moto_run("srr", "apply", "--config", config)
+    widgets = dashboard(moto)["widgets"]
+    assert len(widgets) == 4 * len(CRR_RULES | SRR_RULES)
+    catalog = [w for w in widgets if w["properties"]["title"].startswith("catalog-usw2 ")]
+    assert [w["properties"]["metrics"][0][1] for w in catalog] == [
+        "ReplicationLatency", "OperationsPendingReplication", "BytesPendingReplication",
+        "OperationsFailedReplication"]
+    assert [w["properties"]["stat"] for w in catalog] == ["Maximum", "Maximum", "Maximum", "Sum"]
+    for widget in catalog:
+        assert widget["properties"]["region"] == EAST
+        assert widget["properties"]["metrics"][0][2:] == [
+            "SourceBucket", "shopco-data-use1", "DestinationBucket", "shopco-data-usw2",
+            "RuleId", "catalog-usw2"]
+    positions = {(w["x"], w["y"]) for w in widgets}
+    assert len(positions) == len(widgets)  # no two widgets on one spot
+
+
+def test_monitoring_settles_after_apply_for_both_scripts(moto, tmp_path):
+    config = shop_config(tmp_path, extra=SECOND_EMAIL)
+    moto_run("crr", "apply", "--config", str(config))
+    assert monitoring_changes(moto, config, "crr") == []
+    assert monitoring_changes(moto, config, "srr") != []  # its rules are not there yet
+    moto_run("srr", "apply", "--config", str(config))
+    assert monitoring_changes(moto, config, "srr") == []
+    assert monitoring_changes(moto, config, "crr") == []
+
+
+def test_other_scripts_rules_count_once_it_has_made_them(moto, tmp_path):
+    config = shop_config(tmp_path)
+    ctx = Context(config=load_config(config), kind="crr", clients=moto,
+                  account=moto.account_id(), mode=PLAN)
+    before = monitoring.served_rules(ctx, scope.sources(ctx))
+    assert [r.id for r in before["shopco-data-use1"]] == [
+        "catalog-usw2", "orders-usw2", "inventory-usw2"]
+    assert before["shopco-logs-use1"] == []
+    moto_run("srr", "apply", "--config", str(config))
+    ctx.bucket_tags.clear()
+    after = monitoring.served_rules(ctx, scope.sources(ctx))
+    assert [r.id for r in after["shopco-data-use1"]] == [
+        "catalog-usw2", "orders-usw2", "inventory-usw2", "customers-backup"]
+    assert [r.id for r in after["shopco-logs-use1"]] == ["transactions-archive"]
+
+
+def test_removed_rule_loses_its_alarms_and_widgets_others_stay(moto, tmp_path):
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    moto_run("srr", "apply", "--config", config)
+    cloudwatch = moto.get("cloudwatch", EAST)
+    cloudwatch.put_metric_alarm(  # a hand-made alarm in our name space, on a rule not ours
+        AlarmName="s3-replication:hand-made:failed-operations", Namespace="AWS/S3",
+        MetricName="OperationsFailedReplication", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
+        Dimensions=dims("shopco-data-use1", "shopco-data-usw2", "hand-made"))
+    trimmed = shop_config(tmp_path, extra="CRR_RULES = [r for r in CRR_RULES "
+                                          "if r['id'] != 'inventory-usw2']")
+    planned = moto_run("crr", "plan", "--config", str(trimmed), "--json")
+    settings = {(c["resource"], c["setting"]) for c in json.loads(planned.stdout)["changes"]}
+    assert ("cr_replication alarms (us-east-1)", "alarms of removed rules") in settings
+    moto_run("crr", "apply", "--config", str(trimmed))
+    assert watched_rules(moto) == (CRR_RULES | SRR_RULES | {"hand-made"}) - {"inventory-usw2"}
+    titles = {w["properties"]["title"].split(" ")[0] for w in dashboard(moto)["widgets"]}
+    assert titles == (CRR_RULES | SRR_RULES) - {"inventory-usw2"}
+    moto_run("crr", "destroy", "--yes", "--config", str(trimmed))
+    assert watched_rules(moto) == SRR_RULES | {"hand-made"}
+
+
+# --- MiniStack: whole runs ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def aws(ministack_endpoint: str, reset_ministack: Callable[[], None]) -> Clients:
+    from s3replication import sandbox
+
+    return Clients(endpoint_url=ministack_endpoint, session=sandbox.sandbox_session())
+
+
+@pytest.fixture
+def script(ministack_endpoint: str, aws: Clients) -> Callable[..., Run]:
+    from s3replication import sandbox
+
+    def run(kind: str, *argv: str) -> Run:
+        return run_script(kind, *argv, clients=lambda: Clients(
+            endpoint_url=ministack_endpoint, session=sandbox.sandbox_session()))
+    return run
+
+
+def test_sandbox_both_scripts_settle_and_rerun_reads_only(script, aws, tmp_path):
+    config = str(shop_config(tmp_path, extra=SECOND_EMAIL))
+    for kind in ("crr", "srr"):
+        applied = script(kind, "apply", "--config", config)
+        assert applied.status == 0, applied.stderr
+    for kind in ("crr", "srr"):
+        again = script(kind, "apply", "--config", config)
+        assert again.status == 0 and again.mutating == [], again.stdout
+        assert script(kind, "plan", "--config", config).status == 0
+    topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
+    assert set(alarms_by_name(aws)) >= {"s3-replication:customers-backup:latency",
+                                        "s3-replication:images-euw1:backlog"}
+    assert alarms_by_name(aws)["s3-replication:orders-usw2:latency"]["AlarmActions"] == [topic]
+    assert notification(aws, "shopco-assets-use1")["TopicConfigurations"][0]["TopicArn"] == topic
+    assert len(dashboard(aws)["widgets"]) == 24
+
+
+@pytest.mark.parametrize("drift", ["alarm-deleted", "alarm-threshold", "statement-deleted",
+                                   "notification-deleted", "dashboard-deleted"])
+def test_sandbox_drift_in_monitoring_is_planned_and_repaired(script, aws, tmp_path, drift):
+    config = str(shop_config(tmp_path))
+    assert script("crr", "apply", "--config", config).status == 0
+    topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
+    cloudwatch = aws.get("cloudwatch", EAST)
+    if drift == "alarm-deleted":
+        cloudwatch.delete_alarms(AlarmNames=["s3-replication:catalog-usw2:latency"])
+    elif drift == "alarm-threshold":
+        alarm = alarms_by_name(aws)["s3-replication:catalog-usw2:latency"]
+        cloudwatch.put_metric_alarm(**{k: alarm[k] for k in (
+            "AlarmName", "Namespace", "MetricName", "Statistic", "Dimensions", "Period",
+            "EvaluationPeriods", "ComparisonOperator", "AlarmActions")}, Threshold=3600)
+    elif drift == "statement-deleted":
+        aws.get("sns", EAST).set_topic_attributes(
+            TopicArn=topic, AttributeName="Policy",
+            AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    elif drift == "notification-deleted":
+        aws.get("s3", EAST).put_bucket_notification_configuration(
+            Bucket="shopco-data-use1", NotificationConfiguration={})
+    else:
+        cloudwatch.delete_dashboards(DashboardNames=["shopco-replication"])
+    planned = script("crr", "plan", "--config", config)
+    assert planned.status == 3
+    assert script("crr", "apply", "--config", config).status == 0
+    assert script("crr", "plan", "--config", config).status == 0
+
+
+def test_sandbox_user_notification_survives_apply_plan_and_destroy(script, aws, tmp_path):
+    user_entry = add_user_notification(aws, "shopco-data-use1")
+    aws.get("s3", EAST).put_bucket_notification_configuration(
+        Bucket="shopco-data-use1", NotificationConfiguration={
+            "TopicConfigurations": [user_entry], "EventBridgeConfiguration": {}})
+    config = str(shop_config(tmp_path))
+    for argv in (("crr", "apply"), ("srr", "apply"), ("crr", "plan"), ("srr", "plan")):
+        assert script(*argv, "--config", config).status == 0
+    found = notification(aws, "shopco-data-use1")
+    assert found["EventBridgeConfiguration"] == {}
+    assert [e["Id"] for e in found["TopicConfigurations"]] == [
+        "shop-uploads", "s3-replication-events"]
+    assert found["TopicConfigurations"][0] == user_entry
+    for kind in ("crr", "srr"):
+        assert script(kind, "destroy", "--yes", "--config", config).status == 0
+    assert notification(aws, "shopco-data-use1") == {
+        "TopicConfigurations": [user_entry], "EventBridgeConfiguration": {}}
+
+
+def test_sandbox_cr_destroy_leaves_sr_monitoring_whole(script, aws, tmp_path):
+    config = str(shop_config(tmp_path))
+    for kind in ("crr", "srr"):
+        assert script(kind, "apply", "--config", config).status == 0
+    assert script("crr", "destroy", "--yes", "--config", config).status == 0
+    assert script("srr", "plan", "--config", config).status == 0
+    assert watched_rules(aws) == SRR_RULES
+    titles = {w["properties"]["title"].split(" ")[0] for w in dashboard(aws)["widgets"]}
+    assert titles == SRR_RULES
+    assert "TopicConfigurations" not in notification(aws, "shopco-assets-use1")
+    assert len(notification(aws, "shopco-data-use1")["TopicConfigurations"]) == 1
+    assert script("srr", "destroy", "--yes", "--config", config).status == 0
+    assert aws.get("sns", EAST).list_topics()["Topics"] == []
+    assert aws.get("cloudwatch", EAST).list_dashboards()["DashboardEntries"] == []
+    assert alarms_by_name(aws) == {}
+    assert script("crr", "plan", "--config", config).status == 3  # a fresh start again
