@@ -1,0 +1,123 @@
+"""`backfill`: replicate what live replication will not (objects that predate their rule, and
+failed ones).
+
+`--method batch` (the default against AWS) starts an S3 Batch Replication job per source bucket
+(see batch_job); `--method copy` (the default against an emulator, which has no Batch
+Operations) copies each object the audit finds missing onto itself, so that S3 replicates the
+new version. Without `--yes` nothing changes: it says what it would do (exit 3 when there is
+something to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from . import batch_job
+from .awscall import explain
+from .config import RuleSpec
+from .context import Context
+from .engine import parallel_map
+from .errors import ExitStatus
+from .naming import script_name
+from .object_copy import copy_in_place
+from .outcome import Outcome
+from .replica_audit import NEEDS_BACKFILL, Problem, RuleAudit, custom_endpoint
+from .streams import ordered_map
+
+log = logging.getLogger(__name__)
+
+
+def backfill(ctx: Context, args: argparse.Namespace) -> Outcome:
+    if args.job:
+        return batch_job.show_job(ctx, args.job)
+    method = args.method or ("copy" if custom_endpoint(ctx) else "batch")
+    if method == "batch":
+        return batch_job.start_jobs(ctx, args)
+    return copy_missing(ctx, args)
+
+
+def copy_missing(ctx: Context, args: argparse.Namespace) -> Outcome:
+    results = parallel_map(lambda rule: _copy_rule(ctx, rule, args.yes, args.max_report),
+                           ctx.rules)
+    script = script_name(ctx.kind)
+    total = sum(r["to_copy"] for r in results)
+    if any(r["error"] or r["copy_failed"] for r in results):
+        status = ExitStatus.FAILURE
+    elif not args.yes and total:
+        status = ExitStatus.ATTENTION
+    else:
+        status = ExitStatus.OK
+    data = {"script": script, "command": "backfill", "method": "copy", "dry_run": not args.yes,
+            "status": int(status), "rules": results}
+    return Outcome(status, render(script, results, args.yes), data)
+
+
+def _copy_rule(ctx: Context, rule: RuleSpec, yes: bool, max_report: int) -> dict[str, Any]:
+    checker = RuleAudit(ctx, rule)
+    s3 = ctx.s3(ctx.bucket(rule.source).region)
+    result: dict[str, Any] = {"rule": rule.id, "source": rule.source,
+                              "destination": rule.destination, "to_copy": 0, "copied": 0,
+                              "copy_failed": 0, "objects": [], "errors": [], "error": None}
+
+    def copy(problem: Problem) -> str | None:
+        """None when copied, else the reason why not."""
+        try:
+            copy_in_place(s3, rule.source, problem.source.key, problem.source.version_id)
+        except Exception as exc:  # noqa: BLE001 - one object's failure is reported, others go on
+            return str(explain(exc, f"copying {rule.source}/{problem.source.key} in place"))
+        return None
+
+    targets = (p for p in checker.problems() if p.kind in NEEDS_BACKFILL)
+    try:
+        if yes:
+            for problem, failure in ordered_map(lambda p: (p, copy(p)), targets):
+                _tally(result, problem, failure, max_report)
+        else:
+            for problem in targets:
+                _tally(result, problem, None, max_report, copied=False)
+    except Exception as exc:  # noqa: BLE001 - one rule's failure is reported, others go on
+        result["error"] = str(explain(exc, f"listing rule {rule.id} for backfill"))
+    result["pending"] = checker.counts.pending
+    log.info("rule %s: %d to copy, %d copied, %d failed%s", rule.id, result["to_copy"],
+             result["copied"], result["copy_failed"], "" if yes else " (dry run)")
+    return result
+
+
+def _tally(result: dict[str, Any], problem: Problem, failure: str | None, max_report: int,
+           copied: bool = True) -> None:
+    result["to_copy"] += 1
+    if failure is not None:
+        result["copy_failed"] += 1
+        if len(result["errors"]) < max_report:
+            result["errors"].append(failure)
+        log.error("%s", failure)
+    elif copied:
+        result["copied"] += 1
+    if len(result["objects"]) < max_report:
+        result["objects"].append({"key": problem.source.key, "problem": problem.kind,
+                                  "version_id": problem.source.version_id})
+
+
+def render(script: str, results: list[dict[str, Any]], yes: bool) -> str:
+    total = sum(r["to_copy"] for r in results)
+    if not yes:
+        lines = [f"backfill would copy {total} objects in place ({script}); run "
+                 "`backfill --method copy --yes` to copy them:" if total
+                 else f"Nothing to backfill ({script}): no object is missing from a replica."]
+    else:
+        copied = sum(r["copied"] for r in results)
+        lines = [f"Copied {copied} of {total} objects in place ({script}); S3 replicates the "
+                 "new versions (check with `audit`)."]
+    for r in results:
+        if not (r["to_copy"] or r["error"] or r["pending"]):
+            continue
+        pending = f", {r['pending']} pending left to S3" if r["pending"] else ""
+        lines.append(f"  {r['rule']}: {r['source']} -> {r['destination']}: "
+                     f"{r['to_copy']} objects{pending}")
+        lines += [f"      {o['problem']:<13} {o['key']}" for o in r["objects"]]
+        if r["to_copy"] > len(r["objects"]):
+            lines.append(f"      ... and {r['to_copy'] - len(r['objects'])} more")
+        lines += [f"      error: {e}" for e in r["errors"] + ([r["error"]] if r["error"] else [])]
+    return "\n".join(lines)
