@@ -99,20 +99,14 @@ def measure_size(n: int) -> dict:
             row["plan"] = ours("plan", config, endpoint)
             row["calls"] = count_calls(config, endpoint)
     if peers.terraform_available():
-        with ministack() as endpoint:
-            workdir = peers.terraform_workdir(n, endpoint, WORK / f"tf-{n}")
-            init = peers.terraform_init(workdir)
-            if init.ok:
-                row["tf_apply"] = peers.terraform_apply(workdir)
-                row["tf_plan"] = peers.terraform_plan(workdir)
+        terraform = peers.terraform_run(n, WORK / f"tf-{n}")
+        row["tf_apply"], row["tf_plan"] = terraform.apply, terraform.plan
+        row["tf_attempts"] = terraform.attempts
     return row
 
 
 def measure_cli() -> peers.Measurement | None:
-    if not peers.aws_cli_available():
-        return None
-    with ministack() as endpoint:
-        return peers.aws_cli_sequence(endpoint, Path(tempfile.mkdtemp(dir=_ensure(WORK))))
+    return peers.aws_cli_run() if peers.aws_cli_available() else None
 
 
 def measure_verify() -> dict | None:
