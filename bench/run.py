@@ -71,7 +71,8 @@ def ours(command: str, config: Path, endpoint: str) -> peers.Measurement:
         [sys.executable, str(ROOT / "cr_replication.py"), command, "--config", str(config)],
         env=env_for(endpoint), cwd=str(ROOT))
     ok = code == 0
-    return peers.Measurement(seconds, rss, ok, output.strip().splitlines()[0] if ok else output[-500:])
+    detail = output.strip().splitlines()[0] if ok else output[-500:]
+    return peers.Measurement(seconds, rss, ok, detail)
 
 
 def count_calls(config: Path, endpoint: str) -> dict[str, int]:
