@@ -38,6 +38,8 @@ demo: venv
 	$(PY) sr_replication.py --sandbox
 	@echo "== Sample shop objects, one per rule: source COMPLETED, replica REPLICA"
 	$(PY) -m s3replication.demo
+	@echo "== Canary per rule: write, wait for the replica, measure, clean up (verify)"
+	$(PY) cr_replication.py verify --sandbox && $(PY) sr_replication.py verify --sandbox
 	@echo "== Nothing left to change (plan exits 0)"
 	$(PY) cr_replication.py plan --sandbox && $(PY) sr_replication.py plan --sandbox
 	@echo "== The log (logs/replication_logs.txt), last lines"
