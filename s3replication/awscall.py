@@ -6,7 +6,8 @@ import functools
 import logging
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -103,7 +104,8 @@ def explain(exc: BaseException, doing: str) -> Exception:
         if code == "BucketAlreadyExists":
             return AwsError(f"{doing}: the bucket name is taken by another AWS account", code)
         if code in ("KMSInvalidStateException", "DisabledException"):
-            return AwsError(f"{doing}: the KMS key is disabled or pending deletion ({message})", code)
+            return AwsError(
+                f"{doing}: the KMS key is disabled or pending deletion ({message})", code)
         call = f"{operation} " if operation else ""
         return AwsError(f"{doing}: {call}{code}: {message}", code)
     if isinstance(exc, EndpointConnectionError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import ownership
 from .awscall import error_code, is_not_found
 from .config import BucketSpec
 from .context import Context
@@ -15,7 +16,6 @@ from .engine import Item
 from .errors import AwsError
 from .iam_policy import normalize_document
 from .naming import TLS_STATEMENT_SID, bucket_arn
-from . import ownership
 
 EXISTS = "exists"
 PUBLIC_ACCESS_BLOCK = {
@@ -221,8 +221,8 @@ def bucket_lane(ctx: Context, bucket: BucketSpec) -> list[Item]:
              write_public_access_block),
         Item(resource, "object ownership", "BucketOwnerEnforced", read_ownership,
              write_ownership),
-        Item(resource, "TLS-only policy", normalize_document(tls_statement(bucket)), read_policy, write_policy,
-             project=project_policy),
+        Item(resource, "TLS-only policy", normalize_document(tls_statement(bucket)),
+             read_policy, write_policy, project=project_policy),
         Item(resource, "tags", wanted_tags, lambda: read_tags(ctx, bucket), write_bucket_tags,
              project=project_tags),
     ]

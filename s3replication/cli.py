@@ -11,8 +11,9 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO
 
 from . import runlog
 from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageError
@@ -40,14 +41,17 @@ def parser(kind: str) -> argparse.ArgumentParser:
                                 description=DESCRIPTION[kind])
     p.add_argument("command", nargs="?", default="apply", choices=sorted(COMMANDS),
                    help="what to do (default: apply)")
-    p.add_argument("--config", type=Path, default=None, help="config file (default: config/s3_config.py)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="config file (default: config/s3_config.py)")
     p.add_argument("--sandbox", action="store_true",
                    help="run against a local MiniStack emulator instead of AWS")
     p.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
-    p.add_argument("-v", "--verbose", action="store_true", help="more detail in the log and on stderr")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="more detail in the log and on stderr")
     p.add_argument("--yes", action="store_true", help="destroy/backfill: really make the changes")
     p.add_argument("--timeout", type=float, default=None, help="verify: seconds to wait per rule")
-    p.add_argument("--max-report", type=int, default=50, help="audit: problem objects listed per rule")
+    p.add_argument("--max-report", type=int, default=50,
+                   help="audit: problem objects listed per rule")
     p.add_argument("--method", choices=("batch", "copy"), default=None,
                    help="backfill: S3 Batch Replication job or copy in place")
     p.add_argument("--job", default=None, help="backfill: show the progress of this job id")

@@ -11,9 +11,10 @@ difference as it finds it, so it does exactly what a plan would show.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .awscall import explain
 from .errors import AwsError, ReplicationToolError

@@ -32,7 +32,7 @@ def _aliases_by_region(ctx: Context, regions: set[str]) -> dict[str, dict[str, s
         }
 
     ordered = sorted(regions)
-    return dict(zip(ordered, parallel_map(read, ordered)))
+    return dict(zip(ordered, parallel_map(read, ordered), strict=True))
 
 
 def _orphan_key(kms: Any, alias: str) -> str | None:

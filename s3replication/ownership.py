@@ -12,7 +12,7 @@ removed.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .naming import TOOL_TAG_PREFIX
 

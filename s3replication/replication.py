@@ -64,7 +64,9 @@ def _dropped_ids(ctx: Context, source: BucketSpec, current: Any) -> set[str]:
     """Rules on the bucket that this script created and no longer wants."""
     tags = read_tags(ctx, source)
     wanted = {r.id for r in own_rules_from(ctx, source.name)}
-    config_ids = {r.id for r in ctx.rules if r.source == source.name} if ctx.mode == DESTROY else set()
+    config_ids = set()
+    if ctx.mode == DESTROY:
+        config_ids = {r.id for r in ctx.rules if r.source == source.name}
     return {
         r["ID"] for r in (current or {}).get("Rules", [])
         if r.get("ID") not in wanted

@@ -8,7 +8,8 @@ every other rule as it is, and writes the result back.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .config import RuleSpec
 from .naming import bucket_arn

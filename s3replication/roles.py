@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import ownership
 from .awscall import error_code, is_not_found
 from .config import BucketSpec
 from .context import DESTROY, Context
 from .engine import Item
 from .iam_policy import Endpoint, normalize_document, permissions_policy, trust_policy
 from .naming import MANAGED_TAG, inline_policy_name
-from . import ownership
 from .scope import own_rules_from
 
 EXISTS = "exists"

@@ -23,7 +23,8 @@ def owned_sources(ctx: Context) -> list[BucketSpec]:
             return False
 
     buckets = list(ctx.config.buckets.values())
-    return [b for b, owned in zip(buckets, parallel_map(owns_any, buckets)) if owned]
+    owned = parallel_map(owns_any, buckets)
+    return [b for b, owns in zip(buckets, owned, strict=True) if owns]
 
 
 def sources(ctx: Context) -> list[BucketSpec]:

@@ -8,7 +8,7 @@ other way and never touches keys or the settings that protect data.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from . import buckets, kms_keys, monitoring, replication, roles, scope
 from .context import DESTROY, Context

@@ -4,9 +4,10 @@ in-process against an endpoint, with its output captured."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from s3replication import cli
 from s3replication.clients import Clients

@@ -4,10 +4,11 @@ through the scripts' own entry point."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from botocore.exceptions import ClientError
 
 from s3replication import sandbox
 from s3replication.clients import Clients
@@ -96,14 +97,16 @@ def test_objects_replicate_by_rule(script, config, aws):
     east.put_object(Bucket=SOURCE, Key="orders/o1.json", Body=b"{}", Tagging="retain=7y")
     east.put_object(Bucket=SOURCE, Key="orders/o2.json", Body=b"{}")  # untagged: not selected
     east.put_object(Bucket=SOURCE, Key="scratch/x.json", Body=b"{}")  # no rule
-    assert east.head_object(Bucket=SOURCE, Key="catalog/p1.json")["ReplicationStatus"] == "COMPLETED"
+    assert east.head_object(Bucket=SOURCE, Key="catalog/p1.json")[
+        "ReplicationStatus"] == "COMPLETED"
     assert west.head_object(Bucket="shopco-data-usw2", Key="catalog/p1.json")[
         "ReplicationStatus"] == "REPLICA"
     assert west.head_object(Bucket="shopco-data-usw2", Key="orders/o1.json")[
         "ReplicationStatus"] == "REPLICA"
     assert east.head_object(Bucket="shopco-data-use1-backup", Key="customers/c1.json")[
         "ReplicationStatus"] == "REPLICA"
-    for bucket, key in [("shopco-data-usw2", "orders/o2.json"), ("shopco-data-usw2", "scratch/x.json"),
+    for bucket, key in [("shopco-data-usw2", "orders/o2.json"),
+                        ("shopco-data-usw2", "scratch/x.json"),
                         ("shopco-data-use1-backup", "scratch/x.json")]:
         listing = aws.get("s3", "us-west-2").list_objects_v2(Bucket=bucket, Prefix=key)
         assert listing.get("KeyCount", 0) == 0, (bucket, key)
@@ -136,7 +139,8 @@ def test_cr_then_sr_share_role_and_keep_hand_made_rule(script, config, aws):
             if "s3:ReplicateObject" in statement["Action"]:
                 resources.update(statement["Resource"] if isinstance(statement["Resource"], list)
                                  else [statement["Resource"]])
-    assert resources == {"arn:aws:s3:::shopco-data-usw2/*", "arn:aws:s3:::shopco-data-use1-backup/*"}
+    assert resources == {"arn:aws:s3:::shopco-data-usw2/*",
+                         "arn:aws:s3:::shopco-data-use1-backup/*"}
     assert script("crr", "plan", "--config", config).status == 0
     assert script("srr", "plan", "--config", config).status == 0
 
@@ -254,7 +258,7 @@ def test_destroy_keeps_buckets_keys_and_the_other_script(script, config, aws):
     names = {b["Name"] for b in east.list_buckets()["Buckets"]}
     assert {"shopco-data-use1", "shopco-data-usw2", "shopco-assets-use1",
             "shopco-assets-euw1"} <= names
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError, match="ReplicationConfigurationNotFound"):
         east.get_bucket_replication(Bucket="shopco-assets-use1")
     iam = aws.get("iam", "us-east-1")
     assert iam.list_role_policies(RoleName="shopco-data-use1-replication")["PolicyNames"] == [
@@ -269,7 +273,8 @@ def test_destroy_keeps_buckets_keys_and_the_other_script(script, config, aws):
 
 def test_interrupted_key_creation_is_adopted_not_duplicated(script, config, aws):
     kms = aws.get("kms", "us-east-1")
-    orphan = kms.create_key(Tags=[{"TagKey": "s3replication:alias", "TagValue": "alias/shopco-use1"}])
+    orphan = kms.create_key(
+        Tags=[{"TagKey": "s3replication:alias", "TagValue": "alias/shopco-use1"}])
     assert script("crr", "apply", "--config", config).status == 0
     aliases = {a["AliasName"]: a["TargetKeyId"] for a in kms.list_aliases()["Aliases"]}
     assert aliases["alias/shopco-use1"] == orphan["KeyMetadata"]["KeyId"]

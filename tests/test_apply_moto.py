@@ -31,9 +31,10 @@ def test_cr_apply_creates_everything(moto, tmp_path):
     default = sse["Rules"][0]["ApplyServerSideEncryptionByDefault"]
     assert default["SSEAlgorithm"] == "aws:kms"
     assert default["KMSMasterKeyID"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
-    assert s3.get_public_access_block(Bucket="shopco-data-use1")[
-        "PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
-                                              "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    blocks = s3.get_public_access_block(Bucket="shopco-data-use1")
+    assert blocks["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
     policy = json.loads(s3.get_bucket_policy(Bucket="shopco-data-use1")["Policy"])
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     configuration = s3.get_bucket_replication(Bucket="shopco-data-use1")["ReplicationConfiguration"]
@@ -44,7 +45,8 @@ def test_cr_apply_creates_everything(moto, tmp_path):
     assert {r["Status"] for r in rules.values()} == {"Enabled"}
     assert rules["catalog-usw2"]["Destination"]["Bucket"] == "arn:aws:s3:::shopco-data-usw2"
     iam = moto.get("iam", "us-east-1")
-    trust = iam.get_role(RoleName="shopco-data-use1-replication")["Role"]["AssumeRolePolicyDocument"]
+    role = iam.get_role(RoleName="shopco-data-use1-replication")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
     assert iam.list_role_policies(RoleName="shopco-assets-replicator")["PolicyNames"] == [
         "s3-replication-crr"]
@@ -59,7 +61,8 @@ def test_sr_apply_touches_only_its_buckets(moto, tmp_path):
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert names == {"shopco-data-use1", "shopco-data-use1-backup", "shopco-logs-use1",
                      "shopco-logs-use1-archive"}
-    rules = s3.get_bucket_replication(Bucket="shopco-logs-use1")["ReplicationConfiguration"]["Rules"]
+    configuration = s3.get_bucket_replication(Bucket="shopco-logs-use1")
+    rules = configuration["ReplicationConfiguration"]["Rules"]
     assert [r["ID"] for r in rules] == ["transactions-archive"]
     assert rules[0]["Destination"]["Bucket"] == "arn:aws:s3:::shopco-logs-use1-archive"
     assert "ReplicationTime" not in rules[0]["Destination"]

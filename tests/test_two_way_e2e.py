@@ -37,8 +37,9 @@ def test_two_way_replication_both_directions(ministack_endpoint, reset_ministack
         assert rule["SourceSelectionCriteria"]["ReplicaModifications"] == {"Status": "Enabled"}
     east.put_object(Bucket="shop-east", Key="from-east.txt", Body=b"e")
     west.put_object(Bucket="shop-west", Key="from-west.txt", Body=b"w")
-    assert west.head_object(Bucket="shop-west", Key="from-east.txt")["ReplicationStatus"] == "REPLICA"
-    assert east.head_object(Bucket="shop-east", Key="from-west.txt")["ReplicationStatus"] == "REPLICA"
+    for s3, bucket, key in ((west, "shop-west", "from-east.txt"),
+                            (east, "shop-east", "from-west.txt")):
+        assert s3.head_object(Bucket=bucket, Key=key)["ReplicationStatus"] == "REPLICA"
     # a replica is not replicated back: one version of each object on each side
     for s3, bucket in ((east, "shop-east"), (west, "shop-west")):
         versions = s3.list_object_versions(Bucket=bucket)["Versions"]
