@@ -93,13 +93,46 @@ def _read_optional(call: Any, *missing_codes: str) -> Any:
         raise
 
 
-def bucket_lane(ctx: Context, bucket: BucketSpec) -> list[Item]:
+def _check_region(resource: str, actual: str, region: str) -> str:
+    if actual != region:
+        raise AwsError(f"{resource}: the bucket exists in {actual}, not {region}; fix its "
+                       f"region in BUCKETS")
+    return EXISTS
+
+
+def owned_bucket_regions(ctx: Context) -> dict[str, str] | None:
+    """Every bucket of the account with its Region, in one paginated ListBuckets: one call
+    instead of a HeadBucket per bucket. None when the caller may not list buckets (then each
+    bucket is looked up on its own)."""
+    s3 = ctx.s3("us-east-1")
+    regions: dict[str, str] = {}
+    params: dict[str, Any] = {"MaxBuckets": 1000}
+    try:
+        while True:
+            page = s3.list_buckets(**params)
+            for found in page.get("Buckets", []):
+                if found.get("BucketRegion"):
+                    regions[found["Name"]] = found["BucketRegion"]
+            if not page.get("ContinuationToken"):
+                return regions
+            params["ContinuationToken"] = page["ContinuationToken"]
+    except Exception as exc:  # noqa: BLE001 - no s3:ListAllMyBuckets: fall back to HeadBucket
+        if error_code(exc) not in ("AccessDenied", "403"):
+            raise
+        return None
+
+
+def bucket_lane(ctx: Context, bucket: BucketSpec,
+                owned_regions: dict[str, str] | None = None) -> list[Item]:
     s3 = ctx.s3(bucket.region)
     name, region = bucket.name, bucket.region
     resource = f"bucket {name} ({region})"
     own_rule_ids = [r.id for r in ctx.rules if r.source == name]
 
     def read_exists() -> Any:
+        listed = (owned_regions or {}).get(name)
+        if listed is not None:
+            return _check_region(resource, listed, region)
         try:
             found = s3.head_bucket(Bucket=name)
         except Exception as exc:
@@ -111,10 +144,7 @@ def bucket_lane(ctx: Context, bucket: BucketSpec) -> list[Item]:
             raise
         actual = found.get("BucketRegion") or found["ResponseMetadata"]["HTTPHeaders"].get(
             "x-amz-bucket-region", region)
-        if actual != region:
-            raise AwsError(f"{resource}: the bucket exists in {actual}, not {region}; fix its "
-                           f"region in BUCKETS")
-        return EXISTS
+        return _check_region(resource, actual, region)
 
     def create(_: Any) -> None:
         params: dict[str, Any] = {"Bucket": name}
@@ -232,4 +262,6 @@ OWNED = "(rules recorded as this script's)"
 
 
 def lanes(ctx: Context) -> list[list[Item]]:
-    return [bucket_lane(ctx, bucket) for bucket in ctx.touched_buckets()]
+    buckets = ctx.touched_buckets()
+    regions = owned_bucket_regions(ctx) if buckets else None
+    return [bucket_lane(ctx, bucket, regions) for bucket in buckets]
