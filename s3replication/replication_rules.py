@@ -52,7 +52,9 @@ def s3_rule(
         criteria["SseKmsEncryptedObjects"] = {"Status": "Enabled"}
         destination["EncryptionConfiguration"] = {"ReplicaKmsKeyID": replica_key_arn}
     if rule.replica_modifications:
-        criteria.setdefault("SseKmsEncryptedObjects", {"Status": "Disabled"})
+        # Alone for an SSE-S3 source, as in AWS's replica-modification-sync example: an
+        # SseKmsEncryptedObjects element (even Disabled) needs a ReplicaKmsKeyID, which an
+        # SSE-S3 destination does not have, and S3 rejects the configuration.
         criteria["ReplicaModifications"] = {"Status": "Enabled"}
     s3: dict[str, Any] = {
         "ID": rule.id,

@@ -58,11 +58,11 @@ def test_without_rtc_metrics_have_no_event_threshold():
     assert "SourceSelectionCriteria" not in s3
 
 
-def test_replica_modifications_on_sse_s3_source_keeps_criteria_complete():
+def test_replica_modifications_on_sse_s3_source_stand_alone():
+    # SseKmsEncryptedObjects, even Disabled, would need a ReplicaKmsKeyID (InvalidRequest)
     s3 = s3_rule(rule(replica_modifications=True), 0, "us-east-1", False, None)
-    assert s3["SourceSelectionCriteria"] == {
-        "SseKmsEncryptedObjects": {"Status": "Disabled"},
-        "ReplicaModifications": {"Status": "Enabled"}}
+    assert s3["SourceSelectionCriteria"] == {"ReplicaModifications": {"Status": "Enabled"}}
+    assert "EncryptionConfiguration" not in s3["Destination"]
 
 
 def test_priorities_kept_configured_or_lowest_free():
