@@ -84,7 +84,11 @@ def item(ctx: Context, name: str, region: str, rules: list[RuleSpec]) -> Item:
 
     def write(_: Any) -> None:
         if wanted is None:
-            cloudwatch.delete_dashboards(DashboardNames=[name])
+            try:
+                cloudwatch.delete_dashboards(DashboardNames=[name])
+            except Exception as exc:  # gone already: a retry whose answer was lost
+                if not is_not_found(exc, "DashboardNotFoundError", "ResourceNotFound"):
+                    raise
         else:
             cloudwatch.put_dashboard(DashboardName=name, DashboardBody=json.dumps(wanted))
 
