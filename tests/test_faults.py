@@ -91,6 +91,7 @@ LOST_ON_DESTROY = {
     "s3-put-replication": "PUT ?replication",
     "s3-put-tagging": "PUT ?tagging",
     "cloudwatch-delete-alarms": "DeleteAlarms",
+    "cloudwatch-delete-dashboards": "DeleteDashboards",
 }
 
 
