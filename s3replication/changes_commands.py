@@ -24,15 +24,21 @@ def _data(ctx: Context, changes: list, status: ExitStatus, **extra: object) -> d
             "changes": [c.as_dict() for c in changes], **extra}
 
 
+def _failed(ctx: Context, failed: RunFailed) -> Outcome:
+    """What was done goes to stdout; each failure is one line for stderr. A re-run finishes."""
+    errors = [str(e) for e in failed.errors]
+    text = changes_text(failed.changes, f"Made {len(failed.changes)} changes before failing; "
+                                        "fix the cause and run the same command again:")
+    return Outcome(ExitStatus.FAILURE, text,
+                   _data(ctx, failed.changes, ExitStatus.FAILURE, errors=errors), errors)
+
+
 def apply(ctx: Context, args: argparse.Namespace) -> Outcome:
     ctx.mode = APPLY
     try:
         changes = workflow.run(ctx)
     except RunFailed as failed:
-        text = changes_text(failed.changes, f"Made {len(failed.changes)} changes before failing:")
-        return Outcome(ExitStatus.FAILURE, text + "\nFailed:\n" + "\n".join(
-            f"  {e}" for e in failed.errors), _data(ctx, failed.changes, ExitStatus.FAILURE,
-                                                    errors=[str(e) for e in failed.errors]))
+        return _failed(ctx, failed)
     if not changes:
         return Outcome(ExitStatus.OK, "No changes: everything matches the config.",
                        _data(ctx, changes, ExitStatus.OK))
@@ -58,8 +64,7 @@ def destroy(ctx: Context, args: argparse.Namespace) -> Outcome:
     try:
         changes = workflow.run(ctx)
     except RunFailed as failed:
-        return Outcome(ExitStatus.FAILURE, "destroy failed:\n" + "\n".join(
-            f"  {e}" for e in failed.errors), _data(ctx, failed.changes, ExitStatus.FAILURE))
+        return _failed(ctx, failed)
     if not changes:
         return Outcome(ExitStatus.OK, "Nothing to destroy.\n" + KEPT_ON_DESTROY,
                        _data(ctx, changes, ExitStatus.OK))

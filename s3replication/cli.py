@@ -47,7 +47,7 @@ def parser(kind: str) -> argparse.ArgumentParser:
                    help="run against a local MiniStack emulator instead of AWS")
     p.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="more detail in the log and on stderr")
+                   help="show each change and failure on stderr as it happens")
     p.add_argument("--yes", action="store_true", help="destroy/backfill: really make the changes")
     p.add_argument("--timeout", type=float, default=None, help="verify: seconds to wait per rule")
     p.add_argument("--max-report", type=int, default=50,
@@ -75,7 +75,7 @@ def _clients(sandbox: bool):  # -> Clients
     return clients
 
 
-def run(kind: str, args: argparse.Namespace, stdout: IO[str]) -> int:
+def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     from .config import DEFAULT_CONFIG_PATH, load_config
     from .context import Context
     from .naming import script_name
@@ -102,6 +102,8 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str]) -> int:
     else:
         outcome = command(ctx, args)
     stdout.write((as_json(outcome.data) if args.json else outcome.text) + "\n")
+    for error in outcome.errors:
+        stderr.write(f"error: {error}\n")
     log.info("end: exit %d", int(outcome.status))
     return int(outcome.status)
 
@@ -115,7 +117,7 @@ def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = 
     except SystemExit as exit_:
         return int(exit_.code or 0) and int(ExitStatus.BAD_INPUT)
     try:
-        return run(kind, args, stdout)
+        return run(kind, args, stdout, stderr)
     except KeyboardInterrupt:
         log.warning("interrupted")
         stderr.write("interrupted; re-run the same command to finish\n")

@@ -411,4 +411,7 @@ def _log_file(value: object, config_path: Path, problems: list[str]) -> Path:
     if not isinstance(value, (str, Path)) or not str(value):
         problems.append(f"LOG_FILE: must be a non-empty path, not {_show(value)}")
         return Path(DEFAULT_LOG_FILE)
-    return config_path.resolve().parent.parent / value  # an absolute value stays as it is
+    resolved = config_path.resolve().parent.parent / value  # an absolute value stays as is
+    if resolved.is_dir():
+        problems.append(f"LOG_FILE: {_show(value)} is a folder; name a file in it")
+    return resolved

@@ -13,3 +13,4 @@ class Outcome:
     status: ExitStatus
     text: str
     data: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # failures, for stderr

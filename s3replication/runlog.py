@@ -33,12 +33,17 @@ def setup(log_file: Path, script: str, command: str, verbose: bool = False) -> l
     open_private(log_file)
     handler = logging.FileHandler(log_file, mode="a", encoding="utf-8")
     handler.setFormatter(_UtcFormatter(f"%(asctime)s %(levelname)s {script} {command} %(message)s"))
-    handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+    handler.setLevel(logging.DEBUG)  # tracebacks of failures are logged at DEBUG
     logger = logging.getLogger(PACKAGE)
     for old in list(logger.handlers):
         logger.removeHandler(old)
         old.close()
     logger.addHandler(handler)
+    if verbose:  # -v: every change and failure on stderr too, as it happens
+        echo = logging.StreamHandler()
+        echo.setFormatter(logging.Formatter("%(message)s"))
+        echo.setLevel(logging.INFO)
+        logger.addHandler(echo)
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):

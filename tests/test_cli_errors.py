@@ -40,10 +40,10 @@ def answering(operation: str, status: int, code: str, message: str, path_end: st
 
 
 def failures(result: Run) -> list[str]:
-    """The lines under "Failed:" in the run's summary."""
-    text = result.stdout.split("\nFailed:\n", 1)
-    assert len(text) == 2, result.stdout + result.stderr
-    return [line.strip() for line in text[1].splitlines() if line.strip()]
+    """The failures of a run that stopped part way: one "error: " line each, on stderr."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and all(line.startswith("error: ") for line in lines), result.stderr
+    return [line.removeprefix("error: ") for line in lines]
 
 
 def assert_no_traceback(result: Run) -> None:
