@@ -418,3 +418,9 @@ def test_any_value_anywhere_gives_a_config_error_never_a_traceback(tmp_path):
                 load_config(write_config(tmp_path, settings))
             except ConfigError as error:
                 assert error.problems, (path, value)
+
+
+def test_log_file_that_is_a_folder_is_a_config_error(tmp_path):
+    settings = edited({("LOG_FILE",): str(tmp_path)})
+    error = config_error(tmp_path, settings)
+    assert error.problems == [f'LOG_FILE: "{tmp_path}" is a folder; name a file in it']
