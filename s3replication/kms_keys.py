@@ -41,8 +41,12 @@ def _orphan_key(kms: Any, alias: str) -> str | None:
         for key in page.get("Keys", []):
             try:
                 tags = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
-            except Exception:  # noqa: BLE001 - keys we may not read are not ours
-                continue
+            except Exception as exc:
+                # keys we may not read are not ours; any other failure must not lead to a
+                # second key, so it stops the run (a re-run finishes)
+                if error_code(exc) in ("AccessDeniedException", "NotFoundException"):
+                    continue
+                raise
             if {"TagKey": ALIAS_TAG, "TagValue": alias} in tags:
                 state = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"]
                 if state == "Enabled":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from . import ownership
+from .awscall import error_code, explain
 from .buckets import read_tags
 from .config import BucketSpec
 from .context import Context
@@ -18,7 +19,11 @@ def owned_sources(ctx: Context) -> list[BucketSpec]:
     def owns_any(bucket: BucketSpec) -> bool:
         try:
             return bool(ownership.owned_hashes(ctx.kind, read_tags(ctx, bucket)))
-        except Exception as exc:  # noqa: BLE001 - a bucket we cannot read holds nothing of ours
+        except Exception as exc:
+            # a bucket of someone else's (or in no Region we can read) holds nothing of ours;
+            # any other failure stops the run rather than leave a removed rule in place
+            if error_code(exc) not in ("AccessDenied", "403", "PermanentRedirect", "301"):
+                raise explain(exc, f"reading the tags of bucket {bucket.name}") from exc
             log.debug("cannot read tags of %s: %s", bucket.name, exc)
             return False
 
