@@ -1,9 +1,9 @@
 """Fresh MiniStack servers and measured subprocesses for the benchmark.
 
-``ministack(port=None)`` is a context manager that starts a fresh MiniStack
-(the ``ministack`` console script of the interpreter's virtualenv) on a free
-loopback port, waits for ``GET /_ministack/health`` and yields the endpoint URL
-(``http://127.0.0.1:PORT``).  The server is terminated (then killed) on exit.
+``ministack()`` is a context manager that starts a fresh MiniStack through the
+project's ``s3replication.sandbox.start_ministack`` (free loopback port, health
+check) and yields the endpoint URL (``http://127.0.0.1:PORT``).  The server is
+terminated (then killed) on exit.
 
 ``run_measured(cmd, env=None, cwd=None)`` runs a command under GNU
 ``/usr/bin/time -v`` and returns ``(seconds, peak_rss_kib, returncode,
@@ -12,8 +12,6 @@ process as the kernel reports it (``Maximum resident set size``), which is what
 GNU time reports; ``resource.getrusage(RUSAGE_CHILDREN)`` is only a running
 maximum over every child ever waited for, so it is used only as a fallback when
 GNU time is missing (and then it is exact only for the first, largest run).
-
-No dependency on the ``s3replication`` package.
 """
 
 from __future__ import annotations
@@ -23,121 +21,35 @@ import os
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-SERVICES = "s3,iam,kms,sts,sns,cloudwatch"
 GNU_TIME = "/usr/bin/time"
 
-__all__ = [
-    "SERVICES",
-    "free_port",
-    "ministack_executable",
-    "ministack",
-    "run_measured",
-]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ministack_executable() -> list[str]:
-    """The command that starts MiniStack: the console script next to
-    ``sys.executable`` if present, else ``python -m ministack``."""
-    script = Path(sys.executable).with_name("ministack")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("ministack")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "ministack"]
-
-
-def _healthy(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(endpoint + "/_ministack/health", timeout=1) as r:
-            return 200 <= r.status < 300
-    except (urllib.error.URLError, OSError):
-        return False
+__all__ = ["ministack", "run_measured"]
 
 
 @contextlib.contextmanager
-def ministack(
-    port: int | None = None,
-    *,
-    services: str = SERVICES,
-    startup_timeout: float = 30.0,
-    log_path: str | os.PathLike[str] | None = None,
-    extra_env: Mapping[str, str] | None = None,
-) -> Iterator[str]:
-    """Start a fresh MiniStack and yield its endpoint URL; stop it on exit.
+def ministack(port: int | None = None, **_: object) -> Iterator[str]:
+    """Start a fresh MiniStack (no persistence) and yield its endpoint URL; stop it on exit.
 
-    Output goes to ``log_path`` (or a temporary file, deleted afterwards).
-    Raises ``RuntimeError`` (with the log's tail) if it is not healthy within
-    ``startup_timeout`` seconds or dies while starting.
+    The server is started by the project's own `s3replication.sandbox.start_ministack`, the
+    one place that knows how to run MiniStack (loopback only, IoT/SFTP listeners off).
     """
-    port = port or free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env.update(
-        GATEWAY_PORT=str(port),
-        BIND_HOST="127.0.0.1",
-        SERVICES=services,
-    )
-    # A fresh server: never persist to, nor load from, disk.
-    env.pop("S3_PERSIST", None)
-    env.pop("PERSISTENCE", None)
-    if extra_env:
-        env.update(extra_env)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from s3replication.sandbox import start_ministack
 
-    own_log = log_path is None
-    if own_log:
-        fd, name = tempfile.mkstemp(prefix="ministack-", suffix=".log")
-        os.close(fd)
-        log_file = Path(name)
-    else:
-        log_file = Path(log_path)  # type: ignore[arg-type]
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-
-    with open(log_file, "wb") as log:
-        proc = subprocess.Popen(
-            ministack_executable(),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    workdir = Path(tempfile.mkdtemp(prefix="ministack-"))
+    proc, endpoint = start_ministack(workdir, persist=False, detach=True, timeout=30.0)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while not _healthy(endpoint):
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"ministack exited with {proc.returncode} while starting:\n" + _tail(log_file)
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"ministack not healthy at {endpoint} after {startup_timeout}s:\n"
-                    + _tail(log_file)
-                )
-            time.sleep(0.05)
         yield endpoint
     finally:
         _stop(proc)
-        if own_log:
-            with contextlib.suppress(OSError):
-                log_file.unlink()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -149,13 +61,6 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 _RSS_RE = re.compile(r"Maximum resident set size \(kbytes\):\s*(\d+)")
