@@ -114,19 +114,13 @@ def test_objects_replicate_by_rule(script, config, aws):
 
 def test_cr_then_sr_share_role_and_keep_hand_made_rule(script, config, aws):
     assert script("crr", "apply", "--config", config).status == 0
-    east = aws.get("s3", "us-east-1")
-    configuration = east.get_bucket_replication(Bucket=SOURCE)["ReplicationConfiguration"]
-    hand_made = {"ID": "hand-made", "Priority": 900, "Status": "Enabled",
-                 "Filter": {"Prefix": "manual/"}, "DeleteMarkerReplication": {"Status": "Disabled"},
-                 "Destination": {"Bucket": "arn:aws:s3:::shopco-data-usw2"}}
-    configuration["Rules"].append(hand_made)
-    east.put_bucket_replication(Bucket=SOURCE, ReplicationConfiguration=configuration)
+    add_hand_made_rule(aws)
     assert script("srr", "apply", "--config", config).status == 0
     assert script("crr", "apply", "--config", config).status == 0
     rules = rules_on(aws, SOURCE)
     assert set(rules) == {"catalog-usw2", "orders-usw2", "inventory-usw2", "customers-backup",
                           "hand-made"}
-    assert rules["hand-made"] == hand_made
+    assert rules["hand-made"] == HAND_MADE
     iam = aws.get("iam", "us-east-1")
     role = "shopco-data-use1-replication"
     assert sorted(iam.list_role_policies(RoleName=role)["PolicyNames"]) == [
@@ -244,15 +238,29 @@ def test_rule_dropped_from_config_is_removed_foreign_rules_stay(script, tmp_path
     assert script("srr", "plan", "--config", str(trimmed)).status == 0
 
 
-def test_destroy_keeps_buckets_keys_and_the_other_script(script, config, aws):
+HAND_MADE = {"ID": "hand-made", "Priority": 900, "Status": "Enabled",
+             "Filter": {"Prefix": "manual/"}, "DeleteMarkerReplication": {"Status": "Disabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::shopco-data-usw2"}}
+
+
+def add_hand_made_rule(aws: Clients) -> None:
+    east = aws.get("s3", "us-east-1")
+    configuration = east.get_bucket_replication(Bucket=SOURCE)["ReplicationConfiguration"]
+    configuration["Rules"].append(HAND_MADE)
+    east.put_bucket_replication(Bucket=SOURCE, ReplicationConfiguration=configuration)
+
+
+def test_destroy_keeps_buckets_keys_the_other_script_and_foreign_rules(script, config, aws):
     assert script("crr", "apply", "--config", config).status == 0
     assert script("srr", "apply", "--config", config).status == 0
+    add_hand_made_rule(aws)
     dry = script("crr", "destroy", "--config", config)
     assert dry.status == 3 and dry.mutating == []
     done = script("crr", "destroy", "--yes", "--config", config)
     assert done.status == 0, done.stderr
     assert "kept" in done.stdout
-    assert set(rules_on(aws, SOURCE)) == {"customers-backup"}
+    assert rules_on(aws, SOURCE) == {
+        "customers-backup": rules_on(aws, SOURCE)["customers-backup"], "hand-made": HAND_MADE}
     assert script("srr", "plan", "--config", config).status == 0
     east = aws.get("s3", "us-east-1")
     names = {b["Name"] for b in east.list_buckets()["Buckets"]}
