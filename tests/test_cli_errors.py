@@ -1,5 +1,5 @@
 """Known AWS failures become one clear line naming the call, the resource and the error code:
-no traceback on the screen, the failure in the log (its traceback too, with -v).
+no traceback on the screen, the failure and its traceback in the log, one line each.
 
 AWS errors MiniStack cannot produce (another account's bucket, a missing permission) are
 answered by the fault proxy in AWS's own wire format, so botocore parses them as it would
@@ -8,6 +8,7 @@ AWS's; disabled and deleted keys are real MiniStack state."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,9 @@ def test_unexpected_failure_is_one_line_and_a_logged_traceback(ministack_endpoin
     assert result.stderr == ("error: RuntimeError: a bug in the tool (details in the log "
                              "file)\n")
     assert "Traceback (most recent call last)" in log()
+    record = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (DEBUG|INFO|WARNING|ERROR) "
+                        r"cr_replication apply ")
+    assert all(record.match(line) for line in log().splitlines())  # a traceback is one line
 
 
 # -- usage and config ----------------------------------------------------------------------
