@@ -80,50 +80,25 @@ def run_measured(
     stdout and stderr together, without GNU time's report.
     """
     env_d = dict(os.environ if env is None else env)
-    if os.access(GNU_TIME, os.X_OK):
-        with tempfile.NamedTemporaryFile(prefix="gnutime-", suffix=".txt", delete=False) as tf:
-            report = Path(tf.name)
-        try:
-            full = [GNU_TIME, "-v", "-o", str(report), *cmd]
-            t0 = time.perf_counter()
-            cp = subprocess.run(
-                full,
-                env=env_d,
-                cwd=cwd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                timeout=timeout,
-            )
-            seconds = time.perf_counter() - t0
-            text = report.read_text(errors="replace")
-        finally:
-            with contextlib.suppress(OSError):
-                report.unlink()
-        m = _RSS_RE.search(text)
-        rss = int(m.group(1)) if m else 0
-        rc = cp.returncode
-        # GNU time exits with the command's status; "Command exited with
-        # non-zero status N" / "Command terminated by signal N" are in the report.
-        sig = re.search(r"Command terminated by signal (\d+)", text)
-        if sig:
-            rc = -int(sig.group(1))
-        return seconds, rss, rc, cp.stdout.decode(errors="replace")
-
-    # Fallback: getrusage deltas (a cumulative maximum; see module docstring).
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    cp = subprocess.run(
-        list(cmd),
-        env=env_d,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-    )
-    seconds = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # Exact only if this child set a new maximum; otherwise an upper bound.
-    rss = after if after > before else before
-    return seconds, rss, cp.returncode, cp.stdout.decode(errors="replace")
+    gnu_time = os.access(GNU_TIME, os.X_OK)
+    with tempfile.TemporaryDirectory(prefix="gnutime-") as tmp:
+        report = Path(tmp) / "report.txt"
+        full = [GNU_TIME, "-v", "-o", str(report), *cmd] if gnu_time else list(cmd)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        cp = subprocess.run(full, env=env_d, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout)
+        seconds = time.perf_counter() - t0
+        text = report.read_text(errors="replace") if gnu_time and report.exists() else ""
+    output = cp.stdout.decode(errors="replace")
+    if not gnu_time:
+        # getrusage is a running maximum over every child: exact only if this one set it
+        return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss or before, \
+            cp.returncode, output
+    m = _RSS_RE.search(text)
+    rc = cp.returncode
+    # GNU time exits with the command's status; a signal is only in its report
+    sig = re.search(r"Command terminated by signal (\d+)", text)
+    if sig:
+        rc = -int(sig.group(1))
+    return seconds, int(m.group(1)) if m else 0, rc, output
