@@ -104,7 +104,7 @@ def job_request(ctx: Context, source: BucketSpec, rules: list[RuleSpec], role: s
 
 def role_lane(ctx: Context, source: BucketSpec, reports: str) -> list[Item]:
     """The batch role: trust for Batch Operations, then its B.4 inline policy."""
-    iam = ctx.clients.get("iam", "us-east-1")
+    iam = ctx.iam()
     name = role_name(source)
     wanted_trust = normalize_document(trust_policy())
     wanted_policy = permissions_policy(source, reports)

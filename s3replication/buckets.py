@@ -104,7 +104,7 @@ def owned_bucket_regions(ctx: Context) -> dict[str, str] | None:
     """Every bucket of the account with its Region, in one paginated ListBuckets: one call
     instead of a HeadBucket per bucket. None when the caller may not list buckets (then each
     bucket is looked up on its own)."""
-    s3 = ctx.s3("us-east-1")
+    s3 = ctx.s3(ctx.global_region)
     regions: dict[str, str] = {}
     params: dict[str, Any] = {"MaxBuckets": 1000}
     try:

@@ -90,7 +90,9 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     from .awscall import explain
 
     try:
-        account = clients.account_id()
+        from .naming import global_region
+
+        account = clients.account_id(global_region(config.region_of_partition))
     except Exception as exc:  # noqa: BLE001 - named in one line below
         raise explain(exc, "finding the AWS account (sts:GetCallerIdentity)") from exc
     ctx = Context(config=config, kind=kind, clients=clients, account=account)

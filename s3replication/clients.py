@@ -87,9 +87,10 @@ class Clients:
         the call (tests use this to simulate a crash before the k-th call)."""
         self._hooks.append(callback)
 
-    def account_id(self) -> str:
+    def account_id(self, region: str = "us-east-1") -> str:
+        """The caller's account, from STS in `region` (the global Region of the partition)."""
         if self._account_id is None:
-            identity = self.get("sts", "us-east-1").get_caller_identity()
+            identity = self.get("sts", region).get_caller_identity()
             self._account_id = str(identity["Account"])
         return self._account_id
 

@@ -71,6 +71,11 @@ class Config:
     def all_rules(self) -> tuple[RuleSpec, ...]:
         return self.crr_rules + self.srr_rules
 
+    @property
+    def region_of_partition(self) -> str:
+        """A Region of the config's one partition (its first bucket's), or us-east-1."""
+        return next((b.region for b in self.buckets.values() if b.region), "us-east-1")
+
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "s3_config.py"
 DEFAULT_LOG_FILE = "logs/replication_logs.txt"

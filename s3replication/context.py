@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import BucketSpec, Config, RuleSpec
-from .naming import role_arn
+from .naming import global_region, role_arn
 
 APPLY, PLAN, DESTROY = "apply", "plan", "destroy"
 
@@ -54,3 +54,12 @@ class Context:
 
     def s3(self, region: str) -> Any:
         return self.clients.get("s3", region)
+
+    @property
+    def global_region(self) -> str:
+        """Where IAM, STS and ListBuckets are called: the global Region of the config's
+        partition (the config validator makes sure all buckets share one)."""
+        return global_region(self.config.region_of_partition)
+
+    def iam(self) -> Any:
+        return self.clients.get("iam", self.global_region)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .naming import bucket_arn
+from .naming import bucket_arn, s3_service_host
 
 VERSION = "2012-10-17"
 S3_SERVICE = "s3.amazonaws.com"
@@ -45,7 +45,7 @@ def _kms_statement(sid: str, action: str, end: Endpoint) -> dict[str, Any]:
         "Resource": [end.key_arn],
         "Condition": {
             "StringLike": {
-                "kms:ViaService": f"s3.{end.region}.amazonaws.com",
+                "kms:ViaService": s3_service_host(end.region),
                 "kms:EncryptionContext:aws:s3:arn": [arn, f"{arn}/*"],
             }
         },

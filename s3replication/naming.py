@@ -8,12 +8,33 @@ ALIAS_TAG = TOOL_TAG_PREFIX + "alias"  # on a created KMS key: the alias it was 
 TLS_STATEMENT_SID = "S3ReplicationDenyInsecureTransport"
 
 
+# Per partition: the Region that serves its global endpoints (IAM, STS, ListBuckets) and the
+# DNS suffix of its service endpoints, as in botocore's endpoints data and
+# https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+GLOBAL_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+DNS_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn",
+              "aws-us-gov": "amazonaws.com"}
+
+
 def partition(region: str) -> str:
+    """The AWS partition of a Region: "aws", "aws-cn" or "aws-us-gov"."""
     if region.startswith("cn-"):
         return "aws-cn"
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+def global_region(region: str) -> str:
+    """The Region to call IAM, STS and S3 ListBuckets in, for buckets of `region`'s partition."""
+    return GLOBAL_REGION[partition(region)]
+
+
+def s3_service_host(region: str) -> str:
+    """S3's endpoint host in `region`, the value of the kms:ViaService condition key for
+    requests S3 makes to KMS there (https://docs.aws.amazon.com/kms/latest/developerguide/
+    conditions-kms.html#conditions-kms-via-service)."""
+    return f"s3.{region}.{DNS_SUFFIX[partition(region)]}"
 
 
 def bucket_arn(bucket: str, region: str = "us-east-1") -> str:

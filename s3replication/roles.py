@@ -47,7 +47,7 @@ def _delete(call: Any) -> None:
 
 def _read_role(ctx: Context, name: str) -> Any:
     try:
-        return ctx.clients.get("iam", "us-east-1").get_role(RoleName=name)["Role"]
+        return ctx.iam().get_role(RoleName=name)["Role"]
     except Exception as exc:
         if is_not_found(exc, "NoSuchEntity"):
             return None
@@ -72,7 +72,7 @@ def _policy_for(ctx: Context, sources: list[BucketSpec]) -> Any:
 
 
 def role_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[Item]:
-    iam = ctx.clients.get("iam", "us-east-1")
+    iam = ctx.iam()
     resource = f"role {role_name}"
     policy_name = inline_policy_name(ctx.kind)
     wanted_policy = _policy_for(ctx, sources)
@@ -152,7 +152,7 @@ def removal_lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
     """On destroy: the role itself, when the tool made it and nothing else still uses it."""
     if ctx.mode != DESTROY:
         return []
-    iam = ctx.clients.get("iam", "us-east-1")
+    iam = ctx.iam()
     result = []
     for role_name in _by_role(sources):
         users = [b for b in ctx.config.buckets.values() if b.replication_role == role_name]
