@@ -21,7 +21,13 @@ KEPT_ON_DESTROY = (
 
 def _data(ctx: Context, changes: list, status: ExitStatus, **extra: object) -> dict:
     return {"script": script_name(ctx.kind), "command": ctx.mode, "status": int(status),
-            "changes": [c.as_dict() for c in changes], **extra}
+            "changes": [c.as_dict() for c in changes], "notes": list(ctx.notes), **extra}
+
+
+def _with_notes(ctx: Context, text: str) -> str:
+    if not ctx.notes:
+        return text
+    return text + "\nNotes:\n" + "\n".join(f"  ! {note}" for note in ctx.notes)
 
 
 def _failed(ctx: Context, failed: RunFailed) -> Outcome:
@@ -29,7 +35,7 @@ def _failed(ctx: Context, failed: RunFailed) -> Outcome:
     errors = [str(e) for e in failed.errors]
     text = changes_text(failed.changes, f"Made {len(failed.changes)} changes before failing; "
                                         "fix the cause and run the same command again:")
-    return Outcome(ExitStatus.FAILURE, text,
+    return Outcome(ExitStatus.FAILURE, _with_notes(ctx, text),
                    _data(ctx, failed.changes, ExitStatus.FAILURE, errors=errors), errors)
 
 
@@ -40,9 +46,11 @@ def apply(ctx: Context, args: argparse.Namespace) -> Outcome:
     except RunFailed as failed:
         return _failed(ctx, failed)
     if not changes:
-        return Outcome(ExitStatus.OK, "No changes: everything matches the config.",
+        return Outcome(ExitStatus.OK,
+                       _with_notes(ctx, "No changes: everything matches the config."),
                        _data(ctx, changes, ExitStatus.OK))
-    return Outcome(ExitStatus.OK, changes_text(changes, f"Applied {len(changes)} changes:"),
+    return Outcome(ExitStatus.OK,
+                   _with_notes(ctx, changes_text(changes, f"Applied {len(changes)} changes:")),
                    _data(ctx, changes, ExitStatus.OK))
 
 
@@ -50,11 +58,12 @@ def plan(ctx: Context, args: argparse.Namespace) -> Outcome:
     ctx.mode = PLAN
     changes = workflow.run(ctx)
     if not changes:
-        return Outcome(ExitStatus.OK, "No changes: everything matches the config.",
+        return Outcome(ExitStatus.OK,
+                       _with_notes(ctx, "No changes: everything matches the config."),
                        _data(ctx, changes, ExitStatus.OK))
     return Outcome(ExitStatus.ATTENTION,
-                   changes_text(changes, f"{len(changes)} changes would be made "
-                                         "(run apply to make them):"),
+                   _with_notes(ctx, changes_text(changes, f"{len(changes)} changes would be "
+                                                          "made (run apply to make them):")),
                    _data(ctx, changes, ExitStatus.ATTENTION))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from .config import BucketSpec, Config, RuleSpec
 from .naming import global_region, role_arn
 
+log = logging.getLogger(__name__)
 APPLY, PLAN, DESTROY = "apply", "plan", "destroy"
 
 
@@ -24,7 +26,17 @@ class Context:
     bucket_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # read once, kept fresh
     rule_ids_seen: set[str] = field(default_factory=set)  # ids on the buckets read, for messages
     made_new: set[str] = field(default_factory=set)  # roles/buckets this run created or changed
+    notes: list[str] = field(default_factory=list)  # things a user should know, not changes
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, text: str) -> None:
+        """Tell the user something that is not a change (shown after the changes by plan,
+        apply and destroy, and logged once as a warning)."""
+        with self.lock:
+            if text in self.notes:
+                return
+            self.notes.append(text)
+        log.warning("note: %s", text)
 
     @property
     def writes(self) -> bool:
