@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from s3replication.errors import ConfigError
+from s3replication.naming import partition
 
 CRR = "crr"
 SRR = "srr"
@@ -77,7 +78,8 @@ class Config:
         return next((b.region for b in self.buckets.values() if b.region), "us-east-1")
 
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "s3_config.py"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the folder of the two scripts
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "s3_config.py"
 DEFAULT_LOG_FILE = "logs/replication_logs.txt"
 
 REQUIRED_NAMES = ("BUCKETS", "CRR_RULES", "SRR_RULES")
@@ -105,7 +107,7 @@ _IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _KMS_ALIAS = re.compile(r"alias/(?!aws/)[A-Za-z0-9/_-]{1,250}")
-_KMS_KEY_ARN = re.compile(r"arn:aws[-a-z]*:kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+")
+_KMS_KEY_ARN = re.compile(r"arn:(aws[-a-z]*):kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+")
 _IAM_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _SNS_TOPIC = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _DASHBOARD = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -123,12 +125,13 @@ def load_config(path: str | Path) -> Config:
     problems: list[str] = []
     _check_names(namespace, problems)
     declared, buckets = _buckets(namespace.get("BUCKETS", {}), problems)
+    _check_one_partition(buckets, problems)
     crr = _rules(CRR, namespace.get("CRR_RULES", []), declared, buckets, problems)
     srr = _rules(SRR, namespace.get("SRR_RULES", []), declared, buckets, problems)
     _check_across_rules(crr + srr, buckets, problems)
     tags = _tags("TAGS", namespace.get("TAGS", {}), problems)
     monitoring = _monitoring(namespace.get("MONITORING", {}), problems)
-    log_file = _log_file(namespace.get("LOG_FILE", DEFAULT_LOG_FILE), Path(path), problems)
+    log_file = _log_file(namespace.get("LOG_FILE", DEFAULT_LOG_FILE), problems)
     if problems:
         raise ConfigError(str(path), problems)
     return Config(path=Path(path).resolve(), buckets=buckets, crr_rules=crr, srr_rules=srr,
@@ -245,11 +248,34 @@ def _buckets(value: object, problems: list[str]) -> tuple[set[str], dict[str, Bu
     return declared, buckets
 
 
+def _check_one_partition(buckets: dict[str, BucketSpec], problems: list[str]) -> None:
+    """All buckets in one AWS partition: credentials, IAM roles and replication do not cross
+    partitions (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/
+    partitions.html)."""
+    by_partition: dict[str, list[str]] = {}
+    for name, spec in buckets.items():
+        if spec.region:
+            by_partition.setdefault(partition(spec.region), []).append(name)
+    if len(by_partition) < 2:
+        return
+    first = next(iter(by_partition))
+    for other, names in list(by_partition.items())[1:]:
+        for name in names:
+            problems.append(
+                f'BUCKETS[{_show(name)}]["region"]: {buckets[name].region} is in partition '
+                f"{other}, but {_show(by_partition[first][0])} is in {first}; one config "
+                "cannot span partitions (IAM roles, credentials and replication stay within "
+                "one)")
+
+
 def _check_kms_key(setting: str, kms_key: object, region: object, problems: list[str]) -> None:
     match = _KMS_KEY_ARN.fullmatch(kms_key) if isinstance(kms_key, str) else None
-    if match and region and match[1] != region:
-        problems.append(f"{setting}: key ARN {_show(kms_key)} is in {match[1]}, "
+    if match and region and match[2] != region:
+        problems.append(f"{setting}: key ARN {_show(kms_key)} is in {match[2]}, "
                         f"not in the bucket's Region {region}")
+    elif match and region and match[1] != partition(str(region)):
+        problems.append(f"{setting}: key ARN {_show(kms_key)} names partition {match[1]}, but "
+                        f"Region {region} is in partition {partition(str(region))}")
     elif not match and not (isinstance(kms_key, str) and _KMS_ALIAS.fullmatch(kms_key)):
         problems.append(f'{setting}: {_show(kms_key)} is neither an alias "alias/NAME" '
                         '(not "alias/aws/...") nor a key ARN "arn:aws:kms:REGION:ACCOUNT:key/ID"')
@@ -411,12 +437,13 @@ def _monitoring(value: object, problems: list[str]) -> Monitoring:
     return Monitoring(topic, tuple(emails), threshold, dashboard)
 
 
-def _log_file(value: object, config_path: Path, problems: list[str]) -> Path:
-    """LOG_FILE; a relative path is relative to the project root, the config folder's parent."""
+def _log_file(value: object, problems: list[str]) -> Path:
+    """LOG_FILE; a relative path is relative to the project root (the folder of the two
+    scripts), wherever the config file is."""
     if not isinstance(value, (str, Path)) or not str(value):
         problems.append(f"LOG_FILE: must be a non-empty path, not {_show(value)}")
-        return Path(DEFAULT_LOG_FILE)
-    resolved = config_path.resolve().parent.parent / value  # an absolute value stays as is
+        return PROJECT_ROOT / DEFAULT_LOG_FILE
+    resolved = PROJECT_ROOT / value  # an absolute value stays as is
     if resolved.is_dir():
         problems.append(f"LOG_FILE: {_show(value)} is a folder; name a file in it")
     return resolved

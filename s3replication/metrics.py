@@ -1,8 +1,9 @@
 """S3's replication metrics in CloudWatch, and reading their latest figures.
 
 The metrics exist only per rule, with the dimensions SourceBucket, DestinationBucket and RuleId
-(reference §C.2); an alarm or widget on BucketName never sees them. They appear in the source
-bucket's Region, about 15 minutes after metrics (or RTC) are turned on for the rule.
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html, "Amazon S3
+replication metrics"); an alarm or widget on BucketName never sees them. They appear in the
+source bucket's Region, about 15 minutes after metrics (or RTC) are turned on for the rule.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ LATENCY = "ReplicationLatency"  # seconds the destination is behind, per rule
 PENDING_OPERATIONS = "OperationsPendingReplication"
 PENDING_BYTES = "BytesPendingReplication"
 FAILED_OPERATIONS = "OperationsFailedReplication"
-# The statistic AWS documents for each (reference §C.2): failures add up, the others are levels.
+# The statistic AWS documents for each (metrics-dimensions.html, above): failures add up, the
+# others are levels.
 STATISTIC = {LATENCY: "Maximum", PENDING_OPERATIONS: "Maximum", PENDING_BYTES: "Maximum",
              FAILED_OPERATIONS: "Sum"}
 MAX_QUERIES = 500  # GetMetricData's limit per call

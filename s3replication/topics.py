@@ -2,7 +2,9 @@
 publish for the account's source buckets, and the e-mail subscriptions of `alert_emails`.
 
 The topic serves both scripts and every source bucket of its Region. The statement (our own
-Sid, reference §B.1's pattern: aws:SourceAccount and aws:SourceArn) is merged with any others.
+Sid; AWS's pattern for letting S3 publish, aws:SourceAccount and aws:SourceArn,
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html)
+is merged with any others.
 Subscriptions this tool made are recorded in topic tags (a hash of each address), so that an
 address dropped from the config is unsubscribed while subscriptions made by anyone else are
 never touched. The topic is deleted only when no rule of either script uses it, the tool made
@@ -93,6 +95,20 @@ class TopicReader:
         self._found.clear()
 
 
+def _note_if_unheard(ctx: Context, resource: str, emails: list[str],
+                     subscriptions: list[dict[str, Any]]) -> None:
+    """Alarms and events that reach nobody are no alarms: say so (plan and apply)."""
+    if any(s.get("SubscriptionArn") != PENDING for s in subscriptions):
+        return
+    if not emails:
+        ctx.note(f"{resource}: alarms and replication events go to this topic, which has no "
+                 'subscriber, so nobody is told when replication fails; add addresses to '
+                 'MONITORING["alert_emails"] (or subscribe your pager to the topic)')
+    else:
+        ctx.note(f"{resource}: no subscription is confirmed yet; each address in "
+                 'MONITORING["alert_emails"] must click the link in the mail AWS sent it')
+
+
 def items(ctx: Context, region: str, buckets: list[str]) -> list[Item]:
     """The topic's items, in the order that works: topic first when it is wanted (source
     `buckets` of the Region have rules), last when it is going away."""
@@ -150,6 +166,8 @@ def items(ctx: Context, region: str, buckets: list[str]) -> list[Item]:
         topic.forget()
 
     def project_emails(_: Any) -> Any:
+        if buckets:
+            _note_if_unheard(ctx, resource, emails, topic.subscriptions())
         found = sorted({s["Endpoint"] for s in topic.subscriptions() if ours(s)})
         return found or None
 

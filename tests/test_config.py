@@ -11,6 +11,7 @@ import pytest
 from s3replication.config import (
     CRR,
     DEFAULT_CONFIG_PATH,
+    PROJECT_ROOT,
     SRR,
     BucketSpec,
     Monitoring,
@@ -133,11 +134,12 @@ def test_defaults_for_everything_optional(tmp_path):
     assert config.srr_rules == ()
     assert config.tags == {}
     assert config.monitoring == Monitoring("replication-alerts", (), 900, None)
-    assert config.log_file == tmp_path / "logs" / "replication_logs.txt"
+    assert config.log_file == PROJECT_ROOT / "logs" / "replication_logs.txt"
 
 
 def test_log_file_relative_to_project_root_and_absolute_kept(tmp_path):
-    assert load_config(write_config(tmp_path, BASE)).log_file == tmp_path / "logs" / "test.log"
+    """Relative to the folder of the two scripts, not to the config's folder's parent."""
+    assert load_config(write_config(tmp_path, BASE)).log_file == PROJECT_ROOT / "logs" / "test.log"
     absolute = tmp_path / "elsewhere" / "run.log"
     config = load_config(write_config(tmp_path, edited({("LOG_FILE",): str(absolute)})))
     assert config.log_file == absolute
