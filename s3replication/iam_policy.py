@@ -1,10 +1,17 @@
 """The replication role's trust policy and each script's permissions, as AWS documents them.
 
-Permissions follow reference §B.2 (read on the source, replicate into each destination) and
-§B.3 (kms:Decrypt on the source key, kms:Encrypt on each destination key, each limited by
-kms:ViaService and the kms:EncryptionContext:aws:s3:arn of the bucket). With S3 Bucket Keys the
-encryption context is the bucket ARN; objects written before Bucket Keys were turned on carry
-the object ARN, so both are allowed. No wildcard actions, no "Resource": "*".
+- Trust: S3 assumes the role; read on the source, replicate into each destination
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html).
+- SSE-KMS: kms:Decrypt on the source key and kms:Encrypt on each destination key, each limited
+  by kms:ViaService and kms:EncryptionContext:aws:s3:arn of the bucket
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+- S3 Bucket Keys, on every SSE-KMS bucket the tool sets up: the encryption context is the bucket
+  ARN (objects written before Bucket Keys were turned on carry the object ARN, so both are
+  allowed), and the role also needs kms:Decrypt on the replica's key, with the destination's
+  context ("S3 Bucket Keys and replication" on the page above, and
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html#bucket-key-replication).
+
+No wildcard actions, no "Resource": "*".
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from .naming import bucket_arn, s3_service_host
 
 VERSION = "2012-10-17"
 S3_SERVICE = "s3.amazonaws.com"
+REPLICA_KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt"]
 
 
 def trust_policy() -> dict[str, Any]:
@@ -36,12 +44,12 @@ class Endpoint:
     key_arn: str | None
 
 
-def _kms_statement(sid: str, action: str, end: Endpoint) -> dict[str, Any]:
+def _kms_statement(sid: str, actions: list[str], end: Endpoint) -> dict[str, Any]:
     arn = bucket_arn(end.bucket, end.region)
     return {
         "Sid": sid,
         "Effect": "Allow",
-        "Action": [action],
+        "Action": actions,
         "Resource": [end.key_arn],
         "Condition": {
             "StringLike": {
@@ -80,9 +88,11 @@ def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[s
         },
     ]
     if source.key_arn:
-        statements.append(_kms_statement("DecryptSourceObjects", "kms:Decrypt", source))
+        statements.append(_kms_statement("DecryptSourceObjects", ["kms:Decrypt"], source))
         for n, dest in enumerate(d for d in destinations if d.key_arn):
-            statements.append(_kms_statement(f"EncryptReplicas{n}", "kms:Encrypt", dest))
+            # kms:Decrypt too: S3 checks the destination's Bucket Key with it
+            statements.append(_kms_statement(f"EncryptReplicas{n}", list(REPLICA_KEY_ACTIONS),
+                                             dest))
     return {"Version": VERSION, "Statement": statements}
 
 

@@ -2,6 +2,13 @@
 
 Rules this script owns are its config rules and those its ownership record names; every other
 rule on the bucket (the other script's, hand-made ones) is kept exactly as it is.
+
+A configuration has one `Role` for all its rules
+(https://docs.aws.amazon.com/AmazonS3/latest/API/API_ReplicationConfiguration.html), so the
+role is never switched while a rule under the present role would lose its permissions: rules
+neither script owns (hand-made ones) block the switch until `replication_role` names the
+present role, and the other script's rules block it until that script's permissions are on the
+new role. The bucket is then left as it is and the run fails for it, naming both roles.
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ from . import ownership
 from .awscall import error_code, explain, is_not_found, until_propagated
 from .buckets import read_tags, write_tags
 from .config import BucketSpec
-from .context import DESTROY, Context
+from .context import DESTROY, PLAN, Context
 from .engine import Item
+from .errors import ReplicationToolError
+from .naming import inline_policy_name, script_name
 from .replication_rules import assign_priorities, merge_rules, normalize_rule, s3_rule
 from .scope import own_rules_from
 
@@ -32,6 +41,68 @@ def read_configuration(ctx: Context, bucket: BucketSpec) -> Any:
         if is_not_found(exc, "ReplicationConfigurationNotFoundError", "NoSuchBucket"):
             return None
         raise
+
+
+class RoleConflict(ReplicationToolError):
+    """Switching a configuration's role would leave rules under it without permissions."""
+
+
+def _owner(ctx: Context, source: BucketSpec, rule_id: str) -> str | None:
+    """"crr" or "srr" when that script owns the rule on `source` (its config names it, or its
+    ownership record does); None for a rule neither made."""
+    tags = read_tags(ctx, source)
+    for rule in ctx.config.all_rules():
+        if rule.source == source.name and rule.id == rule_id:
+            return rule.kind
+    for kind in ("crr", "srr"):
+        if ownership.owns(kind, tags, rule_id):
+            return kind
+    return None
+
+
+def owned_live_rules(ctx: Context, source: BucketSpec, current: Any) -> list[dict[str, Any]]:
+    """The rules on `source` now (in `current`) that this script owns."""
+    return [r for r in (current or {}).get("Rules", [])
+            if _owner(ctx, source, str(r.get("ID", ""))) == ctx.kind]
+
+
+def _rule_ids(ctx: Context, source: BucketSpec, current: Any, owner: str | None) -> list[str]:
+    return [str(r.get("ID", "")) for r in (current or {}).get("Rules", [])
+            if _owner(ctx, source, str(r.get("ID", ""))) == owner]
+
+
+def _has_policy(ctx: Context, role_name: str, kind: str) -> bool:
+    try:
+        ctx.iam().get_role_policy(RoleName=role_name, PolicyName=inline_policy_name(kind))
+    except Exception as exc:
+        if is_not_found(exc, "NoSuchEntity"):
+            return False
+        raise
+    return True
+
+
+def role_conflict(ctx: Context, source: BucketSpec, current: Any) -> str | None:
+    """Why the configuration's role may not become the configured one now, or None."""
+    present, wanted = (current or {}).get("Role"), ctx.role_arn(source)
+    if not present or present == wanted:
+        return None
+    head = f"bucket {source.name}: its replication configuration uses role {present}"
+    foreign = _rule_ids(ctx, source, current, None)
+    if foreign:
+        name = str(present).rsplit("/", 1)[-1]
+        return (f"{head} for rules this tool did not make ({', '.join(foreign)}); switching it "
+                f"to {wanted} would leave them without permissions, so this configuration was "
+                f"left as it is. Set replication_role of {source.name} to \"{name}\" to share "
+                "that role (the tool then only adds its own inline policy to it), or move "
+                "those rules off the bucket")
+    other = "srr" if ctx.kind == "crr" else "crr"
+    others = _rule_ids(ctx, source, current, other)
+    if others and not _has_policy(ctx, source.replication_role, other):
+        return (f"{head} for {script_name(other)}.py's rules ({', '.join(others)}), and role "
+                f"{wanted} has no permissions for them yet, so this configuration was left as "
+                f"it is. Run {script_name(other)}.py apply: it moves the configuration to the "
+                "new role once both scripts' permissions are on it")
+    return None
 
 
 def _is_propagation_error(exc: BaseException) -> bool:
@@ -87,6 +158,10 @@ def replication_lane(ctx: Context, source: BucketSpec) -> list[Item]:
 
     def desire(current: Any) -> Any:
         own = desired_rules(ctx, source, current)
+        if own and ctx.mode == PLAN:
+            conflict = role_conflict(ctx, source, current)
+            if conflict:
+                ctx.note(conflict)
         return view(own, role_arn, bool(own))
 
     def project(current: Any) -> Any:
@@ -96,13 +171,18 @@ def replication_lane(ctx: Context, source: BucketSpec) -> list[Item]:
         return view(rules, (current or {}).get("Role"), bool(own_ids))
 
     def write(current: Any) -> None:
-        merged = merge_rules((current or {}).get("Rules", []),
-                             desired_rules(ctx, source, current),
+        own = desired_rules(ctx, source, current)
+        conflict = role_conflict(ctx, source, current) if own else None
+        if conflict:
+            raise RoleConflict(conflict)
+        merged = merge_rules((current or {}).get("Rules", []), own,
                              _dropped_ids(ctx, source, current))
         if not merged:
             s3.delete_bucket_replication(Bucket=source.name)
             return
-        configuration = {"Role": role_arn, "Rules": merged}
+        # without rules of ours, the role stays the one the remaining rules were made for
+        role = role_arn if own else (current or {}).get("Role", role_arn)
+        configuration = {"Role": role, "Rules": merged}
 
         def put() -> Any:
             return s3.put_bucket_replication(Bucket=source.name,

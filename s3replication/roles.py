@@ -13,6 +13,7 @@ from .context import DESTROY, Context
 from .engine import Item
 from .iam_policy import Endpoint, normalize_document, permissions_policy, trust_policy
 from .naming import MANAGED_TAG, inline_policy_name
+from .replication import owned_live_rules, read_configuration
 from .scope import own_rules_from
 
 EXISTS = "exists"
@@ -54,65 +55,84 @@ def _read_role(ctx: Context, name: str) -> Any:
         raise
 
 
-def _policy_for(ctx: Context, sources: list[BucketSpec]) -> Any:
-    """This script's permissions for the sources that share one role, or None if none."""
+def _live_endpoints(ctx: Context, source: BucketSpec) -> list[Endpoint]:
+    """The destinations of the rules this script owns on `source` now, as the rules say."""
+    found = []
+    for rule in owned_live_rules(ctx, source, read_configuration(ctx, source)):
+        destination = rule.get("Destination", {})
+        name = str(destination.get("Bucket", "")).split(":::")[-1]
+        key = destination.get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID")
+        spec = ctx.config.buckets.get(name)
+        region = spec.region if spec else (key.split(":")[3] if key else source.region)
+        found.append(Endpoint(name, region, key))
+    return found
+
+
+def _policy_for(ctx: Context, sources: list[BucketSpec], widen: bool = False) -> Any:
+    """This script's permissions for the sources that share one role, or None if none. With
+    `widen`, also for the rules it owns on those buckets now, which stay live until the
+    replication stage has rewritten them."""
     statements: list[dict[str, Any]] = []
     for n, source in enumerate(sources):
-        rules = own_rules_from(ctx, source.name)
-        if not rules:
+        source_end = Endpoint(source.name, source.region, ctx.key_arn(source))
+        dests = [ctx.bucket(r.destination) for r in own_rules_from(ctx, source.name)]
+        ends = [Endpoint(d.name, d.region, ctx.key_arn(d) if source_end.key_arn else None)
+                for d in dests]
+        if widen:
+            ends += [e if source_end.key_arn else Endpoint(e.bucket, e.region, None)
+                     for e in _live_endpoints(ctx, source)]
+        if not ends:
             continue
-        dests = [ctx.bucket(r.destination) for r in rules]
-        doc = permissions_policy(
-            Endpoint(source.name, source.region, ctx.key_arn(source)),
-            [Endpoint(d.name, d.region, ctx.key_arn(d)) for d in dests],
-        )
-        for statement in doc["Statement"]:
+        for statement in permissions_policy(source_end, ends)["Statement"]:
             statements.append({**statement, "Sid": f"{statement['Sid']}{n}"})
     return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
 
-def role_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[Item]:
+def _trust_item(ctx: Context, role_name: str) -> Item:
     iam = ctx.iam()
-    resource = f"role {role_name}"
+
+    def project_trust(current: Any) -> Any:
+        if current is None:
+            return None
+        document = _document(current["AssumeRolePolicyDocument"])
+        return normalize_document(trust_policy() if _trusts_s3(document) else document)
+
+    def write_role(current: Any) -> None:
+        if current is None:
+            tags = [{"Key": k, "Value": v} for k, v in ctx.config.tags.items()]
+            try:
+                iam.create_role(
+                    RoleName=role_name,
+                    AssumeRolePolicyDocument=json.dumps(trust_policy()),
+                    Description="S3 replication role (managed by ecommerce-s3-replication)",
+                    Tags=tags + [{"Key": MANAGED_TAG, "Value": "true"}],
+                )
+            except Exception as exc:
+                if error_code(exc) != "EntityAlreadyExists":
+                    raise
+                # A retry whose first attempt made the role (its answer was lost), or a
+                # role made meanwhile: check its trust like any existing role's.
+                current = _read_role(ctx, role_name)
+        document = _document(current["AssumeRolePolicyDocument"]) if current else None
+        if document is not None and not _trusts_s3(document):
+            # A role S3 cannot assume replicates nothing: add S3's statement, keep the others.
+            statements = document.get("Statement", [])
+            statements = statements if isinstance(statements, list) else [statements]
+            merged = {**document, "Statement": statements + trust_policy()["Statement"]}
+            iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(merged))
+        with ctx.lock:
+            ctx.made_new.add(f"role:{role_name}")
+
+    return Item(f"role {role_name}", "trust (s3.amazonaws.com)",
+                normalize_document(trust_policy()), lambda: _read_role(ctx, role_name),
+                write_role, project=project_trust, gate=True)
+
+
+def _policy_item(ctx: Context, role_name: str, policy: Any, only_if_present: bool = False) -> Item:
+    """This script's inline policy on the role made exactly `policy` (None: deleted); with
+    `only_if_present`, left absent when it is absent."""
+    iam = ctx.iam()
     policy_name = inline_policy_name(ctx.kind)
-    wanted_policy = _policy_for(ctx, sources)
-    items: list[Item] = []
-
-    if wanted_policy is not None:
-        def project_trust(current: Any) -> Any:
-            if current is None:
-                return None
-            document = _document(current["AssumeRolePolicyDocument"])
-            return normalize_document(trust_policy() if _trusts_s3(document) else document)
-
-        def write_role(current: Any) -> None:
-            if current is None:
-                tags = [{"Key": k, "Value": v} for k, v in ctx.config.tags.items()]
-                try:
-                    iam.create_role(
-                        RoleName=role_name,
-                        AssumeRolePolicyDocument=json.dumps(trust_policy()),
-                        Description="S3 replication role (managed by ecommerce-s3-replication)",
-                        Tags=tags + [{"Key": MANAGED_TAG, "Value": "true"}],
-                    )
-                except Exception as exc:
-                    if error_code(exc) != "EntityAlreadyExists":
-                        raise
-                    # A retry whose first attempt made the role (its answer was lost), or a
-                    # role made meanwhile: check its trust like any existing role's.
-                    current = _read_role(ctx, role_name)
-            document = _document(current["AssumeRolePolicyDocument"]) if current else None
-            if document is not None and not _trusts_s3(document):
-                statements = document.get("Statement", [])
-                statements = statements if isinstance(statements, list) else [statements]
-                merged = {**document, "Statement": statements + trust_policy()["Statement"]}
-                iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(merged))
-            with ctx.lock:
-                ctx.made_new.add(f"role:{role_name}")
-
-        items.append(Item(resource, "trust (s3.amazonaws.com)", normalize_document(trust_policy()),
-                          lambda: _read_role(ctx, role_name), write_role, project=project_trust,
-                          gate=True))
 
     def read_policy() -> Any:
         try:
@@ -124,17 +144,42 @@ def role_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[I
         return normalize_document(_document(found["PolicyDocument"]))
 
     def write_policy(_: Any) -> None:
-        if wanted_policy is None:
+        if policy is None:
             _delete(lambda: iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name))
-        else:
-            iam.put_role_policy(RoleName=role_name, PolicyName=policy_name,
-                                PolicyDocument=json.dumps(wanted_policy))
-            with ctx.lock:
-                ctx.made_new.add(f"role:{role_name}")
+            return
+        iam.put_role_policy(RoleName=role_name, PolicyName=policy_name,
+                            PolicyDocument=json.dumps(policy))
+        with ctx.lock:
+            ctx.made_new.add(f"role:{role_name}")
 
-    wanted = normalize_document(wanted_policy) if wanted_policy is not None else None
-    items.append(Item(resource, f"permissions ({policy_name})", wanted, read_policy, write_policy))
+    wanted = normalize_document(policy) if policy is not None else None
+
+    def desire(current: Any) -> Any:
+        return None if only_if_present and current is None else wanted
+
+    return Item(f"role {role_name}", f"permissions ({policy_name})", wanted, read_policy,
+                write_policy, desire=desire)
+
+
+def role_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[Item]:
+    """Before the rules change: the role, and (apply only) this script's permissions widened
+    to cover both the rules on the buckets now and the rules wanted, so that no rule is ever
+    live without its permissions. A plan shows only the end state (`narrow_lane`)."""
+    items: list[Item] = []
+    wanted = _policy_for(ctx, sources)
+    if wanted is not None:
+        items.append(_trust_item(ctx, role_name))
+    if ctx.writes and ctx.mode != DESTROY:
+        widened = _policy_for(ctx, sources, widen=True)
+        if widened is not None:
+            # no rule wanted: the live ones are covered by the policy there, if any
+            items.append(_policy_item(ctx, role_name, widened, only_if_present=wanted is None))
     return items
+
+
+def narrow_lane(ctx: Context, role_name: str, sources: list[BucketSpec]) -> list[Item]:
+    """After the rules changed: this script's permissions, exactly those its rules need."""
+    return [_policy_item(ctx, role_name, _policy_for(ctx, sources))]
 
 
 def _by_role(sources: list[BucketSpec]) -> dict[str, list[BucketSpec]]:
@@ -145,7 +190,13 @@ def _by_role(sources: list[BucketSpec]) -> dict[str, list[BucketSpec]]:
 
 
 def lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
+    """Before the replication stage: roles, and permissions widened (see `role_lane`)."""
     return [role_lane(ctx, name, group) for name, group in _by_role(sources).items()]
+
+
+def narrow_lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
+    """After the replication stage: permissions exactly as the config wants them."""
+    return [narrow_lane(ctx, name, group) for name, group in _by_role(sources).items()]
 
 
 def removal_lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:

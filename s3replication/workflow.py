@@ -1,8 +1,13 @@
 """The order of a run: which stages, in which order, for apply, plan and destroy.
 
-apply/plan: KMS keys, then buckets (versioning before replication), then roles (role before
-rule), then replication rules, then monitoring, then forgetting removed rules. destroy goes the
-other way and never touches keys or the settings that protect data.
+apply/plan: KMS keys, then buckets (versioning before replication), then roles, then
+replication rules, then monitoring, then forgetting removed rules. destroy goes the other way
+and never touches keys or the settings that protect data.
+
+Permissions are widened before use and narrowed after: the roles stage gives each role the
+permissions of both the rules on the buckets now and the rules wanted, the replication stage
+changes the rules, and only then does "role permissions" cut them to what the rules wanted
+need. So at every moment each rule in a configuration is covered by its role.
 """
 
 from __future__ import annotations
@@ -31,11 +36,12 @@ def stages(ctx: Context) -> list[Stage]:
     ownership_stage = ("ownership", lambda: [replication.ownership_lane(ctx, s)
                                              for s in sources()])
     monitoring_stage = ("monitoring", lambda: monitoring.lanes(ctx, sources()))
+    narrow_stage = ("role permissions", lambda: roles.narrow_lanes(ctx, sources()))
     if ctx.mode == DESTROY:
         return [
             monitoring_stage,
             replication_stage,
-            ("roles", lambda: roles.lanes(ctx, sources())),
+            narrow_stage,
             ("role removal", lambda: roles.removal_lanes(ctx, sources())),
             ownership_stage,
         ]
@@ -44,6 +50,7 @@ def stages(ctx: Context) -> list[Stage]:
         ("buckets", lambda: buckets.lanes(ctx)),
         ("roles", lambda: roles.lanes(ctx, sources())),
         replication_stage,
+        narrow_stage,
         monitoring_stage,
         ownership_stage,
     ]

@@ -25,7 +25,8 @@ from tests.faultproxy import FaultProxy, error_response
 from tests.shop import shop_config
 
 ROOT = Path(__file__).resolve().parent.parent
-# Reference §B.2: what a replication role may do, and on what.
+# What a replication role may do, and on what:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
 S3_SOURCE_BUCKET_ACTIONS = frozenset({"s3:GetReplicationConfiguration", "s3:ListBucket"})
 S3_SOURCE_OBJECT_ACTIONS = frozenset({"s3:GetObjectVersionForReplication",
                                       "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"})
@@ -90,8 +91,10 @@ def least_privilege_problems(policy: dict, sources: dict[str, str],
             region = sources.get(bucket) or destinations[bucket]
             if via != f"s3.{region}.amazonaws.com":
                 problems.append(f"kms:ViaService {via} for a bucket in {region}")
-            wanted = "kms:Decrypt" if bucket in sources else "kms:Encrypt"
-            if actions != [wanted] or resources != [keys[bucket]]:
+            # a replica's key also needs kms:Decrypt under S3 Bucket Keys
+            # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html)
+            wanted = ["kms:Decrypt"] if bucket in sources else ["kms:Decrypt", "kms:Encrypt"]
+            if sorted(actions) != wanted or resources != [keys[bucket]]:
                 problems.append(f"{actions} on {resources} for {bucket} (key {keys[bucket]})")
     return problems
 
@@ -123,7 +126,7 @@ def test_permissions_policy_is_least_privilege_for_any_buckets(source, destinati
     assert least_privilege_problems(policy, {source.bucket: source.region},
                                     {d.bucket: d.region for d in destinations}, keys) == []
     kms_statements = [s for s in policy["Statement"] if s["Action"][0].startswith("kms:")]
-    # Decrypt only for a KMS source; Encrypt for each KMS destination of a KMS source.
+    # Decrypt for a KMS source; Decrypt and Encrypt for each KMS destination of a KMS source.
     wanted = 0 if source.key_arn is None else 1 + sum(1 for d in destinations if d.key_arn)
     assert len(kms_statements) == wanted
 
