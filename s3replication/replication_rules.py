@@ -1,8 +1,10 @@
 """The S3 replication rule each config rule becomes, and how rules merge on one bucket.
 
 S3 keeps one replication configuration per bucket and PutBucketReplication replaces it whole
-(reference §0.7), so a script reads the configuration, replaces only the rules it owns, keeps
-every other rule as it is, and writes the result back.
+("Creates a replication configuration or replaces an existing one",
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketReplication.html), so a script
+reads the configuration, replaces only the rules it owns, keeps every other rule as it is, and
+writes the result back.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 from .config import RuleSpec
 from .naming import bucket_arn
 
-RTC_MINUTES = 15  # the only value S3 accepts (reference §A.2)
+# The only value S3 accepts:
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_ReplicationTimeValue.html
+RTC_MINUTES = 15
 
 
 def rule_filter(rule: RuleSpec) -> dict[str, Any]:
@@ -36,7 +40,8 @@ def s3_rule(
     source_encrypted_with_kms: bool,
     replica_key_arn: str | None,
 ) -> dict[str, Any]:
-    """The V2 rule, in boto3's shape, with RTC and metrics at 15 minutes (reference §A.8)."""
+    """The V2 rule, in boto3's shape, with RTC and metrics at 15 minutes
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html)."""
     destination: dict[str, Any] = {
         "Bucket": bucket_arn(rule.destination, destination_region),
         "StorageClass": rule.storage_class,
@@ -45,7 +50,8 @@ def s3_rule(
         destination["ReplicationTime"] = {"Status": "Enabled", "Time": {"Minutes": RTC_MINUTES}}
         destination["Metrics"] = {"Status": "Enabled", "EventThreshold": {"Minutes": RTC_MINUTES}}
     else:
-        # Metrics without RTC: no EventThreshold, or S3 rejects it (reference §A.3).
+        # Metrics without RTC: no EventThreshold, the threshold of RTC's missed-threshold
+        # event, or S3 rejects it (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Metrics.html).
         destination["Metrics"] = {"Status": "Enabled"}
     criteria: dict[str, Any] = {}
     if source_encrypted_with_kms:
