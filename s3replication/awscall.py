@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from botocore.exceptions import (
@@ -19,6 +20,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from .clients import REQUEST_KEY
 from .errors import AwsError, NoCredentialsFound
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,51 @@ S3_ACTIONS = {
     "HeadObject": "GetObject",
     "CopyObject": "PutObject",
     "ListObjectVersions": "ListBucketVersions",
+    "ListObjectsV2": "ListBucket",
+    "ListObjects": "ListBucket",
+    "ListBuckets": "ListAllMyBuckets",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
 }
+# A request naming a version id is checked against the version's own action
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html);
+# HeadObject is checked as GetObject (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+S3_VERSION_ACTIONS = {
+    "GetObject": "GetObjectVersion",
+    "DeleteObject": "DeleteObjectVersion",
+    "GetObjectTagging": "GetObjectVersionTagging",
+    "PutObjectTagging": "PutObjectVersionTagging",
+    "DeleteObjectTagging": "DeleteObjectVersionTagging",
+    "GetObjectAcl": "GetObjectVersionAcl",
+}
+# Operations that also check another action when a parameter is present: tags given on
+# creation need the service's tagging action (cloudwatch:TagResource for PutMetricAlarm with
+# Tags, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html;
+# s3:PutObjectTagging for a PUT with tags, https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html),
+# a copy reads its source, and a call naming a role passes it (iam:PassRole,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
+ALSO_CHECKED: dict[tuple[str, str], str] = {
+    ("PutObject", "Tagging"): "s3:PutObjectTagging for its tags",
+    ("CreateMultipartUpload", "Tagging"): "s3:PutObjectTagging for its tags",
+    ("CopyObject", "CopySource"): "s3:GetObject on the copy source",
+    ("CopyObject", "CopySource.VersionId"): "s3:GetObjectVersion on the copy source",
+    ("UploadPartCopy", "CopySource"): "s3:GetObject on the copy source",
+    ("UploadPartCopy", "CopySource.VersionId"): "s3:GetObjectVersion on the copy source",
+    ("PutMetricAlarm", "Tags"): "cloudwatch:TagResource for its tags",
+    ("CreateTopic", "Tags"): "sns:TagResource for its tags",
+    ("CreateRole", "Tags"): "iam:TagRole for its tags",
+    ("CreateKey", "Tags"): "kms:TagResource for its tags",
+    ("CreateJob", "RoleArn"): "iam:PassRole on the job's role",
+    ("CreateJob", "Tags"): "s3:PutJobTagging for its tags",
+}
+# Calls that pass a role without a parameter of that name: the configuration names it.
+PASSES_ROLE = {"PutBucketReplication": "iam:PassRole on the replication role"}
+# AWS's (and MiniStack's) AccessDenied message names the action it checked.
+NAMED_ACTION = re.compile(r"not authorized to perform:?\s+([A-Za-z0-9-]+:[A-Za-z0-9*]+)")
+DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+                "AuthorizationError", "AuthorizationErrorException", "UnauthorizedAccess")
 
 
 @functools.cache
@@ -52,13 +98,41 @@ def _operations(service: str) -> frozenset[str]:
     return frozenset(botocore.session.get_session().get_service_model(service).operation_names)
 
 
-def permission(operation: str) -> str:
-    """The IAM action an API operation needs, e.g. "s3:PutReplicationConfiguration"."""
+def permission(operation: str, parameters: Iterable[str] = ()) -> str:
+    """The IAM action an API operation needs, e.g. "s3:PutReplicationConfiguration"; with
+    `parameters` (the names of those present), the one AWS checks for that request, e.g.
+    "s3:GetObjectVersion" for HeadObject with a VersionId."""
     for service, prefix in SERVICE_PREFIX.items():
         if operation in _operations(service):
-            action = S3_ACTIONS.get(operation, operation) if service == "s3" else operation
+            if service != "s3":
+                return f"{prefix}:{operation}"
+            action = S3_ACTIONS.get(operation, operation)
+            if "VersionId" in parameters:
+                action = S3_VERSION_ACTIONS.get(action, action)
             return f"{prefix}:{action}"
     return operation
+
+
+def required_actions(operation: str, parameters: Iterable[str] = ()) -> str:
+    """What the caller needs for one request, in words: its action, and any other action the
+    request's parameters make AWS check, e.g. "s3:PutObject (and s3:GetObjectVersion on the
+    copy source)"."""
+    present = set(parameters)
+    extra = [text for (op, name), text in ALSO_CHECKED.items()
+             if op == operation and name in present]
+    if "CopySource.VersionId" in present:
+        extra = [e for e in extra if not e.startswith("s3:GetObject on")]
+    if operation in PASSES_ROLE:
+        extra.append(PASSES_ROLE[operation])
+    needed = permission(operation, present)
+    return f"{needed} (and {'; '.join(extra)})" if extra else needed
+
+
+def is_access_denied(exc: BaseException) -> bool:
+    """AccessDenied, in any service's words; a HEAD request's bare 403 counts too (its answer
+    has no body to name the error)."""
+    code = error_code(exc)
+    return code in DENIED_CODES or code in ("403", "Forbidden")
 
 
 def error_code(exc: BaseException) -> str:
@@ -98,9 +172,9 @@ def explain(exc: BaseException, doing: str) -> Exception:
         code = error_code(exc)
         message = exc.response.get("Error", {}).get("Message", "") or str(exc)
         operation = getattr(exc, "operation_name", "") or ""
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-            needed = permission(operation) if operation else "a permission"
-            return AwsError(f"{doing}: access denied; the caller needs {needed} ({message})", code)
+        if is_access_denied(exc):
+            return AwsError(f"{doing}: access denied; the caller needs {needed_for(exc)} "
+                            f"({message})", code)
         if code == "BucketAlreadyExists":
             return AwsError(f"{doing}: the bucket name is taken by another AWS account", code)
         if code in ("KMSInvalidStateException", "DisabledException"):
@@ -113,6 +187,22 @@ def explain(exc: BaseException, doing: str) -> Exception:
     if isinstance(exc, BotoCoreError):
         return AwsError(f"{doing}: {exc}", type(exc).__name__)
     return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+
+
+def needed_for(exc: ClientError) -> str:
+    """The IAM action a denied request needed: the one AWS's message names, else the one the
+    operation and its parameters call for (and what else such a request may check)."""
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    named = NAMED_ACTION.search(message)
+    operation = getattr(exc, "operation_name", "") or ""
+    if named:
+        action = named.group(1)
+        if operation in PASSES_ROLE and action != "iam:PassRole":
+            return f"{action} (and {PASSES_ROLE[operation]})"
+        return action
+    if not operation:
+        return "a permission"
+    return required_actions(operation, exc.response.get(REQUEST_KEY, []))
 
 
 def until_propagated(

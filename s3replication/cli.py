@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from . import runlog
 from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageError
@@ -29,6 +29,7 @@ COMMANDS = {
     "verify": ("verify", "verify", True),
     "audit": ("audit", "audit", False),
     "backfill": ("backfill", "backfill", True),
+    "permissions": ("permissions", "permissions", False),
 }
 DESCRIPTION = {
     "crr": "Cross-Region Replication: apply the CRR_RULES of the config.",
@@ -104,10 +105,23 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     else:
         outcome = command(ctx, args)
     stdout.write((as_json(outcome.data) if args.json else outcome.text) + "\n")
-    for error in outcome.errors:
+    for error in failures(outcome):
         stderr.write(f"error: {error}\n")
     log.info("end: exit %d", int(outcome.status))
     return int(outcome.status)
+
+
+def failures(outcome: Any) -> list[str]:
+    """The failures of a run, one line each, for stderr: the outcome's own list, else those
+    its rules report (verify, audit and backfill record each rule's failure with the rule)."""
+    if outcome.errors or outcome.status != ExitStatus.FAILURE:
+        return list(outcome.errors)
+    found: list[str] = []
+    for rule in outcome.data.get("rules", []):
+        found += [str(e) for e in rule.get("errors", []) or [] if e]
+        if rule.get("error"):
+            found.append(str(rule["error"]))
+    return list(dict.fromkeys(line for text in found for line in text.splitlines()))
 
 
 def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = None,

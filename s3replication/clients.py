@@ -31,13 +31,41 @@ SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 # BUCKET.localhost, so path addressing whenever the endpoint is not AWS.
 PATH_STYLE = Config(s3={"addressing_style": "path"})
 ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+# A failed call's answer (ClientError.response) carries, under this key, the names of the
+# request parameters that decide which IAM action AWS checked (a version id makes GetObject
+# s3:GetObjectVersion): see awscall.required_actions.
+REQUEST_KEY = "S3ReplicationRequest"
+DECIDING_PARAMETERS = ("VersionId", "Tagging", "Tags", "CopySource", "RoleArn")
+
+
+def _deciding(params: dict[str, Any]) -> list[str]:
+    names = [name for name in DECIDING_PARAMETERS if params.get(name)]
+    source = params.get("CopySource")
+    if (isinstance(source, dict) and source.get("VersionId")) or (
+            isinstance(source, str) and "versionId=" in source):
+        names.append("CopySource.VersionId")
+    return names
+
+
+def _remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[REQUEST_KEY] = _deciding(params)
+
+
+def _attach(http_response: Any, parsed: dict[str, Any], context: dict[str, Any],
+            **_: Any) -> None:
+    if getattr(http_response, "status_code", 200) >= 300 and isinstance(parsed, dict):
+        parsed[REQUEST_KEY] = context.get(REQUEST_KEY, [])
 
 
 class Clients:
     """Makes and caches boto3 clients; safe to share between threads."""
 
-    def __init__(self, endpoint_url: str | None = None, session: boto3.Session | None = None):
+    def __init__(self, endpoint_url: str | None = None, session: boto3.Session | None = None,
+                 verify: bool | str | None = None):
+        """`verify`: botocore's TLS check (False, or a CA bundle path, for a server with a
+        self-signed certificate); None keeps botocore's default."""
         self.endpoint_url = endpoint_url
+        self.verify = verify
         self.session = session if session is not None else boto3.Session()
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, bool], Any] = {}
@@ -68,8 +96,11 @@ class Clients:
         if service == "s3" and self._custom_endpoint():
             config = config.merge(PATH_STYLE)
         client = self.session.client(
-            service, region_name=region, endpoint_url=self.endpoint_url, config=config
+            service, region_name=region, endpoint_url=self.endpoint_url, config=config,
+            verify=self.verify,
         )
+        client.meta.events.register("before-parameter-build", _remember)
+        client.meta.events.register("after-call", _attach)
 
         def emit(model: Any, **_: Any) -> None:  # returns None: never short-circuits the call
             for hook in list(self._hooks):

@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl as _ssl
 import subprocess
 import sys
 import time
@@ -83,7 +84,8 @@ def ministack_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "ministack"]
 
 
-def server_env(port: int, workdir: Path, *, persist: bool) -> dict[str, str]:
+def server_env(port: int, workdir: Path, *, persist: bool, auth: bool = False,
+               ssl: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         GATEWAY_PORT=str(port),
@@ -94,6 +96,10 @@ def server_env(port: int, workdir: Path, *, persist: bool) -> dict[str, str]:
         IOT_MTLS_ENABLED="0",
         SFTP_ENABLED="0",
     )
+    if auth:  # IAM enforced on every call, bucket policies included (access keys `test` and
+        env["AUTH"] = "true"  # `000000000000` act as the account root)
+    if ssl:  # HTTPS on the same port, with a self-signed certificate made in workdir
+        env.update(USE_SSL="1", TMPDIR=str(workdir))
     if persist:
         env.update(
             S3_PERSIST="1",
@@ -104,23 +110,32 @@ def server_env(port: int, workdir: Path, *, persist: bool) -> dict[str, str]:
     return env
 
 
-def endpoint(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
+def endpoint(port: int, ssl: bool = False) -> str:
+    return f"{'https' if ssl else 'http'}://127.0.0.1:{port}"
 
 
 def is_healthy(url: str) -> bool:
+    # our own server's self-signed certificate: nothing to verify it against
+    context = _ssl.create_default_context() if url.startswith("https:") else None
+    if context is not None:
+        context.check_hostname = False
+        context.verify_mode = _ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(url + HEALTH_PATH, timeout=2) as resp:
+        with urllib.request.urlopen(url + HEALTH_PATH, timeout=2, context=context) as resp:
             return resp.status == 200 and "services" in json.load(resp)
     except (OSError, ValueError):
         return False
 
 
 def start_ministack(
-    workdir: Path, *, persist: bool, detach: bool, timeout: float = START_TIMEOUT
+    workdir: Path, *, persist: bool, detach: bool, timeout: float = START_TIMEOUT,
+    auth: bool = False, ssl: bool = False,
 ) -> tuple[subprocess.Popen, str]:
     """Start MiniStack on a free loopback port, logging to `workdir/ministack.log`; wait
-    until it is healthy and return (process, endpoint URL). Retries a port lost to a race."""
+    until it is healthy and return (process, endpoint URL). Retries a port lost to a race.
+
+    `auth`: IAM enforced on every API call (AUTH=true); `ssl`: HTTPS with a self-signed
+    certificate (USE_SSL=1; give botocore verify=False), the endpoint URL then https://."""
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "ministack.log"
     for _attempt in range(3):
@@ -128,14 +143,14 @@ def start_ministack(
         with open(log_path, "ab") as out:
             proc = subprocess.Popen(
                 ministack_command(),
-                env=server_env(port, workdir, persist=persist),
+                env=server_env(port, workdir, persist=persist, auth=auth, ssl=ssl),
                 cwd=workdir,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=detach,
             )
-        url = endpoint(port)
+        url = endpoint(port, ssl)
         deadline = time.monotonic() + timeout
         while proc.poll() is None and time.monotonic() < deadline:
             if is_healthy(url):

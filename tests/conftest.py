@@ -32,7 +32,8 @@ DUMMY_AWS_ENV = {
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that talks to MiniStack is an e2e test (`-m "not e2e"` skips them)."""
     for item in items:
-        if "ministack_endpoint" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if "ministack_endpoint" in names or "ministack_auth_endpoint" in names:
             item.add_marker(pytest.mark.e2e)
 
 
@@ -42,6 +43,25 @@ def ministack_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     cannot start. Not the user's `.sandbox` server."""
     workdir = tmp_path_factory.mktemp("ministack")
     proc, url = sandbox.start_ministack(workdir, persist=False, detach=False)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except Exception:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def ministack_auth_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL (https://) of a fresh MiniStack that enforces IAM on every call, bucket policies
+    included (AUTH=true), over HTTPS with a self-signed certificate (USE_SSL=1): clients need
+    verify=False. The access keys `test` and `000000000000` act as the account root."""
+    workdir = tmp_path_factory.mktemp("ministack-auth")
+    proc, url = sandbox.start_ministack(workdir, persist=False, detach=False, auth=True,
+                                        ssl=True)
     try:
         yield url
     finally:
