@@ -1,0 +1,157 @@
+"""The accesses S3 makes with a replication role when it replicates one object, as AWS documents
+them, and their evaluation against the role's policies as read back from the server, with
+MiniStack's IAM policy evaluator (never by string matching here).
+
+Each access cites the AWS page that documents it:
+- read on the source, replicate into the destination:
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+- SSE-KMS objects: kms:Decrypt on the source key, kms:Encrypt on the replica's key, with
+  kms:ViaService and kms:EncryptionContext:aws:s3:arn:
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+- S3 Bucket Keys: the encryption context is the bucket ARN, and kms:Decrypt on the replica's
+  key: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html and
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+  ("S3 Bucket Keys and replication")
+- kms:ViaService is "s3.REGION.amazonaws.com" for requests S3 makes in REGION:
+  https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ministack.core.iam_evaluator import EvalContext, evaluate, parse_policy_document
+
+PERMISSIONS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html"
+KMS_OBJECTS = ("https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+               "replication-config-for-kms-objects.html")
+BUCKET_KEYS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html"
+BUCKET_KEYS_REPLICATION = KMS_OBJECTS + "#bk-replication"
+VIA_SERVICE = ("https://docs.aws.amazon.com/kms/latest/developerguide/"
+               "conditions-kms.html#conditions-kms-via-service")
+
+VIA = "kms:viaservice"
+CONTEXT = "kms:encryptioncontext:aws:s3:arn"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One bucket of a rule: its name, Region and KMS key ARN (None: SSE-S3)."""
+
+    bucket: str
+    region: str
+    key: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:s3:::{self.bucket}"
+
+    @property
+    def via(self) -> str:
+        return f"s3.{self.region}.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class Access:
+    """One request S3 makes as the role: action, resource, condition keys it sends (lower-
+    cased, as the evaluator takes them), the Region, and the AWS page that documents it."""
+
+    action: str
+    resource: str
+    region: str
+    doc: str
+    context: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        keys = f" {self.context}" if self.context else ""
+        return f"{self.action} on {self.resource}{keys} ({self.doc})"
+
+
+def replication_accesses(source: Side, destination: Side, object_key: str) -> list[Access]:
+    """Every access S3 makes to replicate `object_key` from `source` to `destination`. With an
+    SSE-KMS source (objects encrypted with its key, Bucket Keys on both sides, as the tool sets
+    up), the KMS requests too; the replica's key is `destination.key`."""
+    src, dst = source, destination
+    accesses = [
+        Access("s3:GetReplicationConfiguration", src.arn, src.region, PERMISSIONS),
+        Access("s3:ListBucket", src.arn, src.region, PERMISSIONS),
+        Access("s3:GetObjectVersionForReplication", f"{src.arn}/{object_key}", src.region,
+               PERMISSIONS),
+        Access("s3:GetObjectVersionAcl", f"{src.arn}/{object_key}", src.region, PERMISSIONS),
+        Access("s3:GetObjectVersionTagging", f"{src.arn}/{object_key}", src.region, PERMISSIONS),
+        Access("s3:ReplicateObject", f"{dst.arn}/{object_key}", dst.region, PERMISSIONS),
+        Access("s3:ReplicateDelete", f"{dst.arn}/{object_key}", dst.region, PERMISSIONS),
+        Access("s3:ReplicateTags", f"{dst.arn}/{object_key}", dst.region, PERMISSIONS),
+    ]
+    if src.key is None:
+        return accesses
+    assert dst.key, f"an SSE-KMS rule needs a replica key ({src.bucket} -> {dst.bucket})"
+    source_context = {VIA: src.via, CONTEXT: src.arn}
+    replica_context = {VIA: dst.via, CONTEXT: dst.arn}
+    return accesses + [
+        Access("kms:Decrypt", src.key, src.region, KMS_OBJECTS, source_context),
+        Access("kms:Encrypt", dst.key, dst.region, KMS_OBJECTS, replica_context),
+        Access("kms:Decrypt", dst.key, dst.region, BUCKET_KEYS_REPLICATION, replica_context),
+    ]
+
+
+def outside_accesses(source: Side, destination: Side, object_key: str) -> list[Access]:
+    """Accesses the rule does not need: another bucket, another key, another bucket's
+    encryption context, another Region's kms:ViaService. `-not-in-config` buckets and the
+    all-zero key id belong to no rule."""
+    src, dst = source, destination
+    other = Side(f"{dst.bucket}-not-in-config", dst.region)
+    accesses = [
+        Access("s3:ReplicateObject", f"{other.arn}/{object_key}", dst.region, PERMISSIONS),
+        Access("s3:GetObjectVersionForReplication",
+               f"arn:aws:s3:::{src.bucket}-not-in-config/{object_key}", src.region, PERMISSIONS),
+        Access("s3:PutObject", f"{dst.arn}/{object_key}", dst.region, PERMISSIONS),
+    ]
+    if src.key is None or dst.key is None:
+        return accesses
+    other_key = dst.key.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    replica_context = {VIA: dst.via, CONTEXT: dst.arn}
+    far = "ap-southeast-2" if dst.region != "ap-southeast-2" else "eu-central-1"
+    return accesses + [
+        Access("kms:Encrypt", other_key, dst.region, KMS_OBJECTS, replica_context),
+        Access("kms:Decrypt", other_key, dst.region, BUCKET_KEYS, replica_context),
+        Access("kms:Encrypt", dst.key, dst.region, KMS_OBJECTS,
+               {VIA: dst.via, CONTEXT: other.arn}),
+        Access("kms:Decrypt", dst.key, dst.region, BUCKET_KEYS,
+               {VIA: dst.via, CONTEXT: other.arn}),
+        Access("kms:Encrypt", dst.key, dst.region, VIA_SERVICE,
+               {VIA: f"s3.{far}.amazonaws.com", CONTEXT: dst.arn}),
+        Access("kms:Decrypt", src.key, src.region, VIA_SERVICE,
+               {VIA: f"s3.{far}.amazonaws.com", CONTEXT: src.arn}),
+    ]
+
+
+def role_policies(iam: Any, role_name: str) -> list[Any]:
+    """The role's inline and attached policies as the server has them, parsed for the
+    evaluator."""
+    found = []
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        found.append(parse_policy_document(_document(document)))
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+        version = iam.get_policy_version(PolicyArn=attached["PolicyArn"],
+                                         VersionId=policy["DefaultVersionId"])
+        found.append(parse_policy_document(_document(version["PolicyVersion"]["Document"])))
+    return found
+
+
+def decision(role_arn: str, policies: list[Any], access: Access) -> str:
+    """"Allow", "Deny" or "ImplicitDeny": the evaluator's verdict for the role making `access`."""
+    account = role_arn.split(":")[4]
+    context = EvalContext(principal_arn=role_arn, principal_type="AssumedRole",
+                          principal_account=account, action=access.action,
+                          resource_arn=access.resource, region=access.region,
+                          secure_transport=True, service_context=dict(access.context))
+    return evaluate(context, policies).decision
+
+
+def _document(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
