@@ -13,14 +13,34 @@ from .context import Context
 from .engine import parallel_map
 from .errors import ExitStatus
 from .naming import script_name
+from .object_copy import SSE_C_REASON, archived_reason
 from .outcome import Outcome
 from .progress import Progress
-from .replica_audit import FAILED, MISMATCHED, PENDING, Problem, RuleAudit
+from .replica_audit import (
+    ARCHIVED,
+    FAILED,
+    MISMATCHED,
+    NEEDS_KEY,
+    PENDING,
+    Problem,
+    RuleAudit,
+)
 
 log = logging.getLogger(__name__)
 
 BACKFILL_HINT = ("S3 does not replicate objects written before their rule existed (or while it "
                  "was off), nor retry failed ones: run `backfill` to replicate them.")
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html
+ARCHIVE_HINT = ("S3 does not replicate objects in GLACIER or DEEP_ARCHIVE, and backfill cannot "
+                "copy them: restore them first (RestoreObject), then copy them into a storage "
+                "class that replicates.")
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+SSE_C_HINT = ("Objects encrypted with a customer-provided key (SSE-C) need that key to be read "
+              "or copied: replicate them with S3 Batch Replication (`backfill --method batch`), "
+              "which needs no key.")
+ATTENTION_COUNTS = ("missing", "mismatched", "failed", "archived", "needs_key")
+BACKFILL_COUNTS = ("missing", "failed", "mismatched")
 
 
 def audit(ctx: Context, args: argparse.Namespace) -> Outcome:
@@ -66,7 +86,7 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int,
 def overall_status(results: list[dict[str, Any]]) -> ExitStatus:
     if any(r["error"] for r in results):
         return ExitStatus.FAILURE
-    if any(r["counts"][k] for r in results for k in ("missing", "mismatched", "failed")):
+    if any(r["counts"][k] for r in results for k in ATTENTION_COUNTS):
         return ExitStatus.ATTENTION
     return ExitStatus.OK
 
@@ -79,6 +99,10 @@ def describe(problem: Problem) -> str:
         return "replication FAILED (see the rule's failure events or metrics)"
     if problem.kind == PENDING:
         return "replication PENDING: on its way"
+    if problem.kind == ARCHIVED:
+        return archived_reason(source.storage_class)
+    if problem.kind == NEEDS_KEY:
+        return SSE_C_REASON
     if replica is not None:
         return "the destination holds another version"
     if status in ("COMPLETED", "COMPLETE"):
@@ -92,6 +116,10 @@ def _rule_line(r: dict[str, Any]) -> str:
     c = r["counts"]
     counts = (f"{c['checked']} checked, {c['missing']} missing, {c['mismatched']} size mismatch, "
               f"{c['failed']} failed, {c['pending']} pending")
+    if c["archived"]:
+        counts += f", {c['archived']} archived"
+    if c["needs_key"]:
+        counts += f", {c['needs_key']} need the customer key"
     return f"  {r['rule']}: {where}{tags} -> {r['destination']}: {counts}"
 
 
@@ -110,7 +138,9 @@ def render(script: str, results: list[dict[str, Any]]) -> str:
         hidden = r["problems_total"] - len(r["problems"])
         if hidden:
             lines.append(f"      ... and {hidden} more (--max-report {len(r['problems'])})")
-    if any(r["counts"][k] for r in results for k in ("missing", "failed", "mismatched")):
-        lines.append(BACKFILL_HINT)
+    for hint, kinds in ((BACKFILL_HINT, BACKFILL_COUNTS), (ARCHIVE_HINT, ("archived",)),
+                        (SSE_C_HINT, ("needs_key",))):
+        if any(r["counts"][k] for r in results for k in kinds):
+            lines.append(hint)
     return "\n".join(lines)
 

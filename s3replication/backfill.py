@@ -5,7 +5,9 @@ failed ones).
 (see batch_job); `--method copy` (the default against an emulator, which has no Batch
 Operations) copies each object the audit finds missing onto itself, so that S3 replicates the
 new version. Without `--yes` nothing changes: it says what it would do (exit 3 when there is
-something to do).
+something to do). Objects that copy in place cannot repair (archived in GLACIER or
+DEEP_ARCHIVE, or encrypted with a customer-provided key) are skipped, each with its reason, and
+leave exit status 3: they still need someone to act.
 """
 
 from __future__ import annotations
@@ -21,9 +23,16 @@ from .context import Context
 from .engine import parallel_map
 from .errors import ExitStatus
 from .naming import script_name
-from .object_copy import copy_in_place
+from .object_copy import SSE_C_REASON, NotCopyable, archived_reason, copy_in_place
 from .outcome import Outcome
-from .replica_audit import NEEDS_BACKFILL, Problem, RuleAudit, custom_endpoint
+from .replica_audit import (
+    ARCHIVED,
+    CANNOT_COPY,
+    NEEDS_BACKFILL,
+    Problem,
+    RuleAudit,
+    custom_endpoint,
+)
 from .streams import ordered_map
 
 log = logging.getLogger(__name__)
@@ -45,7 +54,7 @@ def copy_missing(ctx: Context, args: argparse.Namespace) -> Outcome:
     total = sum(r["to_copy"] for r in results)
     if any(r["error"] or r["copy_failed"] for r in results):
         status = ExitStatus.FAILURE
-    elif not args.yes and total:
+    elif (not args.yes and total) or any(r["skipped"] for r in results):
         status = ExitStatus.ATTENTION
     else:
         status = ExitStatus.OK
@@ -59,30 +68,59 @@ def _copy_rule(ctx: Context, rule: RuleSpec, yes: bool, max_report: int) -> dict
     s3 = ctx.s3(ctx.bucket(rule.source).region)
     result: dict[str, Any] = {"rule": rule.id, "source": rule.source,
                               "destination": rule.destination, "to_copy": 0, "copied": 0,
-                              "copy_failed": 0, "objects": [], "errors": [], "error": None}
+                              "copy_failed": 0, "objects": [], "errors": [], "error": None,
+                              "skipped": 0, "skipped_objects": []}
 
-    def copy(problem: Problem) -> str | None:
-        """None when copied, else the reason why not."""
+    def copy(problem: Problem) -> str | NotCopyable | None:
+        """None when copied, else why not: NotCopyable (skipped) or the failure."""
         try:
             copy_in_place(s3, rule.source, problem.source.key, problem.source.version_id)
+        except NotCopyable as skipped:
+            return skipped
         except Exception as exc:  # noqa: BLE001 - one object's failure is reported, others go on
             return str(explain(exc, f"copying {rule.source}/{problem.source.key} in place"))
         return None
 
-    targets = (p for p in checker.problems() if p.kind in NEEDS_BACKFILL)
+    def targets() -> Any:
+        for problem in checker.problems():
+            if problem.kind in CANNOT_COPY:
+                _skip(result, problem, _reason(problem), max_report)
+            elif problem.kind in NEEDS_BACKFILL:
+                yield problem
+
     try:
         if yes:
-            for problem, failure in ordered_map(lambda p: (p, copy(p)), targets):
-                _tally(result, problem, failure, max_report)
+            for problem, outcome in ordered_map(lambda p: (p, copy(p)), targets()):
+                if isinstance(outcome, NotCopyable):
+                    _skip(result, problem, outcome.reason, max_report)
+                else:
+                    _tally(result, problem, outcome, max_report)
         else:
-            for problem in targets:
+            for problem in targets():
                 _tally(result, problem, None, max_report, copied=False)
     except Exception as exc:  # noqa: BLE001 - one rule's failure is reported, others go on
         result["error"] = str(explain(exc, f"listing rule {rule.id} for backfill"))
     result["pending"] = checker.counts.pending
-    log.info("rule %s: %d to copy, %d copied, %d failed%s", rule.id, result["to_copy"],
-             result["copied"], result["copy_failed"], "" if yes else " (dry run)")
+    log.info("rule %s: %d to copy, %d copied, %d failed, %d skipped%s", rule.id,
+             result["to_copy"], result["copied"], result["copy_failed"], result["skipped"],
+             "" if yes else " (dry run)")
     return result
+
+
+def _reason(problem: Problem) -> str:
+    if problem.kind == ARCHIVED:
+        return archived_reason(problem.source.storage_class)
+    return SSE_C_REASON
+
+
+def _skip(result: dict[str, Any], problem: Problem, reason: str, max_report: int) -> None:
+    """An object copy in place cannot repair: counted and named with its reason, not copied."""
+    result["skipped"] += 1
+    log.warning("skipped %s (version %s): %s", problem.source.key, problem.source.version_id,
+                reason)
+    if len(result["skipped_objects"]) < max_report:
+        result["skipped_objects"].append({"key": problem.source.key, "reason": reason,
+                                          "version_id": problem.source.version_id})
 
 
 def _tally(result: dict[str, Any], problem: Problem, failure: str | None, max_report: int,
@@ -110,8 +148,12 @@ def render(script: str, results: list[dict[str, Any]], yes: bool) -> str:
         copied = sum(r["copied"] for r in results)
         lines = [f"Copied {copied} of {total} objects in place ({script}); S3 replicates the "
                  "new versions (check with `audit`)."]
+    skipped = sum(r["skipped"] for r in results)
+    if skipped:
+        lines.append(f"Skipped {skipped} objects that copy in place cannot repair (each with its "
+                     "reason below).")
     for r in results:
-        if not (r["to_copy"] or r["error"] or r["pending"]):
+        if not (r["to_copy"] or r["error"] or r["pending"] or r["skipped"]):
             continue
         pending = f", {r['pending']} pending left to S3" if r["pending"] else ""
         lines.append(f"  {r['rule']}: {r['source']} -> {r['destination']}: "
@@ -119,5 +161,8 @@ def render(script: str, results: list[dict[str, Any]], yes: bool) -> str:
         lines += [f"      {o['problem']:<13} {o['key']}" for o in r["objects"]]
         if r["to_copy"] > len(r["objects"]):
             lines.append(f"      ... and {r['to_copy'] - len(r['objects'])} more")
+        lines += [f"      skipped       {o['key']}: {o['reason']}" for o in r["skipped_objects"]]
+        if r["skipped"] > len(r["skipped_objects"]):
+            lines.append(f"      ... and {r['skipped'] - len(r['skipped_objects'])} more skipped")
         lines += [f"      error: {e}" for e in r["errors"] + ([r["error"]] if r["error"] else [])]
     return "\n".join(lines)

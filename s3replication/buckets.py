@@ -1,11 +1,27 @@
 """Buckets and the settings that protect their data: created in their Region when missing (an
 existing bucket of the account is adopted), versioning on, default encryption SSE-KMS with S3
 Bucket Keys (or SSE-S3), all four public access blocks, BucketOwnerEnforced, a TLS-only policy
-statement merged into any policy, and TAGS merged into existing tags."""
+statement merged into any policy, and TAGS merged into existing tags.
+
+Two facts of AWS shape this:
+- BucketOwnerEnforced disables ACLs, and AWS refuses it (InvalidBucketAclWithObjectOwnership)
+  while the bucket ACL grants anyone but the owner
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html).
+  An adopted bucket whose ACL grants others keeps its object ownership: a note (not a change)
+  names the grantees, in plan, apply and the log.
+- Versioning may take up to 15 minutes to take effect after it is first enabled
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/manage-versioning-examples.html).
+  Apply waits, within that bound, until GetBucketVersioning reads Enabled, and records when it
+  enabled versioning in the bucket tag VERSIONING_TAG, so that `verify` can tell "still taking
+  effect" from "broken" for 15 minutes afterwards.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import ownership
@@ -16,8 +32,16 @@ from .engine import Item
 from .errors import AwsError
 from .iam_policy import normalize_document
 from .naming import TLS_STATEMENT_SID, bucket_arn
+from .progress import Clock, wait_until
 
+log = logging.getLogger(__name__)
 EXISTS = "exists"
+OWNER_ENFORCED = "BucketOwnerEnforced"
+VERSIONING_TAG = "s3replication:versioning-enabled"  # when this tool enabled versioning (UTC)
+VERSIONING_SETTLE = timedelta(minutes=15)  # manage-versioning-examples.html: "up to 15 minutes"
+MAX_BUCKET_TAGS = 50
+WAIT = Clock()  # the versioning wait's clock; tests put a fake one here
+ACL_GROUPS = "http://acs.amazonaws.com/groups/"
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -82,6 +106,84 @@ def write_tags(ctx: Context, bucket: BucketSpec, tags: dict[str, str]) -> None:
         s3.delete_bucket_tagging(Bucket=bucket.name)
     with ctx.lock:
         ctx.bucket_tags[bucket.name] = dict(tags)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def versioning_enabled_at(tags: dict[str, str]) -> datetime | None:
+    """When this tool last enabled versioning on the bucket (its VERSIONING_TAG), if known."""
+    try:
+        return datetime.strptime(tags[VERSIONING_TAG], "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=UTC)
+    except (KeyError, ValueError):
+        return None
+
+
+def _record_versioning_enabled(ctx: Context, bucket: BucketSpec) -> None:
+    tags = read_tags(ctx, bucket)
+    if VERSIONING_TAG not in tags and len(tags) >= MAX_BUCKET_TAGS:
+        log.warning("bucket %s has %d tags: the time versioning was enabled is not recorded",
+                    bucket.name, len(tags))
+        return
+    tags[VERSIONING_TAG] = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    write_tags(ctx, bucket, tags)
+
+
+def wait_for_versioning(s3: Any, bucket: BucketSpec, resource: str) -> None:
+    """Poll GetBucketVersioning until it reads Enabled, for at most 15 minutes."""
+    limit = VERSIONING_SETTLE.total_seconds()
+    waited = wait_until(
+        f"{resource}: versioning enabled, waiting for it to take effect",
+        lambda: s3.get_bucket_versioning(Bucket=bucket.name).get("Status") == "Enabled",
+        limit, WAIT)
+    if waited is None:
+        raise AwsError(f"{resource}: versioning still does not read Enabled {limit:g} s after "
+                       "it was enabled; run apply again later", "VersioningNotEnabled")
+    if waited:
+        log.info("%s: versioning took effect after %.0f s", resource, waited)
+
+
+@dataclass(frozen=True)
+class OwnershipSeen:
+    """The bucket's object ownership, and who else its ACL grants (when ACLs are enabled)."""
+
+    ownership: str | None
+    acl_grantees: tuple[str, ...] = ()
+
+
+def acl_grantees(acl: dict[str, Any]) -> tuple[str, ...]:
+    """Everyone but the owner that the bucket ACL grants, with their permissions."""
+    owner = acl.get("Owner", {}).get("ID")
+    granted: dict[str, list[str]] = {}
+    for grant in acl.get("Grants", []):
+        grantee = grant.get("Grantee", {})
+        if grantee.get("Type") == "CanonicalUser" and grantee.get("ID") == owner:
+            continue
+        granted.setdefault(_grantee_name(grantee), []).append(grant.get("Permission", "?"))
+    return tuple(f"{name} ({', '.join(sorted(set(perms)))})"
+                 for name, perms in sorted(granted.items()))
+
+
+def _grantee_name(grantee: dict[str, Any]) -> str:
+    if grantee.get("URI"):
+        return "group " + grantee["URI"].removeprefix(ACL_GROUPS)
+    if grantee.get("EmailAddress"):
+        return f"user {grantee['EmailAddress']}"
+    who = grantee.get("DisplayName") or grantee.get("ID", "?")
+    return f"canonical user {who}"
+
+
+def _ownership_note(resource: str, seen: OwnershipSeen) -> str:
+    current = seen.ownership or "its default (no ownership controls)"
+    return (f"{resource}: object ownership left at {current}, not set to {OWNER_ENFORCED}: "
+            f"the bucket ACL grants {'; '.join(seen.acl_grantees)}. {OWNER_ENFORCED} would "
+            "disable that ACL (AWS refuses it with InvalidBucketAclWithObjectOwnership). "
+            "Move those grants to the bucket policy, reset the ACL to private, then run apply "
+            "again "
+            "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+            "object-ownership-migrating-acls-prerequisites.html).")
 
 
 def _read_optional(call: Any, *missing_codes: str) -> Any:
@@ -166,6 +268,8 @@ def bucket_lane(ctx: Context, bucket: BucketSpec,
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         with ctx.lock:
             ctx.made_new.add(name)
+        _record_versioning_enabled(ctx, bucket)
+        wait_for_versioning(s3, bucket, resource)
 
     wanted_sse = wanted_encryption(ctx.key_arn(bucket))
 
@@ -194,17 +298,23 @@ def bucket_lane(ctx: Context, bucket: BucketSpec,
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=dict(PUBLIC_ACCESS_BLOCK))
 
-    def read_ownership() -> Any:
+    def read_ownership() -> OwnershipSeen:
         controls = _read_optional(
             lambda: s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"],
             "OwnershipControlsNotFoundError",
         )
-        return controls["Rules"][0]["ObjectOwnership"] if controls else None
+        current = controls["Rules"][0]["ObjectOwnership"] if controls else None
+        if current == OWNER_ENFORCED:
+            return OwnershipSeen(current)
+        seen = OwnershipSeen(current, acl_grantees(s3.get_bucket_acl(Bucket=name)))
+        if seen.acl_grantees:
+            ctx.note(_ownership_note(resource, seen))
+        return seen
 
     def write_ownership(_: Any) -> None:
         s3.put_bucket_ownership_controls(
             Bucket=name,
-            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+            OwnershipControls={"Rules": [{"ObjectOwnership": OWNER_ENFORCED}]})
 
     def read_policy() -> Any:
         text = _read_optional(lambda: s3.get_bucket_policy(Bucket=name)["Policy"],
@@ -249,8 +359,8 @@ def bucket_lane(ctx: Context, bucket: BucketSpec,
              project=_project_encryption),
         Item(resource, "public access block", PUBLIC_ACCESS_BLOCK, read_public_access_block,
              write_public_access_block),
-        Item(resource, "object ownership", "BucketOwnerEnforced", read_ownership,
-             write_ownership),
+        Item(resource, "object ownership", OWNER_ENFORCED, read_ownership, write_ownership,
+             project=_project_ownership, desire=_desired_ownership),
         Item(resource, "TLS-only policy", normalize_document(tls_statement(bucket)),
              read_policy, write_policy, project=project_policy),
         Item(resource, "tags", wanted_tags, lambda: read_tags(ctx, bucket), write_bucket_tags,
@@ -259,6 +369,18 @@ def bucket_lane(ctx: Context, bucket: BucketSpec,
 
 
 OWNED = "(rules recorded as this script's)"
+
+
+def _project_ownership(seen: OwnershipSeen | None) -> str | None:
+    return seen.ownership if seen else None
+
+
+def _desired_ownership(seen: OwnershipSeen | None) -> str | None:
+    """BucketOwnerEnforced, unless the bucket ACL grants others: then what is there (a note
+    says why, so plan shows no change that apply could not make)."""
+    if seen is not None and seen.acl_grantees:
+        return seen.ownership
+    return OWNER_ENFORCED
 
 
 def lanes(ctx: Context) -> list[list[Item]]:

@@ -1,10 +1,25 @@
 """Copy an object version onto itself, so that S3 replicates the new version (copy in place).
 
 AWS refuses a copy onto itself that changes nothing, so the metadata is sent back
-(`MetadataDirective=REPLACE` with the object's user metadata, content headers, encryption and
-storage class, which REPLACE would otherwise reset); tags are kept (`TaggingDirective=COPY`),
-so a tag-filtered rule still selects the copy. CopyObject stops at 5 GB: larger objects are
-copied part by part with UploadPartCopy, their tags sent with the upload.
+(`MetadataDirective=REPLACE` with the object's user metadata, every system metadata field
+CopyObject accepts (Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
+Content-Language, Expires, the website redirect), its encryption and storage class, which
+REPLACE would otherwise reset or drop:
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html); tags are kept
+(`TaggingDirective=COPY`), so a tag-filtered rule still selects the copy. CopyObject stops at
+5 GB: larger objects are copied part by part with UploadPartCopy, their tags sent with the
+upload.
+
+Two kinds of object are never copied, each with its reason (`NotCopyable`):
+- objects in GLACIER or DEEP_ARCHIVE: S3 does not replicate them
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html,
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/sc-howtoset.html) and they must be
+  restored before they can be read or copied
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html);
+- objects encrypted with a customer-provided key (SSE-C): reading or copying them needs that
+  key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html);
+  S3 Batch Replication replicates existing SSE-C objects without it
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
 """
 
 from __future__ import annotations
@@ -12,16 +27,65 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from .awscall import error_code
+
 MAX_COPY_OBJECT_BYTES = 5 * 1024**3  # CopyObject's limit
 PART_BYTES = 512 * 1024**2
 MAX_PARTS = 10_000
 KEPT_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding",
-                "ContentLanguage", "WebsiteRedirectLocation", "StorageClass")
+                "ContentLanguage", "Expires", "WebsiteRedirectLocation", "StorageClass")
+ARCHIVED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+ARCHIVED, CUSTOMER_KEY = "archived", "customer key"
+SSE_C_REASON = ("encrypted with a customer-provided key (SSE-C): it cannot be read or copied "
+                "without that key; S3 Batch Replication (`backfill --method batch`) replicates it")
+
+
+def archived_reason(storage_class: str) -> str:
+    return (f"archived in {storage_class}: S3 does not replicate it and cannot copy it until it "
+            "is restored; restore it first (RestoreObject), then copy it into a storage class "
+            "that replicates")
+
+
+class NotCopyable(Exception):
+    """An object copy in place cannot handle; `kind` is ARCHIVED or CUSTOMER_KEY."""
+
+    def __init__(self, kind: str, reason: str):
+        super().__init__(reason)
+        self.kind, self.reason = kind, reason
+
+
+def head_version(s3: Any, bucket: str, key: str, version_id: str) -> dict[str, Any]:
+    """HEAD of one version; NotCopyable(CUSTOMER_KEY) when it is encrypted with SSE-C.
+
+    A HEAD without the customer key's headers answers a bare 400 (a HEAD has no body), so a
+    one-byte GET tells why: S3 answers InvalidRequest naming server-side encryption."""
+    try:
+        return dict(s3.head_object(Bucket=bucket, Key=key, VersionId=version_id))
+    except ClientError as exc:
+        if error_code(exc) not in ("400", "BadRequest") or not _needs_customer_key(
+                s3, bucket, key, version_id):
+            raise
+        raise NotCopyable(CUSTOMER_KEY, SSE_C_REASON) from exc
+
+
+def _needs_customer_key(s3: Any, bucket: str, key: str, version_id: str) -> bool:
+    try:
+        found = s3.get_object(Bucket=bucket, Key=key, VersionId=version_id, Range="bytes=0-0")
+        found["Body"].close()
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", "")
+        return error_code(exc) == "InvalidRequest" and "Server Side Encryption" in message
+    return False
 
 
 def copy_in_place(s3: Any, bucket: str, key: str, version_id: str) -> str:
-    """Copy version `version_id` of `key` onto `key`; return the new version id."""
-    head = s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+    """Copy version `version_id` of `key` onto `key`; return the new version id. Raises
+    NotCopyable for archived and SSE-C objects, changing nothing."""
+    head = head_version(s3, bucket, key, version_id)
+    if head.get("StorageClass") in ARCHIVED_CLASSES:
+        raise NotCopyable(ARCHIVED, archived_reason(head["StorageClass"]))
     source = {"Bucket": bucket, "Key": key, "VersionId": version_id}
     settings = {"Bucket": bucket, "Key": key, "Metadata": head.get("Metadata", {}),
                 **{name: head[name] for name in KEPT_HEADERS if head.get(name)},

@@ -9,8 +9,14 @@ to know whether the rule selects them) and, when absent, a HEAD of the source ve
 replication status. Memory does not grow with the number of objects.
 
 On AWS a replica keeps its source's version id, so a destination whose current version has
-another id lacks the source's current version. Emulators give replicas new ids (see the
-emulator notes), so there the comparison is by key and size.
+another id lacks the source's current version
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
+Emulators give replicas new ids, so there the comparison is by key and size.
+
+Two kinds of problem object are named for what they are, because backfill cannot copy them:
+objects archived in GLACIER or DEEP_ARCHIVE (S3 does not replicate them; restore first) and
+objects encrypted with a customer-provided key (SSE-C), whose replication status cannot even be
+read without that key (see object_copy).
 """
 
 from __future__ import annotations
@@ -25,10 +31,13 @@ from .awscall import is_not_found
 from .clients import ENDPOINT_ENV_VARS
 from .config import RuleSpec
 from .context import Context
+from .object_copy import ARCHIVED_CLASSES, NotCopyable, head_version
 from .streams import ordered_map, prefetched
 
 MISSING, FAILED, PENDING, MISMATCHED = "missing", "failed", "pending", "size mismatch"
+ARCHIVED, NEEDS_KEY = "archived", "needs key"
 NEEDS_BACKFILL = (MISSING, FAILED, MISMATCHED)  # pending objects are on their way
+CANNOT_COPY = (ARCHIVED, NEEDS_KEY)  # backfill by copy in place cannot repair these
 PROGRESS_STEP = 1000  # objects between progress reports
 
 
@@ -47,7 +56,7 @@ class Listed(NamedTuple):  # a tuple: made once per object listed, so kept cheap
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # MISSING, FAILED, PENDING or MISMATCHED
+    kind: str  # MISSING, FAILED, PENDING, MISMATCHED, ARCHIVED or NEEDS_KEY
     source: Listed
     replica: Listed | None  # the destination's current version, when there is one
     replication_status: str | None = None  # of the source version (HEAD), for absent ones
@@ -56,6 +65,7 @@ class Problem:
         found = self.replica
         return {"problem": self.kind, "key": self.source.key,
                 "version_id": self.source.version_id, "size": self.source.size,
+                "storage_class": self.source.storage_class,
                 "replication_status": self.replication_status,
                 "replica_version_id": found.version_id if found else None,
                 "replica_size": found.size if found else None}
@@ -68,10 +78,12 @@ class Counts:
     mismatched: int = 0
     failed: int = 0
     pending: int = 0
+    archived: int = 0
+    needs_key: int = 0
 
     def add(self, kind: str) -> None:
         name = {MISSING: "missing", FAILED: "failed", PENDING: "pending",
-                MISMATCHED: "mismatched"}[kind]
+                MISMATCHED: "mismatched", ARCHIVED: "archived", NEEDS_KEY: "needs_key"}[kind]
         setattr(self, name, getattr(self, name) + 1)
 
 
@@ -139,22 +151,32 @@ class RuleAudit:
             self._count_checked()
             if replica is not None and (not self.exact_versions
                                         or replica.version_id == source.version_id):
-                return Problem(MISMATCHED, source, replica)
-            status = self._source.head_object(Bucket=self.rule.source, Key=source.key,
-                                              VersionId=source.version_id
-                                              ).get("ReplicationStatus")
+                return _archived_or(Problem(MISMATCHED, source, replica))
+            status = head_version(self._source, self.rule.source, source.key,
+                                  source.version_id).get("ReplicationStatus")
+        except NotCopyable:  # SSE-C: not even its replication status is readable
+            return Problem(NEEDS_KEY, source, replica)
         except Exception as exc:
             if is_not_found(exc, "NoSuchKey", "NoSuchVersion"):
                 return None
             raise
         kind = {"FAILED": FAILED, "PENDING": PENDING}.get(status or "", MISSING)
-        return Problem(kind, source, replica, status)
+        return _archived_or(Problem(kind, source, replica, status))
 
     def _selected(self, source: Listed) -> bool:
         tagging = self._source.get_object_tagging(Bucket=self.rule.source, Key=source.key,
                                                   VersionId=source.version_id)
         tags = {t["Key"]: t["Value"] for t in tagging.get("TagSet", [])}
         return all(tags.get(key) == value for key, value in self.rule.tags)
+
+
+def _archived_or(problem: Problem) -> Problem:
+    """An archived object that is not replicated is ARCHIVED: S3 does not replicate objects in
+    GLACIER or DEEP_ARCHIVE, and they cannot be copied before they are restored
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/sc-howtoset.html)."""
+    if problem.source.storage_class in ARCHIVED_CLASSES and problem.kind != PENDING:
+        return Problem(ARCHIVED, problem.source, problem.replica, problem.replication_status)
+    return problem
 
 
 def current_versions(s3: Any, bucket: str, prefix: str) -> Iterator[Listed]:

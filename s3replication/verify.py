@@ -8,6 +8,17 @@ the source and in every destination of the source's replication configuration (S
 object to each destination whose rule selects it, and reports `COMPLETED` only once all have
 it), so that no object, version or delete marker is left behind. Version-id deletes are never
 replicated, so the clean-up itself sends nothing anywhere.
+
+The canary is judged by its own replica. With several destinations the source version reads
+`FAILED` if any destination failed
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html), so a source
+that has other destinations keeps being watched until the rule's own replica arrives or the
+time is up; a source with no other destination gives up at `FAILED`.
+
+A canary that did not replicate on a rule whose source or destination had versioning enabled
+by this tool less than 15 minutes ago (the bucket tag buckets.VERSIONING_TAG) is reported as
+"versioning still taking effect", not as a failure: versioning may take that long to take
+effect (https://docs.aws.amazon.com/AmazonS3/latest/userguide/manage-versioning-examples.html).
 """
 
 from __future__ import annotations
@@ -18,9 +29,11 @@ import logging
 import time
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .awscall import explain, is_not_found
+from .buckets import VERSIONING_SETTLE, read_tags, utc_now, versioning_enabled_at
 from .config import RuleSpec
 from .context import Context
 from .engine import parallel_map
@@ -33,6 +46,7 @@ log = logging.getLogger(__name__)
 CANARY_FOLDER = ".s3-replication-canary/"
 RTC_TARGET_SECONDS = 900  # S3 RTC: 99.99 % of objects within 15 minutes
 SOURCE_DONE = ("COMPLETED", "COMPLETE")
+SOURCE_FINAL = (*SOURCE_DONE, "FAILED")  # no destination is left in flight
 FIRST_POLL_SECONDS, MAX_POLL_SECONDS = 0.05, 5.0
 
 
@@ -68,7 +82,8 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
         "rule": rule.id, "source": rule.source, "destination": rule.destination, "key": key,
         "replicated": False, "latency_seconds": None, "source_status": None,
         "replica_status": None, "rtc": rule.rtc, "rtc_target_seconds": rtc_target if rule.rtc
-        else None, "rtc_met": None, "removed_versions": 0, "error": None}
+        else None, "rtc_met": None, "removed_versions": 0, "error": None,
+        "versioning_settling": None}
     doing = "writing the canary"
     try:
         body = json.dumps({"rule": rule.id, "written": time.time()}).encode()
@@ -77,11 +92,15 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
                                  ContentType="application/json", **tagging)["VersionId"]
         doing = "watching the canary"
         latency, result["source_status"], result["replica_status"] = watch(
-            src, dst, rule, key, version, time.monotonic() + timeout)
+            src, dst, rule, key, version, time.monotonic() + timeout,
+            lambda: len(_canary_buckets(ctx, rule)) > 2)
         result["replicated"] = latency is not None
         result["latency_seconds"] = None if latency is None else round(latency, 3)
         if rule.rtc and latency is not None:
             result["rtc_met"] = latency <= rtc_target
+        if latency is None:
+            doing = "reading when versioning was enabled"
+            result["versioning_settling"] = versioning_settling(ctx, rule)
     except Exception as exc:  # noqa: BLE001 - reported per rule; the canary is removed below
         result["error"] = str(explain(exc, f"rule {rule.id}: {doing} {key}"))
     try:
@@ -94,24 +113,46 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
     return result
 
 
-def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str,
-          deadline: float) -> tuple[float | None, str | None, str | None]:
-    """(latency or None when not replicated by `deadline`, source status, replica status)."""
+def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str, deadline: float,
+          other_destinations: Callable[[], bool] = lambda: False,
+          ) -> tuple[float | None, str | None, str | None]:
+    """(latency or None when not replicated by `deadline`, source status, replica status).
+
+    Done when the rule's replica reads REPLICA and the source status is final (COMPLETED, or
+    FAILED because of another destination), so that the clean-up finds every replica."""
     started = time.monotonic()
     delay = FIRST_POLL_SECONDS
     source_status = replica_status = None
+    latency: float | None = None
+    others: list[bool] = []  # asked once, only when the source reads FAILED
     while True:
         if replica_status != "REPLICA":
             replica_status = _status(dst, rule.destination, key)
-        if source_status not in SOURCE_DONE:
+            if replica_status == "REPLICA":
+                latency = time.monotonic() - started
+        if source_status not in SOURCE_FINAL:
             source_status = _status(src, rule.source, key, version)
         now = time.monotonic()
-        if replica_status == "REPLICA" and source_status in SOURCE_DONE:
-            return now - started, source_status, replica_status
-        if source_status == "FAILED" or now >= deadline:
-            return None, source_status, replica_status
+        if latency is not None and source_status in SOURCE_FINAL:
+            return latency, source_status, replica_status
+        if latency is None and source_status == "FAILED" and not others:
+            others.append(other_destinations())
+        if now >= deadline or (latency is None and source_status == "FAILED" and not others[0]):
+            return latency, source_status, replica_status
         time.sleep(min(delay, deadline - now))
         delay = min(delay * 2, MAX_POLL_SECONDS)
+
+
+def versioning_settling(ctx: Context, rule: RuleSpec) -> dict[str, str] | None:
+    """The rule's bucket whose versioning this tool enabled less than 15 minutes ago, if any:
+    {"bucket", "enabled_at", "settled_by"} (UTC)."""
+    now = utc_now()
+    for name in (rule.source, rule.destination):
+        enabled_at = versioning_enabled_at(read_tags(ctx, ctx.bucket(name)))
+        if enabled_at is not None and now < enabled_at + VERSIONING_SETTLE:
+            return {"bucket": name, "enabled_at": enabled_at.strftime("%H:%M:%S UTC"),
+                    "settled_by": (enabled_at + VERSIONING_SETTLE).strftime("%H:%M:%S UTC")}
+    return None
 
 
 def _status(s3: Any, bucket: str, key: str, version: str | None = None) -> str | None:
@@ -167,10 +208,18 @@ def _region_of(ctx: Context, name: str, s3: Any) -> str:
 def outcome_words(r: dict[str, Any]) -> str:
     if r["error"]:
         return f"error: {r['error']}"
+    settling = r.get("versioning_settling")
+    if not r["replicated"] and settling:
+        return (f"not replicated yet: versioning still taking effect on {settling['bucket']} "
+                f"(enabled at {settling['enabled_at']}; AWS allows up to 15 minutes); run verify "
+                f"again after {settling['settled_by']}")
     if not r["replicated"]:
         return (f"not replicated (source {r['source_status'] or 'without status'}, replica "
                 f"{r['replica_status'] or 'absent'})")
     words = f"replicated in {r['latency_seconds']:.2f} s"
+    if r["source_status"] == "FAILED":
+        words += (" (the source version reads FAILED: another destination of "
+                  f"{r['source']} failed; see `audit`)")
     if r["rtc_met"] is not None:
         met = "met" if r["rtc_met"] else "MISSED"
         words += f" (RTC target {r['rtc_target_seconds']:g} s {met})"
@@ -180,12 +229,19 @@ def outcome_words(r: dict[str, Any]) -> str:
 def render(script: str, timeout: float, results: list[dict[str, Any]]) -> str:
     lines = [f"Replication canary ({script}), waiting up to {timeout:g} s per rule:"]
     for r in results:
-        mark = "ok" if r["ok"] else "FAILED"
+        mark = "ok" if r["ok"] else "WAIT" if _settling(r) else "FAILED"
         lines.append(f"  {mark:<7}{r['rule']}: {r['source']} -> {r['destination']}: "
                      f"{outcome_words(r)}")
     removed = sum(r["removed_versions"] for r in results)
     bad = [r for r in results if not r["ok"]]
     summary = (f"{len(bad)} of {len(results)} rules did not replicate in time." if bad
                else f"All {len(results)} rules replicated in time.")
+    waiting = sum(1 for r in bad if _settling(r))
+    if waiting:
+        summary += f" {waiting} of them wait for versioning to take effect."
     lines.append(f"{summary} Canary versions removed: {removed}.")
     return "\n".join(lines)
+
+
+def _settling(r: dict[str, Any]) -> bool:
+    return bool(not r["replicated"] and not r["error"] and r.get("versioning_settling"))

@@ -51,7 +51,8 @@ def test_finds_exactly_the_deleted_replicas_and_the_objects_older_than_the_rule(
         "catalog/item-003.json": ("missing", "COMPLETED"),
         "catalog/item-017.json": ("missing", "COMPLETED")}
     assert counts(data, "catalog-usw2") == {"checked": 20, "missing": 2, "mismatched": 0,
-                                            "failed": 0, "pending": 0}
+                                            "failed": 0, "pending": 0, "archived": 0,
+                                            "needs_key": 0}
     assert all(not r["problems"] for r in data["rules"] if r["rule"] != "catalog-usw2")
 
     status, data = world.run_json("srr", "audit")
