@@ -81,26 +81,40 @@ def _has_policy(ctx: Context, role_name: str, kind: str) -> bool:
     return True
 
 
+def _foreign_under_other_role(ctx: Context, source: BucketSpec, current: Any) -> list[str]:
+    """Rules neither script made, when the configuration's role is not the configured one."""
+    present = (current or {}).get("Role")
+    if not present or present == ctx.role_arn(source):
+        return []
+    return _rule_ids(ctx, source, current, None)
+
+
+def under_foreign_role(ctx: Context, source: BucketSpec) -> bool:
+    """Whether `source`'s configuration has a role other than the configured one, used by
+    rules neither script made: the tool then leaves the bucket alone (see `role_conflict`)."""
+    return bool(_foreign_under_other_role(ctx, source, read_configuration(ctx, source)))
+
+
 def role_conflict(ctx: Context, source: BucketSpec, current: Any) -> str | None:
     """Why the configuration's role may not become the configured one now, or None."""
     present, wanted = (current or {}).get("Role"), ctx.role_arn(source)
     if not present or present == wanted:
         return None
     head = f"bucket {source.name}: its replication configuration uses role {present}"
-    foreign = _rule_ids(ctx, source, current, None)
+    foreign = _foreign_under_other_role(ctx, source, current)
     if foreign:
         name = str(present).rsplit("/", 1)[-1]
         return (f"{head} for rules this tool did not make ({', '.join(foreign)}); switching it "
-                f"to {wanted} would leave them without permissions, so this configuration was "
-                f"left as it is. Set replication_role of {source.name} to \"{name}\" to share "
-                "that role (the tool then only adds its own inline policy to it), or move "
-                "those rules off the bucket")
+                f"to {wanted} would leave them without permissions, so apply leaves this "
+                f"configuration as it is. Set replication_role of {source.name} to \"{name}\" "
+                "to share that role (the tool then only adds its own inline policy to it), or "
+                "move those rules off the bucket")
     other = "srr" if ctx.kind == "crr" else "crr"
     others = _rule_ids(ctx, source, current, other)
     if others and not _has_policy(ctx, source.replication_role, other):
         return (f"{head} for {script_name(other)}.py's rules ({', '.join(others)}), and role "
-                f"{wanted} has no permissions for them yet, so this configuration was left as "
-                f"it is. Run {script_name(other)}.py apply: it moves the configuration to the "
+                f"{wanted} has no permissions for them yet, so apply leaves this configuration "
+                f"as it is. Run {script_name(other)}.py apply: it moves the configuration to the "
                 "new role once both scripts' permissions are on it")
     return None
 

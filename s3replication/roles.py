@@ -13,7 +13,7 @@ from .context import DESTROY, Context
 from .engine import Item
 from .iam_policy import Endpoint, normalize_document, permissions_policy, trust_policy
 from .naming import MANAGED_TAG, inline_policy_name
-from .replication import owned_live_rules, read_configuration
+from .replication import owned_live_rules, read_configuration, under_foreign_role
 from .scope import own_rules_from
 
 EXISTS = "exists"
@@ -190,7 +190,11 @@ def _by_role(sources: list[BucketSpec]) -> dict[str, list[BucketSpec]]:
 
 
 def lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
-    """Before the replication stage: roles, and permissions widened (see `role_lane`)."""
+    """Before the replication stage: roles, and permissions widened (see `role_lane`). A bucket
+    whose configuration another role holds for rules we did not make gets no role or
+    permissions here: its replication stage stops, naming both roles."""
+    if ctx.writes:
+        sources = [s for s in sources if not under_foreign_role(ctx, s)]
     return [role_lane(ctx, name, group) for name, group in _by_role(sources).items()]
 
 
