@@ -1,13 +1,16 @@
 """`backfill --method batch`: an S3 Batch Replication job per source bucket, and its progress.
 
-Each job (reference notes D.1) runs in the source bucket's Region with `S3ReplicateObject` on a
+Each job (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html,
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-existing-config.html)
+runs in the source bucket's Region with `S3ReplicateObject` on a
 manifest S3 generates from the bucket's replication configuration: objects eligible for
 replication whose status is `NONE` (never replicated: written before the rule) or `FAILED`,
 limited to the prefixes of this script's rules. The generated manifest and the completion
 report go to a reports location (the source bucket itself unless `--report-bucket` names
 another bucket in its Region). The job runs as a batch role of its own, trusted by
-`batchoperations.s3.amazonaws.com` with the permissions of reference notes B.4 (manifest and
-report bucket being the reports location), created or brought to spec like the replication
+`batchoperations.s3.amazonaws.com` with the permissions AWS lists for Batch Replication
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-policies.html; manifest
+and report bucket being the reports location), created or brought to spec like the replication
 roles.
 """
 
@@ -55,7 +58,9 @@ def trust_policy() -> dict[str, Any]:
 
 
 def permissions_policy(source: BucketSpec, reports: str) -> dict[str, Any]:
-    """Reference notes B.4, with the generated manifest and the report under one prefix."""
+    """The Batch Replication role's permissions
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-policies.html),
+    with the generated manifest and the report under one prefix."""
     source_arn = bucket_arn(source.name, source.region)
     reports_objects = f"{bucket_arn(reports, source.region)}/{REPORT_PREFIX}/*"
     return {"Version": "2012-10-17", "Statement": [

@@ -32,8 +32,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from . import buckets
 from .awscall import explain, is_not_found
-from .buckets import VERSIONING_SETTLE, read_tags, utc_now, versioning_enabled_at
 from .config import RuleSpec
 from .context import Context
 from .engine import parallel_map
@@ -146,12 +146,13 @@ def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str, deadline: 
 def versioning_settling(ctx: Context, rule: RuleSpec) -> dict[str, str] | None:
     """The rule's bucket whose versioning this tool enabled less than 15 minutes ago, if any:
     {"bucket", "enabled_at", "settled_by"} (UTC)."""
-    now = utc_now()
+    now = buckets.utc_now()
     for name in (rule.source, rule.destination):
-        enabled_at = versioning_enabled_at(read_tags(ctx, ctx.bucket(name)))
-        if enabled_at is not None and now < enabled_at + VERSIONING_SETTLE:
+        enabled_at = buckets.versioning_enabled_at(buckets.read_tags(ctx, ctx.bucket(name)))
+        settled_by = enabled_at + buckets.VERSIONING_SETTLE if enabled_at else None
+        if enabled_at is not None and settled_by is not None and now < settled_by:
             return {"bucket": name, "enabled_at": enabled_at.strftime("%H:%M:%S UTC"),
-                    "settled_by": (enabled_at + VERSIONING_SETTLE).strftime("%H:%M:%S UTC")}
+                    "settled_by": settled_by.strftime("%H:%M:%S UTC")}
     return None
 
 

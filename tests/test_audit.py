@@ -236,3 +236,53 @@ def test_progress_is_shown_on_a_terminal_only():
     assert "audit: 1,234 objects compared" in shown.getvalue()
     assert shown.getvalue().endswith("\r\033[K")
     assert piped.getvalue() == ""
+
+
+# -- what backfill cannot repair is named for what it is ---------------------------------
+
+
+def put_before_the_rules(world: World, puts: list[dict[str, Any]]) -> None:
+    """Objects written while the source has no replication configuration (S3 never replicates
+    them), then the configuration back."""
+    s3 = world.s3(SOURCE)
+    configuration = s3.get_bucket_replication(Bucket=SOURCE)["ReplicationConfiguration"]
+    s3.delete_bucket_replication(Bucket=SOURCE)
+    for put in puts:
+        s3.put_object(Bucket=SOURCE, Body=b"cold data", **put)
+    s3.put_bucket_replication(Bucket=SOURCE, ReplicationConfiguration=configuration)
+
+
+CUSTOMER_KEY = bytes(range(32))  # an SSE-C key (256 bits)
+
+
+def test_archived_and_sse_c_objects_are_named_for_what_they_are(world):
+    """S3 does not replicate objects in GLACIER or DEEP_ARCHIVE
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/sc-howtoset.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html)
+    and they must be restored before a copy
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html): "restore
+    first", not "run backfill". An SSE-C object cannot even be HEADed without its key
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html);
+    MiniStack answers that HEAD with 400 and the GET with InvalidRequest, as AWS does."""
+    world.apply("crr")
+    put_before_the_rules(world, [
+        {"Key": "catalog/cold.json", "StorageClass": "GLACIER"},
+        {"Key": "catalog/colder.json", "StorageClass": "DEEP_ARCHIVE"},
+        {"Key": "catalog/secret.bin", "SSECustomerAlgorithm": "AES256",
+         "SSECustomerKey": CUSTOMER_KEY}])
+    status, data = world.run_json("crr", "audit")
+    assert status == 3, data
+    found = problems(data, "catalog-usw2")
+    assert {k: (p["problem"], p["storage_class"]) for k, p in found.items()} == {
+        "catalog/cold.json": ("archived", "GLACIER"),
+        "catalog/colder.json": ("archived", "DEEP_ARCHIVE"),
+        "catalog/secret.bin": ("needs key", "STANDARD")}
+    assert "restore it first" in found["catalog/cold.json"]["detail"]
+    assert "customer-provided key (SSE-C)" in found["catalog/secret.bin"]["detail"]
+    assert counts(data, "catalog-usw2") == {"checked": 3, "missing": 0, "mismatched": 0,
+                                            "failed": 0, "pending": 0, "archived": 2,
+                                            "needs_key": 1}
+    text = world.run("crr", "audit").stdout
+    assert "run `backfill`" not in text  # nothing here that backfill could repair
+    assert "restore them first (RestoreObject)" in text
+    assert "S3 Batch Replication (`backfill --method batch`)" in text

@@ -5,6 +5,7 @@ and tags, multipart above the CopyObject limit); Batch Replication through botoc
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,8 @@ def test_objects_over_the_copy_limit_are_copied_in_parts(broken, monkeypatch):
 
 
 def job_request(source: str, prefixes: list[str]) -> dict:
-    """What AWS documents for a Batch Replication job (reference notes D.1)."""
+    """What AWS documents for a Batch Replication job
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html)."""
     reports = f"arn:aws:s3:::{source}"
     role = "shopco-assets-replicator" if source == ASSETS else f"{source}-replication"
     return {
@@ -152,7 +154,8 @@ def test_batch_starts_one_job_per_source_bucket(batch, moto_clients):
         "job-data-0001", "job-assets-0002"]
 
 
-def test_batch_role_is_trusted_by_batch_operations_with_b4_permissions(batch, moto_clients):
+def test_batch_role_is_trusted_by_batch_operations_with_the_documented_permissions(batch,
+                                                                                 moto_clients):
     run, stub = batch
     for job in ("job-0001", "job-0002"):
         stub.add_response("create_job", {"JobId": job}, None)
@@ -231,3 +234,57 @@ def test_job_lookup_reaches_an_emulator(world):
     assert result.status == 1
     assert "reading Batch job job-12345 in us-east-1" in result.stderr
     assert "cannot reach the endpoint" not in result.stderr
+
+
+# -- what copy in place cannot repair, and every system metadata field ------------------
+
+
+def test_archived_and_sse_c_objects_are_skipped_with_their_reason(world):
+    """Objects in GLACIER/DEEP_ARCHIVE cannot be copied before a restore
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html), and SSE-C
+    objects not without their key
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html).
+    MiniStack would copy an archived object in place (AWS answers InvalidObjectState), so the
+    test checks that no copy is even tried."""
+    configuration = world.s3(SOURCE).get_bucket_replication(Bucket=SOURCE)
+    world.s3(SOURCE).delete_bucket_replication(Bucket=SOURCE)
+    world.put(SOURCE, "catalog/cold.json", StorageClass="GLACIER")
+    world.put(SOURCE, "catalog/secret.bin", SSECustomerAlgorithm="AES256",
+              SSECustomerKey=bytes(range(32)))
+    world.put(SOURCE, "catalog/plain.json")
+    world.s3(SOURCE).put_bucket_replication(
+        Bucket=SOURCE, ReplicationConfiguration=configuration["ReplicationConfiguration"])
+
+    status, data = world.run_json("crr", "backfill", "--method", "copy", "--yes")
+    assert status == 3  # copied what it could; the rest still needs someone
+    catalog = next(r for r in data["rules"] if r["rule"] == "catalog-usw2")
+    assert (catalog["copied"], catalog["copy_failed"], catalog["skipped"]) == (1, 0, 2)
+    reasons = {o["key"]: o["reason"] for o in catalog["skipped_objects"]}
+    assert reasons["catalog/cold.json"].startswith("archived in GLACIER: S3 does not replicate")
+    assert reasons["catalog/secret.bin"].startswith("encrypted with a customer-provided key")
+    run = world.run("crr", "backfill", "--method", "copy", "--yes")
+    assert [c for c in run.calls if c[1] in ("CopyObject", "UploadPartCopy")] == []
+    assert "skipped       catalog/cold.json: archived in GLACIER" in run.stdout
+    assert world.keys(DR, "catalog/") == {"catalog/plain.json"}
+
+
+def test_copy_keeps_every_system_metadata_field(world):
+    """CopyObject with MetadataDirective=REPLACE keeps only what the request sends
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html): every field the
+    object had is sent back. MiniStack drops Expires on such a copy, as AWS does."""
+    fields = {"ContentType": "text/csv", "CacheControl": "max-age=60",
+              "ContentDisposition": 'attachment; filename="stock.csv"',
+              "ContentEncoding": "identity", "ContentLanguage": "de-DE",
+              "WebsiteRedirectLocation": "/inventory/latest.csv"}
+    expires = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    configuration = world.s3(SOURCE).get_bucket_replication(Bucket=SOURCE)
+    world.s3(SOURCE).delete_bucket_replication(Bucket=SOURCE)
+    world.put(SOURCE, "inventory/stock.csv", b"sku,count\n", Expires=expires, **fields)
+    world.s3(SOURCE).put_bucket_replication(
+        Bucket=SOURCE, ReplicationConfiguration=configuration["ReplicationConfiguration"])
+
+    assert world.run("crr", "backfill", "--method", "copy", "--yes").status == 0
+    for bucket in (SOURCE, DR):
+        head = world.s3(bucket).head_object(Bucket=bucket, Key="inventory/stock.csv")
+        assert {name: head.get(name) for name in fields} == fields, bucket
+        assert head["Expires"] == expires, bucket

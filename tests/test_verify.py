@@ -3,12 +3,18 @@ without a trace; a rule that does not replicate, or misses its RTC target, exits
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from s3replication.clients import Clients
 from s3replication.verify import CANARY_FOLDER
 from tests.replicas import World
+from tests.shop import run_script
 
 SOURCE = "shopco-data-use1"
 # An SRR rule of every other kind: SSE-S3 buckets and no prefix (the canary at the root).
@@ -94,3 +100,61 @@ def test_a_missed_rtc_target_exits_3(ministack_endpoint, reset_ministack, tmp_pa
     assert results["customers-backup"]["replicated"] is True
     assert results["customers-backup"]["rtc_met"] is False  # any latency exceeds 0 s
     assert results["transactions-archive"]["ok"] is True  # no RTC: replicated is enough
+
+
+def clients_reporting_failed(world: World, source: str) -> Callable[[], Clients]:
+    """Clients whose HEAD of a source version reads ReplicationStatus FAILED, as S3 reports it
+    when any one destination of several failed
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html). MiniStack
+    checks no permission on same-account replication, so no destination of its can fail: a
+    botocore handler rewrites the status it answers."""
+
+    def make() -> Clients:
+        clients = world.clients()
+        events = clients.get("s3", world.config.buckets[source].region).meta.events
+
+        def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["source_version"] = params["Bucket"] == source and "VersionId" in params
+
+        def failed(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            if context.get("source_version") and "Error" not in parsed:
+                parsed["ReplicationStatus"] = "FAILED"
+
+        events.register("before-parameter-build.s3.HeadObject", remember)
+        events.register("after-call.s3.HeadObject", failed)
+        return clients
+
+    return make
+
+
+def test_the_canary_reads_its_own_replica_when_another_destination_failed(world):
+    run = run_script("crr", "verify", "--json", "--config", str(world.config_path),
+                     clients=clients_reporting_failed(world, SOURCE))
+    data = json.loads(run.stdout)
+    catalog = next(r for r in data["rules"] if r["rule"] == "catalog-usw2")
+    assert (catalog["source_status"], catalog["replica_status"]) == ("FAILED", "REPLICA")
+    assert (catalog["replicated"], catalog["ok"]) == (True, True), catalog
+    assert catalog["removed_versions"] == 2
+    text = run_script("crr", "verify", "--config", str(world.config_path),
+                      clients=clients_reporting_failed(world, SOURCE)).stdout
+    assert "the source version reads FAILED: another destination of shopco-data-use1 failed" \
+        in text
+
+
+def test_a_failed_source_with_no_other_destination_gives_up_at_once(ministack_endpoint,
+                                                                     reset_ministack, tmp_path):
+    """Only the rule's own destination can have failed: no waiting for the timeout."""
+    world = World.make(ministack_endpoint, tmp_path, MEDIA)
+    world.apply("srr")
+    s3 = world.s3("shopco-media-use1")
+    configuration = s3.get_bucket_replication(Bucket="shopco-media-use1")
+    configuration["ReplicationConfiguration"]["Rules"][0]["Status"] = "Disabled"
+    s3.put_bucket_replication(Bucket="shopco-media-use1",
+                              ReplicationConfiguration=configuration["ReplicationConfiguration"])
+    started = time.monotonic()
+    run = run_script("srr", "verify", "--json", "--timeout", "20", "--config",
+                     str(world.config_path),
+                     clients=clients_reporting_failed(world, "shopco-media-use1"))
+    media = next(r for r in json.loads(run.stdout)["rules"] if r["rule"] == "media-copy")
+    assert time.monotonic() - started < 10
+    assert (media["replicated"], media["ok"]) == (False, False), media
