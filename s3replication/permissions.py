@@ -43,7 +43,9 @@ APPLY, PLAN, DESTROY, STATUS = "apply", "plan", "destroy", "status"
 VERIFY, AUDIT, COPY, BATCH = "verify", "audit", "backfill --method copy", "backfill --method batch"
 PERMISSIONS = "permissions"
 COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, COPY, BATCH, PERMISSIONS)
-EVERY = COMMANDS
+# Every command first asks STS for the account id; GetCallerIdentity needs no permission
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it is
+# in no policy.
 CHANGES = (APPLY, PLAN, DESTROY)
 SETUP = (APPLY, PLAN)
 WRITES = (APPLY, DESTROY)
@@ -79,7 +81,6 @@ class Need:
 
 N = Need
 NEEDS: tuple[Need, ...] = (
-    N("sts:GetCallerIdentity", ANY, EVERY, "the account id, before anything else"),
     # KMS keys (apply/plan)
     N("kms:ListAliases", ANY, SETUP),
     N("kms:DescribeKey", KEY, SETUP, "the key's state"),
@@ -328,14 +329,17 @@ def permissions(ctx: Any, args: argparse.Namespace) -> Any:
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- permissions:start -->", "<!-- permissions:end -->"
-SERVICES = {"sts": "STS", "s3": "S3", "kms": "KMS", "iam": "IAM", "sns": "SNS",
+STS_NOTE = ("- `sts:GetCallerIdentity` (every command: the account id) needs no permission "
+            "(https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)")
+SERVICES = {"s3": "S3", "kms": "KMS", "iam": "IAM", "sns": "SNS",
             "cloudwatch": "CloudWatch"}
 
 
 def readme_list() -> str:
     """The README's caller-permissions list, from NEEDS: one line per action."""
     lines = [START,
-             "<!-- generated from s3replication/permissions.py: `make readme-permissions` -->"]
+             "<!-- generated from s3replication/permissions.py: `make readme-permissions` -->",
+             "", STS_NOTE]
     for prefix, title in SERVICES.items():
         rows: dict[str, list[Need]] = {}
         for need in NEEDS:
