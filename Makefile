@@ -8,12 +8,13 @@ STAMP := $(VENV)/.requirements-installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint demo bench sandbox-status sandbox-stop sandbox-reset clean
+.PHONY: help venv test lint demo bench readme-permissions sandbox-status sandbox-stop sandbox-reset clean
 
 help:
 	@echo "make demo           CRR and SRR on the shipped config, in the local sandbox"
 	@echo "make test           all tests (PYTEST_ARGS=\"-m 'not e2e'\" skips MiniStack ones)"
 	@echo "make lint           ruff"
+	@echo "make readme-permissions  the README's caller-permissions list, from the permissions table"
 	@echo "make bench          benchmarks"
 	@echo "make sandbox-status | sandbox-stop | sandbox-reset"
 	@echo "make clean          stop and delete the sandbox, .venv and caches"
@@ -45,6 +46,9 @@ demo: venv
 	@echo "== The log (logs/replication_logs.txt), last lines"
 	@tail -n 12 logs/replication_logs.txt
 	@echo "Sandbox still running: 'make sandbox-stop' stops it, 'make sandbox-reset' wipes it."
+
+readme-permissions: venv
+	$(PY) -m s3replication.permissions --readme
 
 bench: venv
 	$(PY) bench/run.py
