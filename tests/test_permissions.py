@@ -216,3 +216,23 @@ def test_a_key_given_by_arn_is_named_by_its_arn(tmp_path) -> None:
             if ":kms:" in arn}
     assert key in keys
     assert f"arn:aws:kms:us-west-2:{ACCOUNT}:key/*" in keys  # an alias: any key of its Region
+
+
+def test_arns_use_the_configs_partition(tmp_path) -> None:
+    """ARNs of aws-cn Regions begin arn:aws-cn, and S3 is reached there at
+    s3.REGION.amazonaws.com.cn
+    (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html)."""
+    config = tmp_path / "cn_config.py"
+    config.write_text(
+        "BUCKETS = {'shopco-cn-a': {'region': 'cn-north-1', 'kms_key': 'alias/shopco'},\n"
+        "           'shopco-cn-b': {'region': 'cn-northwest-1', 'kms_key': 'alias/shopco'}}\n"
+        "CRR_RULES = [{'id': 'r', 'source': 'shopco-cn-a', 'destination': 'shopco-cn-b'}]\n"
+        "SRR_RULES = []\n"
+        f"LOG_FILE = {str(tmp_path / 'log.txt')!r}\n")
+    found = permissions.policies(load_config(config), ACCOUNT)[ACCOUNT]
+    arns = [arn for d in found for s in d["Statement"] for arn in listed(s["Resource"])
+            if arn != "*"]
+    assert arns and all(arn.startswith("arn:aws-cn:") for arn in arns), arns
+    hosts = [s["Condition"]["StringEquals"]["kms:ViaService"] for d in found
+             for s in d["Statement"] if "kms:ViaService" in json.dumps(s)]
+    assert hosts == [["s3.cn-north-1.amazonaws.com.cn", "s3.cn-northwest-1.amazonaws.com.cn"]]
