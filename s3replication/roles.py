@@ -1,5 +1,17 @@
 """The replication role of each source bucket (shared by both scripts, since S3 allows one role
-per replication configuration) and each script's own inline policy on it."""
+per replication configuration) and each script's own inline policy on it.
+
+A role the tool did not create (`replication_role` naming a role made by hand, e.g. the one a
+bucket's hand-made rules already use) is shared, not taken over: the tool adds its own inline
+policy and removes it on destroy, never tags the role, never deletes it, and leaves its trust
+policy, other policies and tags alone. The one exception: a role that S3 may not assume at all
+gets S3's trust statement appended (its statements kept), since no rule under it could
+replicate otherwise.
+
+Permissions change in two steps around the replication stage (see workflow.py): `lanes` widens
+them to cover the rules on the buckets now and the rules wanted, `narrow_lanes` cuts them to the
+rules wanted once the rules are written.
+"""
 
 from __future__ import annotations
 
