@@ -110,7 +110,8 @@ NEEDS: tuple[Need, ...] = (
     N("s3:GetBucketAcl", BUCKET, SETUP, "an adopted bucket's ACL grantees"),
     N("s3:GetBucketPolicy", BUCKET, SETUP),
     N("s3:PutBucketPolicy", BUCKET, (APPLY,)),
-    N("s3:GetBucketTagging", BUCKET, CHANGES, "tags and the record of the rules a script owns"),
+    N("s3:GetBucketTagging", BUCKET, (*CHANGES, VERIFY), "tags and the record of the rules a "
+      "script owns; verify: when versioning was enabled, for a canary that did not replicate"),
     N("s3:PutBucketTagging", BUCKET, WRITES, "PutBucketTagging and DeleteBucketTagging"),
     # Replication roles
     N("iam:GetRole", ROLE, CHANGES),
