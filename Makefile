@@ -38,7 +38,7 @@ demo: venv
 	@echo "== Same-Region Replication (sr_replication.py --sandbox)"
 	$(PY) sr_replication.py --sandbox
 	@echo "== Sample shop objects, one per rule: source COMPLETED, replica REPLICA"
-	$(PY) -m s3replication.demo
+	$(PY) -m s3replication.sandbox.demo
 	@echo "== Canary per rule: write, wait for the replica, measure, clean up (verify)"
 	$(PY) cr_replication.py verify --sandbox && $(PY) sr_replication.py verify --sandbox
 	@echo "== Nothing left to change (plan exits 0)"
@@ -48,7 +48,7 @@ demo: venv
 	@echo "Sandbox still running: 'make sandbox-stop' stops it, 'make sandbox-reset' wipes it."
 
 readme-permissions: venv
-	$(PY) -m s3replication.permissions --readme
+	$(PY) -m s3replication.commands.permissions --readme
 
 bench: venv
 	$(PY) bench/run.py

@@ -79,7 +79,7 @@ def count_calls(config: Path, endpoint: str) -> dict[str, int]:
     """API calls of a fresh apply and of a no-change apply, in this process."""
     urllib.request.urlopen(urllib.request.Request(endpoint + "/_ministack/reset", method="POST"))
     os.environ.update(env_for(endpoint))
-    from s3replication.clients import Clients
+    from s3replication.aws.clients import Clients
     from tests.shop import run_script
 
     fresh = run_script("crr", "apply", "--config", str(config), clients=Clients)

@@ -15,21 +15,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from . import runlog
 from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageError
+from .output import runlog
 
 log = logging.getLogger("s3replication.cli")
 
 # command -> (module, function, changes AWS); imported on use to keep start-up lean
 COMMANDS = {
-    "apply": ("changes_commands", "apply", True),
-    "plan": ("changes_commands", "plan", False),
-    "destroy": ("changes_commands", "destroy", True),
-    "status": ("status", "status", False),
-    "verify": ("verify", "verify", True),
-    "audit": ("audit", "audit", False),
-    "backfill": ("backfill", "backfill", True),
-    "permissions": ("permissions", "permissions", False),
+    "apply": ("commands.changes", "apply", True),
+    "plan": ("commands.changes", "plan", False),
+    "destroy": ("commands.changes", "destroy", True),
+    "status": ("commands.status", "status", False),
+    "verify": ("commands.verify", "verify", True),
+    "audit": ("commands.audit", "audit", False),
+    "backfill": ("commands.backfill", "backfill", True),
+    "permissions": ("commands.permissions", "permissions", False),
 }
 DESCRIPTION = {
     "crr": "Cross-Region Replication: apply the CRR_RULES of the config.",
@@ -63,10 +63,10 @@ def parser(kind: str) -> argparse.ArgumentParser:
 
 
 def _clients(sandbox: bool):  # -> Clients
-    from .clients import Clients
+    from .aws.clients import Clients
 
     if sandbox:
-        from . import sandbox as sandbox_server
+        from .sandbox import server as sandbox_server
 
         endpoint = sandbox_server.ensure_running()
         return Clients(endpoint_url=endpoint, session=sandbox_server.sandbox_session())
@@ -77,10 +77,10 @@ def _clients(sandbox: bool):  # -> Clients
 
 
 def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .config import DEFAULT_CONFIG_PATH, load_config
-    from .context import Context
-    from .naming import script_name
-    from .render import as_json
+    from .aws.naming import script_name
+    from .config.load import DEFAULT_CONFIG_PATH, load_config
+    from .engine.context import Context
+    from .output.render import as_json
 
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
@@ -88,17 +88,17 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     module_name, function_name, changes_aws = COMMANDS[args.command]
     command = getattr(importlib.import_module(f"s3replication.{module_name}"), function_name)
     clients = _clients(args.sandbox)
-    from .awscall import explain
+    from .aws.calls import explain
 
     try:
-        from .naming import global_region
+        from .aws.naming import global_region
 
         account = clients.account_id(global_region(config.region_of_partition))
     except Exception as exc:  # noqa: BLE001 - named in one line below
         raise explain(exc, "finding the AWS account (sts:GetCallerIdentity)") from exc
     ctx = Context(config=config, kind=kind, clients=clients, account=account)
     if changes_aws:
-        from .runlock import held
+        from .engine.runlock import held
 
         with held(config.log_file.parent / ".s3replication.lock"):
             outcome = command(ctx, args)

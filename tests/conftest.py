@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from s3replication import sandbox
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 
 DUMMY_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

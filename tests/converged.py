@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 from botocore.retries import standard
 
 from s3replication import sandbox
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
+from s3replication.aws.naming import ALIAS_TAG
 from s3replication.config import Config, load_config
-from s3replication.naming import ALIAS_TAG
 from tests.shop import Run, run_script
 
 KINDS = ("crr", "srr")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from s3replication import sandbox
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from s3replication.config import Config, load_config
 from tests.shop import Run, run_script, shop_config
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from s3replication import cli
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "s3_config.py"
 MUTATING_PREFIXES = ("Put", "Create", "Delete", "Update", "Enable", "Disable", "Tag", "Untag",

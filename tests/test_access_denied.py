@@ -1,6 +1,6 @@
 """AccessDenied names the IAM action AWS checks: the action AWS's message names when it names
 one, else the one the operation *and its parameters* call for (requests are recorded by the
-client factory, clients.py, on the failed answer). Stubbed answers: the request goes through
+client factory, aws/clients.py, on the failed answer). Stubbed answers: the request goes through
 the real clients and their hooks, only the answer is made up."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from s3replication.awscall import explain
-from s3replication.clients import Clients
+from s3replication.aws.calls import explain
+from s3replication.aws.clients import Clients
 
 BUCKET, KEY, VERSION = "shopco-data-use1", "catalog/item.json", "3HL4kqtJlcpXroDTDmJ"
 

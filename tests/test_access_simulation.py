@@ -16,7 +16,7 @@ import pytest
 from ministack.core.iam_evaluator import parse_policy_document
 
 from s3replication.config import BucketSpec, Config, RuleSpec, load_config
-from s3replication.iam_policy import Endpoint, permissions_policy
+from s3replication.resources.iam_policy import Endpoint, permissions_policy
 from tests.converged import KINDS, clients_for, run
 from tests.replication_access import (
     BUCKET_KEYS_REPLICATION,

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from s3replication import sandbox
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from tests.shop import Run, run_script, shop_config
 
 SOURCE = "shopco-data-use1"

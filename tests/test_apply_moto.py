@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from tests.shop import run_script, shop_config
 
 

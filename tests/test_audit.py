@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from s3replication.audit import audit
+from s3replication.commands.audit import audit
 from s3replication.config import load_config
-from s3replication.context import Context
-from s3replication.progress import Progress
+from s3replication.engine.context import Context
+from s3replication.output.progress import Progress
 from tests.replicas import World
 from tests.shop import SHIPPED_CONFIG
 

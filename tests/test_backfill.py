@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ParamValidationError
 from botocore.stub import ANY, Stubber
 
-from s3replication import object_copy
+from s3replication.commands import object_copy
 from tests.replicas import World
 from tests.shop import run_script, shop_config
 

@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from s3replication import buckets
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from s3replication.config import load_config
-from s3replication.progress import Clock
+from s3replication.output.progress import Clock
+from s3replication.resources import buckets
 from tests.replicas import World
 from tests.shop import run_script, shop_config
 

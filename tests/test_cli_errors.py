@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from s3replication import cli
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from tests.converged import clients_for, run, scale_backoff
 from tests.faultproxy import FaultProxy, Request, Response, error_response
 from tests.shop import Run, run_script, shop_config

@@ -7,7 +7,7 @@ import threading
 import boto3
 import pytest
 
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 
 
 def test_one_cached_client_per_service_and_region(moto_clients):

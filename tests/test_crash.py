@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from s3replication import runlock
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
+from s3replication.engine import runlock
 from tests.converged import assert_converged, clients_for, run, subprocess_env
 from tests.faultproxy import FaultProxy
 from tests.shop import run_script, shop_config

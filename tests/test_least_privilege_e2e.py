@@ -23,8 +23,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from s3replication import permissions
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
+from s3replication.commands import permissions
 from s3replication.config import load_config
 from tests.shop import Run, run_script, shop_config
 

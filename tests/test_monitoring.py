@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from s3replication import monitoring, scope
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from s3replication.config import load_config
-from s3replication.context import PLAN, Context
-from s3replication.engine import run_lanes
+from s3replication.engine import scope
+from s3replication.engine.context import PLAN, Context
+from s3replication.engine.items import run_lanes
+from s3replication.monitoring import lanes as monitoring
 from tests.shop import Run, run_script, shop_config
 
 EAST = "us-east-1"

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from s3replication import naming
-from s3replication.clients import Clients
+from s3replication.aws import naming
+from s3replication.aws.clients import Clients
 from s3replication.config import PROJECT_ROOT, load_config
 from s3replication.errors import ConfigError
 from tests.shop import run_script, shop_config

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from s3replication import sandbox
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from tests.converged import clients_for
 from tests.replication_access import Side, decision, replication_accesses, role_policies
 from tests.shop import is_mutating, run_script, shop_config

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ministack.core.iam_evaluator import EvalContext, evaluate, parse_policy_document
 
-from s3replication import permissions
+from s3replication.commands import permissions
 from s3replication.config import load_config
 from tests.shop import run_script, shop_config
 

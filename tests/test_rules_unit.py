@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from s3replication import ownership
 from s3replication.config import CRR, RuleSpec
-from s3replication.iam_policy import normalize_document
-from s3replication.replication_rules import (
+from s3replication.resources import ownership
+from s3replication.resources.iam_policy import normalize_document
+from s3replication.resources.replication_rules import (
     assign_priorities,
     merge_rules,
     normalize_rule,

@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from s3replication import sandbox
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from s3replication.errors import ExitStatus
+from s3replication.sandbox import server as sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -26,7 +26,7 @@ def test_the_auth_server_answers_over_https_and_denies_unknown_callers(
     import pytest
     from botocore.exceptions import ClientError
 
-    from s3replication.clients import Clients
+    from s3replication.aws.clients import Clients
 
     assert ministack_auth_endpoint.startswith("https://")
     assert sandbox.is_healthy(ministack_auth_endpoint)

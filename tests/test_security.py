@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
+from s3replication.aws.naming import ALIAS_TAG, inline_policy_name
 from s3replication.config import Config, load_config
-from s3replication.iam_policy import Endpoint, permissions_policy, trust_policy
-from s3replication.naming import ALIAS_TAG, inline_policy_name
+from s3replication.resources.iam_policy import Endpoint, permissions_policy, trust_policy
 from tests.converged import clients_for, document, run, subprocess_env
 from tests.faultproxy import FaultProxy, error_response
 from tests.shop import shop_config

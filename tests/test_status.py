@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from s3replication import metrics
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from s3replication.config import RuleSpec
+from s3replication.monitoring import metrics
 from tests.shop import Run, run_script, shop_config
 
 EAST = "us-east-1"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from s3replication import sandbox
-from s3replication.clients import Clients
+from s3replication.aws.clients import Clients
 from tests.shop import run_script, shop_config
 
 TWO_WAY = '''

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from s3replication.clients import Clients
-from s3replication.verify import CANARY_FOLDER
+from s3replication.aws.clients import Clients
+from s3replication.commands.verify import CANARY_FOLDER
 from tests.replicas import World
 from tests.shop import run_script
 

@@ -1,0 +1,1 @@
+"""Talking to AWS: the client factory, names and ARNs, error mapping and retries."""

@@ -1,0 +1,1 @@
+"""One module per command: changes (apply/plan/destroy), status, verify, audit, backfill..."""

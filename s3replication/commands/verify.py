@@ -1,0 +1,248 @@
+"""`verify`: does replication work right now? Per rule, in parallel, a canary object.
+
+The canary goes under the rule's prefix with the rule's tags, so the rule selects it. We poll
+HEAD on both sides until the replica reads `REPLICA` and the source version `COMPLETED`
+(botocore also knows `COMPLETE`), measure the latency, and check it against the RTC target for
+RTC rules. Then every version and delete marker of the canary is deleted by version id, in
+the source and in every destination of the source's replication configuration (S3 copies an
+object to each destination whose rule selects it, and reports `COMPLETED` only once all have
+it), so that no object, version or delete marker is left behind. Version-id deletes are never
+replicated, so the clean-up itself sends nothing anywhere.
+
+The canary is judged by its own replica. With several destinations the source version reads
+`FAILED` if any destination failed
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html), so a source
+that has other destinations keeps being watched until the rule's own replica arrives or the
+time is up; a source with no other destination gives up at `FAILED`.
+
+A canary that did not replicate on a rule whose source or destination had versioning enabled
+by this tool less than 15 minutes ago (the bucket tag buckets.VERSIONING_TAG) is reported as
+"versioning still taking effect", not as a failure: versioning may take that long to take
+effect (https://docs.aws.amazon.com/AmazonS3/latest/userguide/manage-versioning-examples.html).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..aws.calls import explain, is_not_found
+from ..aws.naming import script_name
+from ..config.model import RuleSpec
+from ..engine.context import Context
+from ..engine.items import parallel_map
+from ..errors import ExitStatus
+from ..output.results import Outcome
+from ..resources import buckets
+
+log = logging.getLogger(__name__)
+
+CANARY_FOLDER = ".s3-replication-canary/"
+RTC_TARGET_SECONDS = 900  # S3 RTC: 99.99 % of objects within 15 minutes
+SOURCE_DONE = ("COMPLETED", "COMPLETE")
+SOURCE_FINAL = (*SOURCE_DONE, "FAILED")  # no destination is left in flight
+FIRST_POLL_SECONDS, MAX_POLL_SECONDS = 0.05, 5.0
+
+
+def verify(ctx: Context, args: argparse.Namespace) -> Outcome:
+    script = script_name(ctx.kind)
+    if not ctx.rules:
+        return Outcome(ExitStatus.OK, f"{script} has no rules to verify.",
+                       {"script": script, "command": "verify", "status": 0, "rules": []})
+    threshold = ctx.config.monitoring.latency_threshold_seconds
+    timeout = args.timeout if args.timeout is not None else threshold
+    rtc_target = min(RTC_TARGET_SECONDS, threshold)
+    results = parallel_map(lambda rule: run_canary(ctx, rule, timeout, rtc_target), ctx.rules)
+    if any(r["error"] for r in results):
+        status = ExitStatus.FAILURE
+    elif all(r["ok"] for r in results):
+        status = ExitStatus.OK
+    else:
+        status = ExitStatus.ATTENTION
+    data = {"script": script, "command": "verify", "status": int(status),
+            "timeout_seconds": timeout, "rules": results}
+    return Outcome(status, render(script, timeout, results), data)
+
+
+def canary_key(rule: RuleSpec) -> str:
+    return f"{rule.prefix}{CANARY_FOLDER}{uuid.uuid4()}"
+
+
+def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) -> dict[str, Any]:
+    source, destination = ctx.bucket(rule.source), ctx.bucket(rule.destination)
+    src, dst = ctx.s3(source.region), ctx.s3(destination.region)
+    key = canary_key(rule)
+    result: dict[str, Any] = {
+        "rule": rule.id, "source": rule.source, "destination": rule.destination, "key": key,
+        "replicated": False, "latency_seconds": None, "source_status": None,
+        "replica_status": None, "rtc": rule.rtc, "rtc_target_seconds": rtc_target if rule.rtc
+        else None, "rtc_met": None, "removed_versions": 0, "error": None,
+        "versioning_settling": None}
+    doing = "writing the canary"
+    try:
+        body = json.dumps({"rule": rule.id, "written": time.time()}).encode()
+        tagging = {"Tagging": urllib.parse.urlencode(rule.tags)} if rule.tags else {}
+        version = src.put_object(Bucket=rule.source, Key=key, Body=body,
+                                 ContentType="application/json", **tagging)["VersionId"]
+        doing = "watching the canary"
+        latency, result["source_status"], result["replica_status"] = watch(
+            src, dst, rule, key, version, time.monotonic() + timeout,
+            lambda: len(_canary_buckets(ctx, rule)) > 2)
+        result["replicated"] = latency is not None
+        result["latency_seconds"] = None if latency is None else round(latency, 3)
+        if rule.rtc and latency is not None:
+            result["rtc_met"] = latency <= rtc_target
+        if latency is None:
+            doing = "reading when versioning was enabled"
+            result["versioning_settling"] = versioning_settling(ctx, rule)
+    except Exception as exc:  # noqa: BLE001 - reported per rule; the canary is removed below
+        result["error"] = str(explain(exc, f"rule {rule.id}: {doing} {key}"))
+    try:
+        result["removed_versions"] = remove_canary(ctx, rule, key)
+    except Exception as exc:  # noqa: BLE001
+        result["error"] = str(explain(exc, f"rule {rule.id}: removing the canary {key}"))
+    result["ok"] = bool(result["replicated"] and result["rtc_met"] is not False
+                        and not result["error"])
+    log.info("rule %s: %s", rule.id, outcome_words(result))
+    return result
+
+
+def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str, deadline: float,
+          other_destinations: Callable[[], bool] = lambda: False,
+          ) -> tuple[float | None, str | None, str | None]:
+    """(latency or None when not replicated by `deadline`, source status, replica status).
+
+    Done when the rule's replica reads REPLICA and the source status is final (COMPLETED, or
+    FAILED because of another destination), so that the clean-up finds every replica."""
+    started = time.monotonic()
+    delay = FIRST_POLL_SECONDS
+    source_status = replica_status = None
+    latency: float | None = None
+    others: list[bool] = []  # asked once, only when the source reads FAILED
+    while True:
+        if replica_status != "REPLICA":
+            replica_status = _status(dst, rule.destination, key)
+            if replica_status == "REPLICA":
+                latency = time.monotonic() - started
+        if source_status not in SOURCE_FINAL:
+            source_status = _status(src, rule.source, key, version)
+        now = time.monotonic()
+        if latency is not None and source_status in SOURCE_FINAL:
+            return latency, source_status, replica_status
+        if latency is None and source_status == "FAILED" and not others:
+            others.append(other_destinations())
+        if now >= deadline or (latency is None and source_status == "FAILED" and not others[0]):
+            return latency, source_status, replica_status
+        time.sleep(min(delay, deadline - now))
+        delay = min(delay * 2, MAX_POLL_SECONDS)
+
+
+def versioning_settling(ctx: Context, rule: RuleSpec) -> dict[str, str] | None:
+    """The rule's bucket whose versioning this tool enabled less than 15 minutes ago, if any:
+    {"bucket", "enabled_at", "settled_by"} (UTC)."""
+    now = buckets.utc_now()
+    for name in (rule.source, rule.destination):
+        enabled_at = buckets.versioning_enabled_at(buckets.read_tags(ctx, ctx.bucket(name)))
+        settled_by = enabled_at + buckets.VERSIONING_SETTLE if enabled_at else None
+        if enabled_at is not None and settled_by is not None and now < settled_by:
+            return {"bucket": name, "enabled_at": enabled_at.strftime("%H:%M:%S UTC"),
+                    "settled_by": settled_by.strftime("%H:%M:%S UTC")}
+    return None
+
+
+def _status(s3: Any, bucket: str, key: str, version: str | None = None) -> str | None:
+    """The object's ReplicationStatus; None when it has none or is not there (yet)."""
+    extra = {"VersionId": version} if version else {}
+    try:
+        return s3.head_object(Bucket=bucket, Key=key, **extra).get("ReplicationStatus")
+    except Exception as exc:
+        if is_not_found(exc, "NoSuchKey"):
+            return None
+        raise
+
+
+def remove_canary(ctx: Context, rule: RuleSpec, key: str) -> int:
+    """Delete every version and delete marker of `key` in the source and in each destination
+    of the source's replication configuration; return how many were deleted."""
+    removed = 0
+    for bucket, region in _canary_buckets(ctx, rule).items():
+        s3 = ctx.s3(region)
+        listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
+        for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
+            if version["Key"] == key:
+                s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+                removed += 1
+    return removed
+
+
+def _canary_buckets(ctx: Context, rule: RuleSpec) -> dict[str, str]:
+    """The source, the rule's destination, and every other destination of the source's
+    replication configuration: bucket name -> Region."""
+    source = ctx.bucket(rule.source)
+    buckets = {rule.source: source.region, rule.destination: ctx.bucket(rule.destination).region}
+    src = ctx.s3(source.region)
+    try:
+        rules = src.get_bucket_replication(Bucket=rule.source)["ReplicationConfiguration"]["Rules"]
+    except Exception as exc:
+        if is_not_found(exc, "ReplicationConfigurationNotFoundError"):
+            return buckets
+        raise
+    for found in rules:
+        name = found["Destination"]["Bucket"].split(":::")[-1]
+        if name not in buckets:
+            buckets[name] = _region_of(ctx, name, src)
+    return buckets
+
+
+def _region_of(ctx: Context, name: str, s3: Any) -> str:
+    if name in ctx.config.buckets:
+        return ctx.bucket(name).region
+    return s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+
+
+def outcome_words(r: dict[str, Any]) -> str:
+    if r["error"]:
+        return f"error: {r['error']}"
+    settling = r.get("versioning_settling")
+    if not r["replicated"] and settling:
+        return (f"not replicated yet: versioning still taking effect on {settling['bucket']} "
+                f"(enabled at {settling['enabled_at']}; AWS allows up to 15 minutes); run verify "
+                f"again after {settling['settled_by']}")
+    if not r["replicated"]:
+        return (f"not replicated (source {r['source_status'] or 'without status'}, replica "
+                f"{r['replica_status'] or 'absent'})")
+    words = f"replicated in {r['latency_seconds']:.2f} s"
+    if r["source_status"] == "FAILED":
+        words += (" (the source version reads FAILED: another destination of "
+                  f"{r['source']} failed; see `audit`)")
+    if r["rtc_met"] is not None:
+        met = "met" if r["rtc_met"] else "MISSED"
+        words += f" (RTC target {r['rtc_target_seconds']:g} s {met})"
+    return words
+
+
+def render(script: str, timeout: float, results: list[dict[str, Any]]) -> str:
+    lines = [f"Replication canary ({script}), waiting up to {timeout:g} s per rule:"]
+    for r in results:
+        mark = "ok" if r["ok"] else "WAIT" if _settling(r) else "FAILED"
+        lines.append(f"  {mark:<7}{r['rule']}: {r['source']} -> {r['destination']}: "
+                     f"{outcome_words(r)}")
+    removed = sum(r["removed_versions"] for r in results)
+    bad = [r for r in results if not r["ok"]]
+    summary = (f"{len(bad)} of {len(results)} rules did not replicate in time." if bad
+               else f"All {len(results)} rules replicated in time.")
+    waiting = sum(1 for r in bad if _settling(r))
+    if waiting:
+        summary += f" {waiting} of them wait for versioning to take effect."
+    lines.append(f"{summary} Canary versions removed: {removed}.")
+    return "\n".join(lines)
+
+
+def _settling(r: dict[str, Any]) -> bool:
+    return bool(not r["replicated"] and not r["error"] and r.get("versioning_settling"))

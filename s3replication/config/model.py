@@ -1,0 +1,65 @@
+"""The frozen settings the rest of the package relies on: buckets, rules, monitoring."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CRR = "crr"
+SRR = "srr"
+RULE_LISTS = {CRR: "CRR_RULES", SRR: "SRR_RULES"}
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    region: str
+    kms_key: str | None  # "alias/NAME", a key ARN, or None for SSE-S3
+    replication_role: str  # IAM role name; default "<bucket>-replication"
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    kind: str  # CRR or SRR
+    source: str
+    destination: str
+    prefix: str = ""
+    tags: tuple[tuple[str, str], ...] = ()  # sorted by key
+    priority: int | None = None  # None: keep the one on the bucket, or take the lowest free
+    rtc: bool = True
+    delete_markers: bool = True
+    storage_class: str = "STANDARD"
+    replica_modifications: bool = False
+    setting: str = ""  # how the user wrote it, for messages: 'CRR_RULES[2] "images-euw1"'
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    sns_topic: str = "replication-alerts"
+    alert_emails: tuple[str, ...] = ()
+    latency_threshold_seconds: int = 900
+    dashboard: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    buckets: Mapping[str, BucketSpec]  # in the order the file lists them
+    crr_rules: tuple[RuleSpec, ...]
+    srr_rules: tuple[RuleSpec, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    monitoring: Monitoring = Monitoring()
+    log_file: Path = Path("logs/replication_logs.txt")
+
+    def rules(self, kind: str) -> tuple[RuleSpec, ...]:
+        return self.crr_rules if kind == CRR else self.srr_rules
+
+    def all_rules(self) -> tuple[RuleSpec, ...]:
+        return self.crr_rules + self.srr_rules
+
+    @property
+    def region_of_partition(self) -> str:
+        """A Region of the config's one partition (its first bucket's), or us-east-1."""
+        return next((b.region for b in self.buckets.values() if b.region), "us-east-1")

@@ -1,0 +1,77 @@
+"""What one run knows: the config, which script it is, the clients, and facts learned on the way."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..aws.naming import global_region, role_arn
+from ..config.model import BucketSpec, Config, RuleSpec
+
+log = logging.getLogger(__name__)
+APPLY, PLAN, DESTROY = "apply", "plan", "destroy"
+
+
+@dataclass
+class Context:
+    config: Config
+    kind: str  # "crr" or "srr"
+    clients: Any  # s3replication.aws.clients.Clients
+    account: str
+    mode: str = PLAN
+    dry_run: bool = False  # destroy without --yes: the destroy plan, read only
+    key_arns: dict[tuple[str, str], str] = field(default_factory=dict)  # (region, alias) -> ARN
+    bucket_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # read once, kept fresh
+    rule_ids_seen: set[str] = field(default_factory=set)  # ids on the buckets read, for messages
+    made_new: set[str] = field(default_factory=set)  # roles/buckets this run created or changed
+    notes: list[str] = field(default_factory=list)  # things a user should know, not changes
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, text: str) -> None:
+        """Tell the user something that is not a change (shown after the changes by plan,
+        apply and destroy, and logged once as a warning)."""
+        with self.lock:
+            if text in self.notes:
+                return
+            self.notes.append(text)
+        log.warning("note: %s", text)
+
+    @property
+    def writes(self) -> bool:
+        return self.mode in (APPLY, DESTROY) and not self.dry_run
+
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        return self.config.rules(self.kind)
+
+    def bucket(self, name: str) -> BucketSpec:
+        return self.config.buckets[name]
+
+    def touched_buckets(self) -> list[BucketSpec]:
+        """Sources and destinations of this script's rules, in the order of BUCKETS."""
+        names = {r.source for r in self.rules} | {r.destination for r in self.rules}
+        return [b for n, b in self.config.buckets.items() if n in names]
+
+    def role_arn(self, bucket: BucketSpec) -> str:
+        return role_arn(self.account, bucket.replication_role, bucket.region)
+
+    def key_arn(self, bucket: BucketSpec) -> str | None:
+        """The bucket's KMS key ARN; for an alias, as found or created by this run."""
+        key = bucket.kms_key
+        if key is None or key.startswith("arn:"):
+            return key
+        return self.key_arns.get((bucket.region, key), f"(key of {key}, known after apply)")
+
+    def s3(self, region: str) -> Any:
+        return self.clients.get("s3", region)
+
+    @property
+    def global_region(self) -> str:
+        """Where IAM, STS and ListBuckets are called: the global Region of the config's
+        partition (the config validator makes sure all buckets share one)."""
+        return global_region(self.config.region_of_partition)
+
+    def iam(self) -> Any:
+        return self.clients.get("iam", self.global_region)

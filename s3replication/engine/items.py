@@ -1,0 +1,134 @@
+"""One engine for apply, plan and destroy: compare desired settings with AWS, change only the
+difference.
+
+Every managed setting is an `Item`: what we want (plain data), how to read what AWS has, which
+part of that we manage (`project`), and how to write it. Items of one bucket, key or role form
+a lane, handled in order (versioning before replication, bucket before its settings); lanes
+run in parallel on a small thread pool. Plan reads and compares; apply also writes each
+difference as it finds it, so it does exactly what a plan would show.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..aws.calls import explain
+from ..errors import AwsError, ReplicationToolError
+
+log = logging.getLogger(__name__)
+MAX_WORKERS = 16
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass
+class Item:
+    resource: str  # e.g. "bucket shopco-data-use1"
+    setting: str  # e.g. "versioning"
+    wanted: Any  # plain data; None means "should not exist"
+    read: Callable[[], Any]  # the full current value, None when absent
+    write: Callable[[Any], None]  # given the full current value, make it `wanted`
+    project: Callable[[Any], Any] = _identity  # the part of the current value we manage
+    gate: bool = False  # an existence item: when absent, later items of its lane are absent too
+    desire: Callable[[Any], Any] | None = None  # when what we want depends on what is there
+
+    def wanted_for(self, current: Any) -> Any:
+        return self.desire(current) if self.desire is not None else self.wanted
+
+
+@dataclass(frozen=True)
+class Change:
+    resource: str
+    setting: str
+    current: Any
+    wanted: Any
+
+    @property
+    def action(self) -> str:
+        if self.current is None:
+            return "create"
+        if self.wanted is None:
+            return "delete"
+        return "update"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "setting": self.setting,
+            "action": self.action,
+            "current": self.current,
+            "wanted": self.wanted,
+        }
+
+
+@dataclass
+class StageResult:
+    changes: list[Change] = field(default_factory=list)
+    errors: list[Exception] = field(default_factory=list)
+
+
+class RunFailed(ReplicationToolError):
+    """One or more lanes failed; the others finished. Every failure is listed."""
+
+    def __init__(self, errors: list[Exception], changes: list[Change]):
+        self.errors = errors
+        self.changes = changes
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
+    changes: list[Change] = []
+    absent = False
+    for item in items:
+        try:
+            current = None if absent else item.read()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one named line
+            raise explain(exc, f"reading {item.setting} of {item.resource}") from exc
+        seen, wanted = item.project(current), item.wanted_for(current)
+        if seen == wanted:
+            continue
+        change = Change(item.resource, item.setting, seen, wanted)
+        changes.append(change)
+        if not apply:
+            absent = absent or (item.gate and current is None)
+            continue
+        try:
+            item.write(current)
+        except Exception as exc:  # noqa: BLE001
+            log.info("%s %s: %s -> failed", change.resource, change.setting, change.action)
+            raise explain(exc, f"{change.action} {item.setting} of {item.resource}") from exc
+        log.info("%s %s: %s done", change.resource, change.setting, change.action)
+    return changes
+
+
+def run_lanes(lanes: list[list[Item]], apply: bool) -> StageResult:
+    """Run every lane, in parallel; a failing lane does not stop the others."""
+    result = StageResult()
+    lanes = [lane for lane in lanes if lane]
+    if not lanes:
+        return result
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(lanes))) as pool:
+        futures = [pool.submit(run_lane, lane, apply) for lane in lanes]
+        for future in futures:
+            try:
+                result.changes.extend(future.result())
+            except (AwsError, ReplicationToolError) as exc:
+                log.error("failed: %s", exc)
+                log.debug("details", exc_info=exc)
+                result.errors.append(exc)
+    return result
+
+
+def parallel_map(function: Callable[[Any], Any], values: Iterable[Any]) -> list[Any]:
+    """`map` on the engine's thread pool, for reads that do not belong to a lane."""
+    values = list(values)
+    if len(values) <= 1:
+        return [function(v) for v in values]
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(values))) as pool:
+        return list(pool.map(function, values))

@@ -1,0 +1,1 @@
+"""Monitoring: SNS topics, CloudWatch alarms, bucket notifications, dashboard, metrics."""

@@ -1,0 +1,64 @@
+"""Monitoring of replication: per Region an SNS topic, each source bucket's replication event
+notification, alarms per rule, and one dashboard.
+
+Alarms belong to the script of their rule (alarms.py). The topic and its policy, each bucket's
+notification entry and the dashboard are shared by both scripts, so both must want the same
+value for them, or each run would show drift for the other. Both derive them from the same
+rules, the *served* rules of a source bucket:
+
+- this script's config rules on the bucket (none when destroying), and
+- the other script's config rules on it that the other script has recorded as its own in the
+  bucket's ownership tags (resources/ownership.py), i.e. that it has created and not yet removed.
+
+So after `cr destroy`, `sr plan` is clean, and a shared part goes away only when no rule of
+either script uses it any more.
+"""
+
+from __future__ import annotations
+
+from ..config.model import CRR, SRR, BucketSpec, RuleSpec
+from ..engine.context import Context
+from ..engine.items import Item
+from ..engine.scope import own_rules_from
+from ..resources import ownership
+from ..resources.buckets import read_tags
+from . import alarms, dashboard, notifications, topics
+
+
+def served_rules(ctx: Context, sources: list[BucketSpec]) -> dict[str, list[RuleSpec]]:
+    """Source bucket name -> the rules its shared parts serve, for every bucket that is a source
+    in the config or of `sources`, in the order of BUCKETS; rules in the config's order."""
+    other = SRR if ctx.kind == CRR else CRR
+    named = {r.source for r in ctx.config.all_rules()} | {s.name for s in sources}
+    served: dict[str, list[RuleSpec]] = {}
+    for name, bucket in ctx.config.buckets.items():
+        if name not in named:
+            continue
+        theirs = [r for r in ctx.config.rules(other) if r.source == name]
+        if theirs:
+            tags = read_tags(ctx, bucket)
+            theirs = [r for r in theirs if ownership.owns(other, tags, r.id)]
+        chosen = {r.id for r in own_rules_from(ctx, name)} | {r.id for r in theirs}
+        served[name] = [r for r in ctx.config.all_rules() if r.id in chosen]
+    return served
+
+
+def lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
+    if not sources:
+        return []
+    served = served_rules(ctx, sources)
+    result: list[list[Item]] = []
+    for region in sorted({s.region for s in sources}):
+        here = [s for s in sources if s.region == region]
+        users = [n for n, rules in served.items() if rules and ctx.bucket(n).region == region]
+        topic = topics.items(ctx, region, users)
+        entries = [notifications.item(ctx, s, served[s.name]) for s in here]
+        # S3 checks that it may publish to the topic when the entry is written: topic first,
+        # unless the topic is going away, when the entries must go first.
+        result.append(topic + entries if users else entries + topic)
+        result.append(alarms.lane(ctx, region, here))
+    name, home = ctx.config.monitoring.dashboard, dashboard.home_region(ctx)
+    if name and home:
+        every_rule = [r for rules in served.values() for r in rules]
+        result.append([dashboard.item(ctx, name, home, every_rule)])
+    return result

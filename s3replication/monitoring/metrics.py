@@ -1,0 +1,90 @@
+"""S3's replication metrics in CloudWatch, and reading their latest figures.
+
+The metrics exist only per rule, with the dimensions SourceBucket, DestinationBucket and RuleId
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html, "Amazon S3
+replication metrics"); an alarm or widget on BucketName never sees them. They appear in the
+source bucket's Region, about 15 minutes after metrics (or RTC) are turned on for the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..config.model import RuleSpec
+
+NAMESPACE = "AWS/S3"
+LATENCY = "ReplicationLatency"  # seconds the destination is behind, per rule
+PENDING_OPERATIONS = "OperationsPendingReplication"
+PENDING_BYTES = "BytesPendingReplication"
+FAILED_OPERATIONS = "OperationsFailedReplication"
+# The statistic AWS documents for each (metrics-dimensions.html, above): failures add up, the
+# others are levels.
+STATISTIC = {LATENCY: "Maximum", PENDING_OPERATIONS: "Maximum", PENDING_BYTES: "Maximum",
+             FAILED_OPERATIONS: "Sum"}
+MAX_QUERIES = 500  # GetMetricData's limit per call
+WINDOW_MINUTES = 15
+
+
+def dimensions(rule: RuleSpec) -> list[dict[str, str]]:
+    return [
+        {"Name": "SourceBucket", "Value": rule.source},
+        {"Name": "DestinationBucket", "Value": rule.destination},
+        {"Name": "RuleId", "Value": rule.id},
+    ]
+
+
+def watched_rule(found_dimensions: Iterable[dict[str, str]]) -> tuple[str, str] | None:
+    """(source bucket, rule id) of a metric's dimensions, None when they are not a rule's."""
+    values = {d.get("Name"): d.get("Value") for d in found_dimensions}
+    source, rule_id = values.get("SourceBucket"), values.get("RuleId")
+    return (source, rule_id) if source and rule_id else None
+
+
+def latest_figures(cloudwatch: Any, rules: list[RuleSpec],
+                   now: datetime | None = None) -> dict[str, dict[str, float | None]]:
+    """Per rule id, each metric over the last 15 minutes: the latest value of the levels and the
+    sum of the failures; None where CloudWatch has no data point. GetMetricData, batched."""
+    end = now or datetime.now(UTC)
+    start = end - timedelta(minutes=WINDOW_MINUTES)
+    queries, wanted = [], {}
+    for rule in rules:
+        for metric, statistic in STATISTIC.items():
+            query_id = f"q{len(queries)}"
+            wanted[query_id] = (rule.id, metric)
+            queries.append({"Id": query_id, "ReturnData": True, "MetricStat": {
+                "Metric": {"Namespace": NAMESPACE, "MetricName": metric,
+                           "Dimensions": dimensions(rule)},
+                "Period": 60, "Stat": statistic}})
+    figures: dict[str, dict[str, float | None]] = {
+        rule.id: dict.fromkeys(STATISTIC) for rule in rules}
+    points: dict[str, list[tuple[datetime, float]]] = {query_id: [] for query_id in wanted}
+    for first in range(0, len(queries), MAX_QUERIES):
+        batch = queries[first:first + MAX_QUERIES]
+        for result in _results(cloudwatch, batch, start, end):  # one Id may span pages
+            points[result["Id"]] += zip(result.get("Timestamps", []), result.get("Values", []),
+                                        strict=True)
+    for query_id, (rule_id, metric) in wanted.items():
+        figures[rule_id][metric] = _figure(metric, points[query_id])
+    return figures
+
+
+def _results(cloudwatch: Any, queries: list[dict], start: datetime,
+             end: datetime) -> Iterable[dict[str, Any]]:
+    token: dict[str, str] = {}
+    while True:
+        page = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=start,
+                                          EndTime=end, ScanBy="TimestampDescending", **token)
+        yield from page.get("MetricDataResults", [])
+        if not page.get("NextToken"):
+            return
+        token = {"NextToken": page["NextToken"]}
+
+
+def _figure(metric: str, points: list[tuple[datetime, float]]) -> float | None:
+    if not points:
+        return None
+    if STATISTIC[metric] == "Sum":
+        return float(sum(value for _, value in points))
+    return float(max(points)[1])  # the latest data point

@@ -1,0 +1,198 @@
+"""The SNS topic for replication alerts in one Region: the topic, its policy statement letting S3
+publish for the account's source buckets, and the e-mail subscriptions of `alert_emails`.
+
+The topic serves both scripts and every source bucket of its Region. The statement (our own
+Sid; AWS's pattern for letting S3 publish, aws:SourceAccount and aws:SourceArn,
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html)
+is merged with any others.
+Subscriptions this tool made are recorded in topic tags (a hash of each address), so that an
+address dropped from the config is unsubscribed while subscriptions made by anyone else are
+never touched. The topic is deleted only when no rule of either script uses it, the tool made
+it (tag), and nothing of anyone else's is left on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..aws.calls import is_not_found
+from ..aws.naming import MANAGED_TAG, TOOL_TAG_PREFIX, bucket_arn, partition
+from ..engine.context import Context
+from ..engine.items import Item
+from ..resources.iam_policy import S3_SERVICE, VERSION, normalize_document
+
+STATEMENT_SID = "S3ReplicationEventsPublish"
+EMAIL_TAG_PREFIX = TOOL_TAG_PREFIX + "alert-email:"
+PENDING = "PendingConfirmation"  # a subscription's ARN until the recipient confirms it
+EXISTS = "exists"
+
+
+def topic_arn(ctx: Context, region: str) -> str:
+    return f"arn:{partition(region)}:sns:{region}:{ctx.account}:{ctx.config.monitoring.sns_topic}"
+
+
+def publish_statement(ctx: Context, region: str, buckets: list[str]) -> dict[str, Any]:
+    return {
+        "Sid": STATEMENT_SID,
+        "Effect": "Allow",
+        "Principal": {"Service": S3_SERVICE},
+        "Action": "sns:Publish",
+        "Resource": topic_arn(ctx, region),
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": ctx.account},
+            "ArnLike": {"aws:SourceArn": sorted(bucket_arn(b, region) for b in buckets)},
+        },
+    }
+
+
+def email_tag(address: str) -> str:
+    return EMAIL_TAG_PREFIX + hashlib.sha256(address.encode()).hexdigest()[:16]
+
+
+class TopicReader:
+    """One topic's attributes, tags and subscriptions, each read once until a write."""
+
+    def __init__(self, sns: Any, arn: str):
+        self.sns, self.arn = sns, arn
+        self._found: dict[str, Any] = {}
+
+    def _once(self, key: str, read: Callable[[], Any], absent: Any) -> Any:
+        if key not in self._found:
+            try:
+                self._found[key] = read()
+            except Exception as exc:
+                if not is_not_found(exc, "NotFound", "ResourceNotFound"):
+                    raise
+                self._found[key] = absent
+        return self._found[key]
+
+    def attributes(self) -> dict[str, str] | None:
+        return self._once("attributes", lambda: self.sns.get_topic_attributes(
+            TopicArn=self.arn)["Attributes"], None)
+
+    def tags(self) -> dict[str, str]:
+        def read() -> dict[str, str]:
+            found = self.sns.list_tags_for_resource(ResourceArn=self.arn)["Tags"]
+            return {t["Key"]: t["Value"] for t in found}
+        return self._once("tags", read, {})
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            pages = self.sns.get_paginator("list_subscriptions_by_topic").paginate(
+                TopicArn=self.arn)
+            return [s for page in pages for s in page.get("Subscriptions", [])]
+        return self._once("subscriptions", read, [])
+
+    def statements(self) -> list[dict[str, Any]]:
+        policy = (self.attributes() or {}).get("Policy")
+        statements = json.loads(policy).get("Statement", []) if policy else []
+        return statements if isinstance(statements, list) else [statements]
+
+    def forget(self) -> None:
+        self._found.clear()
+
+
+def _note_if_unheard(ctx: Context, resource: str, emails: list[str],
+                     subscriptions: list[dict[str, Any]]) -> None:
+    """Alarms and events that reach nobody are no alarms: say so (plan and apply)."""
+    if any(s.get("SubscriptionArn") != PENDING for s in subscriptions):
+        return
+    if not emails:
+        ctx.note(f"{resource}: alarms and replication events go to this topic, which has no "
+                 'subscriber, so nobody is told when replication fails; add addresses to '
+                 'MONITORING["alert_emails"] (or subscribe your pager to the topic)')
+    else:
+        ctx.note(f"{resource}: no subscription is confirmed yet; each address in "
+                 'MONITORING["alert_emails"] must click the link in the mail AWS sent it')
+
+
+def items(ctx: Context, region: str, buckets: list[str]) -> list[Item]:
+    """The topic's items, in the order that works: topic first when it is wanted (source
+    `buckets` of the Region have rules), last when it is going away."""
+    sns = ctx.clients.get("sns", region)
+    topic = TopicReader(sns, topic_arn(ctx, region))
+    resource = f"SNS topic {ctx.config.monitoring.sns_topic} ({region})"
+    emails = sorted(ctx.config.monitoring.alert_emails) if buckets else []
+
+    def ours(subscription: dict[str, Any]) -> bool:
+        return subscription.get("Protocol") == "email" and (
+            subscription.get("Endpoint") in emails
+            or email_tag(subscription.get("Endpoint", "")) in topic.tags())
+
+    def read_topic() -> Any:
+        if topic.attributes() is None:
+            return None
+        if buckets:  # wanted: that it exists is enough
+            return EXISTS
+        foreign_statements = [s for s in topic.statements() if s.get("Sid") != STATEMENT_SID
+                              and not str(s.get("Sid", "")).startswith("__default")]
+        foreign_subscriptions = [s for s in topic.subscriptions()  # pending ones go with it
+                                 if not ours(s) and s.get("SubscriptionArn") != PENDING]
+        return {"managed": topic.tags().get(MANAGED_TAG) == "true",
+                "foreign": bool(foreign_statements or foreign_subscriptions)}
+
+    def keep_topic(current: Any) -> Any:
+        if buckets:
+            return EXISTS
+        if current is None:
+            return None
+        return EXISTS if not current["managed"] or current["foreign"] else None
+
+    def write_topic(current: Any) -> None:
+        if current is None:
+            tags = {**ctx.config.tags, MANAGED_TAG: "true"}
+            sns.create_topic(Name=ctx.config.monitoring.sns_topic,
+                             Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        else:
+            sns.delete_topic(TopicArn=topic.arn)
+        topic.forget()
+
+    def project_statement(_: Any) -> Any:
+        found = [s for s in topic.statements() if s.get("Sid") == STATEMENT_SID]
+        return normalize_document(found[0]) if found else None
+
+    wanted_statement = publish_statement(ctx, region, buckets) if buckets else None
+
+    def write_statement(_: Any) -> None:
+        others = [s for s in topic.statements() if s.get("Sid") != STATEMENT_SID]
+        policy = json.loads((topic.attributes() or {}).get("Policy") or "{}")
+        policy = {"Version": VERSION, **policy,
+                  "Statement": others + ([wanted_statement] if wanted_statement else [])}
+        sns.set_topic_attributes(TopicArn=topic.arn, AttributeName="Policy",
+                                 AttributeValue=json.dumps(policy))
+        topic.forget()
+
+    def project_emails(_: Any) -> Any:
+        if buckets:
+            _note_if_unheard(ctx, resource, emails, topic.subscriptions())
+        found = sorted({s["Endpoint"] for s in topic.subscriptions() if ours(s)})
+        return found or None
+
+    def write_emails(_: Any) -> None:
+        present = [s for s in topic.subscriptions() if ours(s)]
+        for address in sorted(set(emails) - {s["Endpoint"] for s in present}):
+            sns.subscribe(TopicArn=topic.arn, Protocol="email", Endpoint=address)
+            sns.tag_resource(ResourceArn=topic.arn,
+                             Tags=[{"Key": email_tag(address), "Value": "subscribed"}])
+        dropped = [s for s in present if s["Endpoint"] not in emails]
+        for subscription in dropped:
+            if subscription["SubscriptionArn"] != PENDING:  # AWS cannot remove those
+                sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+        if dropped:
+            sns.untag_resource(ResourceArn=topic.arn,
+                               TagKeys=sorted({email_tag(s["Endpoint"]) for s in dropped}))
+        topic.forget()
+
+    topic_item = Item(resource, "topic", EXISTS, read_topic, write_topic,
+                      project=lambda c: EXISTS if c else None, desire=keep_topic)
+    rest = [
+        Item(resource, f"policy statement {STATEMENT_SID}", normalize_document(wanted_statement)
+             if wanted_statement else None, topic.attributes, write_statement,
+             project=project_statement),
+        Item(resource, "e-mail subscriptions", emails or None, topic.subscriptions,
+             write_emails, project=project_emails),
+    ]
+    return [topic_item, *rest] if buckets else [*rest[::-1], topic_item]

@@ -1,0 +1,1 @@
+"""What the tool manages: KMS keys, buckets, roles and policies, replication rules."""

@@ -1,0 +1,5 @@
+"""`python -m s3replication.sandbox {start,stop,reset,status}`."""
+
+from s3replication.sandbox.server import main
+
+raise SystemExit(main())
