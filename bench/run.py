@@ -10,11 +10,15 @@ Every comparison is a ratio taken in the same run (these machines are noisy):
 - API calls per pair, read and mutating, counted by a botocore event hook;
 - audit vs a bare listing of both buckets' versions, and verify latency.
 
-Sizes: BENCH_SIZES="1 10 50" (default); BENCH_AUDIT_SIZES="5000 50000".
+Sizes: BENCH_SIZES="1 10 50" (default); BENCH_AUDIT_SIZES="5000 50000"; or the options
+--sizes, --audit-sizes (and --report PATH), e.g. the quickest whole run:
+
+    .venv/bin/python bench/run.py --sizes 1 --audit-sizes --report bench/.work/benchmarks.md
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -34,14 +38,6 @@ WORK = ROOT / "bench" / ".work"
 REPORT = ROOT / "docs" / "benchmarks.md"
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1 10 50").split()]
 AUDIT_SIZES = [int(n) for n in os.environ.get("BENCH_AUDIT_SIZES", "5000 50000").split()]
-TARGETS = {
-    "apply vs terraform apply (N=10)": 0.10,
-    "no-change apply vs terraform plan (N=10)": 0.05,
-    "peak memory vs terraform (N=10)": 0.25,
-    "apply N=1 vs AWS CLI": 0.10,
-    "apply N=50 vs apply N=10": 3.0,
-    "audit vs bare listing": 1.5,
-}
 
 
 def shop_config(n_pairs: int, path: Path) -> Path:
@@ -127,13 +123,13 @@ def measure_verify() -> dict | None:
     return {"seconds": seconds, "exit": code, "latencies": latencies}
 
 
-def measure_audits() -> list[dict]:
+def measure_audits(sizes: list[int]) -> list[dict]:
     try:
         from bench.audit_bench import measure_audit
     except ImportError:
         return []
     results = []
-    for n in AUDIT_SIZES:
+    for n in sizes:
         with ministack() as endpoint:
             results.append({"n": n, **measure_audit(endpoint, n)})
     return results
@@ -162,8 +158,7 @@ def fmt(m: peers.Measurement | None) -> str:
     return f"{m.seconds:.2f} s, {m.peak_rss_mib:.0f} MiB" + ("" if m.ok else " (FAILED)")
 
 
-def report(rows: list[dict], cli: peers.Measurement | None, verify: dict | None,
-           audits: list[dict], started: float) -> str:
+def _header(started: float) -> list[str]:
     lines = ["# Benchmarks", "",
              "Made by `make bench` (`python bench/run.py`) on fresh MiniStack servers, this tool "
              "and its peers side by side in one run. Ratios are ours / peer's: below 1 is faster "
@@ -172,12 +167,15 @@ def report(rows: list[dict], cli: peers.Measurement | None, verify: dict | None,
              f"{platform.python_version()}, {platform.platform()}",
              f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; whole run "
              f"{time.time() - started:.0f} s"]
-    lines += [f"- {k}: {v}" for k, v in peers.versions().items()]
-    lines += ["", "## Apply, no-change apply and plan vs Terraform", "",
-              "| N pairs | ours: apply | terraform apply | ratio | ours: no-change apply | "
-              "ours: plan | terraform plan | no-change / tf plan | plan / tf plan | "
-              "peak memory ours / tf (apply) |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    return lines + [f"- {k}: {v}" for k, v in peers.versions().items()]
+
+
+def _terraform_table(rows: list[dict]) -> list[str]:
+    lines = ["", "## Apply, no-change apply and plan vs Terraform", "",
+             "| N pairs | ours: apply | terraform apply | ratio | ours: no-change apply | "
+             "ours: plan | terraform plan | no-change / tf plan | plan / tf plan | "
+             "peak memory ours / tf (apply) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         lines.append(
             f"| {row['n']} | {fmt(row['apply'])} | {fmt(row.get('tf_apply'))} | "
@@ -186,32 +184,45 @@ def report(rows: list[dict], cli: peers.Measurement | None, verify: dict | None,
             f"{ratio(row['no_change'], row.get('tf_plan'))} | "
             f"{ratio(row['plan'], row.get('tf_plan'))} | "
             f"{mem_ratio(row['apply'], row.get('tf_apply'))} |")
-    lines += ["", "## API calls per pair (botocore event counter)", "",
-              "| N pairs | apply: reads / pair | apply: writes / pair | no-change: reads / pair | "
-              "no-change: writes | no-change reads / managed bucket |",
-              "| --- | --- | --- | --- | --- | --- |"]
+    return lines
+
+
+def _calls_table(rows: list[dict]) -> list[str]:
+    lines = ["", "## API calls per pair (botocore event counter)", "",
+             "| N pairs | apply: reads / pair | apply: writes / pair | no-change: reads / pair | "
+             "no-change: writes | no-change reads / managed bucket |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         c, n = row["calls"], row["n"]
         lines.append(f"| {n} | {c['apply_reads'] / n:.1f} | {c['apply_writes'] / n:.1f} | "
                      f"{c['no_change_reads'] / n:.1f} | {c['no_change_writes']} | "
                      f"{c['no_change_reads'] / (2 * n):.1f} |")
+    return lines
+
+
+def _targets_at_10(by_n: dict[int, dict]) -> list[str]:
+    r = by_n[10]
+    lines = [f"| apply vs terraform apply (N=10) | <= 0.10 | "
+             f"{ratio(r['apply'], r.get('tf_apply'))} |",
+             f"| no-change apply vs terraform plan (N=10) | <= 0.05 | "
+             f"{ratio(r['no_change'], r.get('tf_plan'))} |",
+             f"| plan vs terraform plan (N=10) | <= 0.05 | "
+             f"{ratio(r['plan'], r.get('tf_plan'))} |",
+             f"| peak memory vs terraform apply (N=10) | <= 0.25 | "
+             f"{mem_ratio(r['apply'], r.get('tf_apply'))} |",
+             f"| read calls per managed bucket, no-change (N=10) | <= 10 | "
+             f"{r['calls']['no_change_reads'] / 20:.1f} |"]
+    if 50 in by_n:
+        lines.append(f"| apply N=50 vs apply N=10 | <= 3 | "
+                     f"{ratio(by_n[50]['apply'], r['apply'])} |")
+    return lines
+
+
+def _targets(rows: list[dict], cli: peers.Measurement | None, audits: list[dict]) -> list[str]:
     by_n = {row["n"]: row for row in rows}
-    lines += ["", "## Targets", "", "| comparison | target | measured |", "| --- | --- | --- |"]
+    lines = ["", "## Targets", "", "| comparison | target | measured |", "| --- | --- | --- |"]
     if 10 in by_n:
-        r = by_n[10]
-        lines.append(f"| apply vs terraform apply (N=10) | <= 0.10 | "
-                     f"{ratio(r['apply'], r.get('tf_apply'))} |")
-        lines.append(f"| no-change apply vs terraform plan (N=10) | <= 0.05 | "
-                     f"{ratio(r['no_change'], r.get('tf_plan'))} |")
-        lines.append(f"| plan vs terraform plan (N=10) | <= 0.05 | "
-                     f"{ratio(r['plan'], r.get('tf_plan'))} |")
-        lines.append(f"| peak memory vs terraform apply (N=10) | <= 0.25 | "
-                     f"{mem_ratio(r['apply'], r.get('tf_apply'))} |")
-        lines.append(f"| read calls per managed bucket, no-change (N=10) | <= 10 | "
-                     f"{r['calls']['no_change_reads'] / 20:.1f} |")
-        if 50 in by_n:
-            lines.append(f"| apply N=50 vs apply N=10 | <= 3 | "
-                         f"{ratio(by_n[50]['apply'], r['apply'])} |")
+        lines += _targets_at_10(by_n)
     if 1 in by_n:
         lines.append(f"| apply N=1 vs AWS CLI, same calls | <= 0.10 | "
                      f"{ratio(by_n[1]['apply'], cli)} ({fmt(cli)} for the CLI) |")
@@ -219,6 +230,11 @@ def report(rows: list[dict], cli: peers.Measurement | None, verify: dict | None,
         lines.append(f"| audit vs bare listing, {audit['n']} objects | <= 1.5 | "
                      f"{audit.get('ratio', 'n/a'):.2f} |" if isinstance(audit.get("ratio"), float)
                      else f"| audit vs bare listing, {audit['n']} objects | <= 1.5 | n/a |")
+    return lines
+
+
+def _audit_and_verify(audits: list[dict], verify: dict | None) -> list[str]:
+    lines: list[str] = []
     if audits:
         lines += ["", "## Audit vs bare listing", "", "| objects | audit | bare listing | ratio | "
                   "audit peak memory |", "| --- | --- | --- | --- | --- |"]
@@ -233,27 +249,47 @@ def report(rows: list[dict], cli: peers.Measurement | None, verify: dict | None,
                   f"{verify['seconds']:.2f} s, replication latency "
                   f"{', '.join(f'{x:.3f} s' for x in lat) or 'n/a'} (MiniStack replicates "
                   "synchronously, so this measures the tool's round trip, not S3's)."]
+    return lines
+
+
+def report(rows: list[dict], cli: peers.Measurement | None, verify: dict | None,
+           audits: list[dict], started: float) -> str:
+    lines = _header(started) + _terraform_table(rows) + _calls_table(rows)
+    lines += _targets(rows, cli, audits) + _audit_and_verify(audits, verify)
     lines += ["", "## Notes", ""] + [f"- Terraform on MiniStack: {q}" for q in peers.QUIRKS]
     lines += ["", "Reproduce: `make bench` (or `BENCH_SIZES=\"1 10\" make bench` for a shorter "
               "run)."]
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description="Run the side-by-side benchmark, write its report.")
+    ap.add_argument("--sizes", type=int, nargs="+", default=SIZES, metavar="N",
+                    help="N pairs to measure (default: $BENCH_SIZES or 1 10 50)")
+    ap.add_argument("--audit-sizes", type=int, nargs="*", default=AUDIT_SIZES, metavar="N",
+                    help="objects for the audit benchmark, none when given no value "
+                         "(default: $BENCH_AUDIT_SIZES or 5000 50000)")
+    ap.add_argument("--report", type=Path, default=REPORT,
+                    help="where to write the report (default: docs/benchmarks.md)")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     started = time.time()
     rows = []
-    for n in SIZES:
+    for n in args.sizes:
         print(f"N={n} ...", flush=True)
         rows.append(measure_size(n))
     print("AWS CLI ...", flush=True)
-    cli = measure_cli() if 1 in SIZES else None
+    cli = measure_cli() if 1 in args.sizes else None
     print("verify ...", flush=True)
     verify = measure_verify()
     print("audit ...", flush=True)
-    audits = measure_audits()
+    audits = measure_audits(args.audit_sizes)
     text = report(rows, cli, verify, audits, started)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(text)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(text)
     print(text)
     return 0
 
