@@ -8,12 +8,13 @@ STAMP := $(VENV)/.requirements-installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint demo bench readme-permissions sandbox-status sandbox-stop sandbox-reset clean
+.PHONY: help venv test lint typecheck demo bench readme-permissions sandbox-status sandbox-stop sandbox-reset clean
 
 help:
 	@echo "make demo           CRR and SRR on the shipped config, in the local sandbox"
 	@echo "make test           all tests (PYTEST_ARGS=\"-m 'not e2e'\" skips MiniStack ones)"
 	@echo "make lint           ruff"
+	@echo "make typecheck      mypy (settings in pyproject.toml)"
 	@echo "make readme-permissions  the README's caller-permissions list, from the permissions table"
 	@echo "make bench          benchmarks"
 	@echo "make sandbox-status | sandbox-stop | sandbox-reset"
@@ -31,6 +32,9 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
 
 demo: venv
 	@echo "== Cross-Region Replication (cr_replication.py --sandbox)"
