@@ -1,14 +1,12 @@
-"""The settings: frozen dataclasses (model), and the loader that checks the config file (load)."""
+"""The settings: frozen dataclasses (model), the loader (load) and the checks of each setting."""
 
+from s3replication.config.checks_buckets import REGIONS, bucket_name_problem, region_problem
 from s3replication.config.load import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_LOG_FILE,
     PROJECT_ROOT,
-    REGIONS,
     ConfigError,
-    bucket_name_problem,
     load_config,
-    region_problem,
 )
 from s3replication.config.model import (
     CRR,
