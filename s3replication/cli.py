@@ -66,7 +66,7 @@ def _clients(sandbox: bool):  # -> Clients
     from .aws.clients import Clients
 
     if sandbox:
-        from .sandbox import server as sandbox_server
+        from . import sandbox as sandbox_server
 
         endpoint = sandbox_server.ensure_running()
         return Clients(endpoint_url=endpoint, session=sandbox_server.sandbox_session())

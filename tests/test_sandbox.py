@@ -11,9 +11,10 @@ import os
 
 import pytest
 
+from s3replication import sandbox
 from s3replication.aws.clients import Clients
 from s3replication.errors import ExitStatus
-from s3replication.sandbox import server as sandbox
+from s3replication.sandbox import process, state
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ def state_dir(tmp_path, monkeypatch):
     """A private sandbox state dir, also the default for `main()`; its server is stopped
     afterwards whatever happens."""
     path = tmp_path / "sandbox"
-    monkeypatch.setattr(sandbox, "STATE_DIR", path)
+    monkeypatch.setattr(state, "STATE_DIR", path)
     yield path
     sandbox.stop(path)
 
@@ -33,7 +34,7 @@ def server_json(state_dir):
 
 
 def pid_alive(pid):
-    return sandbox._alive(pid)
+    return process.alive(pid)
 
 
 def test_ensure_running_starts_a_server_and_then_reuses_it(state_dir):

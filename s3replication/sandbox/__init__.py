@@ -1,23 +1,26 @@
-"""The local sandbox: a MiniStack server that outlives each command (server), and `make demo`."""
+"""The local sandbox: one MiniStack process (process), the persistent server that outlives
+each command (state), and `make demo` (demo)."""
 
-from s3replication.sandbox.server import (
+from s3replication.sandbox.process import (
     HEALTH_PATH,
-    PROJECT_ROOT,
     SERVICES,
     START_TIMEOUT,
-    STATE_DIR,
     STOP_TIMEOUT,
     SandboxError,
     endpoint,
-    ensure_running,
     free_port,
     is_healthy,
-    main,
     ministack_command,
-    reset,
     sandbox_session,
     server_env,
     start_ministack,
+)
+from s3replication.sandbox.state import (
+    PROJECT_ROOT,
+    STATE_DIR,
+    ensure_running,
+    main,
+    reset,
     status,
     stop,
 )

@@ -1,5 +1,5 @@
 """`python -m s3replication.sandbox {start,stop,reset,status}`."""
 
-from s3replication.sandbox.server import main
+from s3replication.sandbox.state import main
 
 raise SystemExit(main())

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import sys
 
+from .. import sandbox
 from ..aws.clients import Clients
 from ..config.load import DEFAULT_CONFIG_PATH, load_config
-from . import server as sandbox
 
 SAMPLES = {
     "catalog/": ("sku-1001.json", {"sku": 1001, "name": "Trail shoe", "price": 89.0}),

@@ -1,0 +1,183 @@
+"""One MiniStack process: its environment, start on a free loopback port, health, stop.
+
+The tests start their own MiniStack with `start_ministack`; the persistent sandbox in
+`state.py` starts one that outlives each command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import ssl as _ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import botocore.session
+
+from s3replication.errors import ReplicationToolError
+
+SERVICES = "s3,iam,kms,sts,sns,cloudwatch"
+START_TIMEOUT = 15.0  # seconds for a new server to answer its health check
+STOP_TIMEOUT = 15.0  # seconds for a clean shutdown (it saves its state) before SIGKILL
+HEALTH_PATH = "/_ministack/health"
+
+
+class SandboxError(ReplicationToolError):
+    """The sandbox server could not be started or reached."""
+
+
+def sandbox_session() -> boto3.Session:
+    """A session with dummy credentials: the sandbox never sees real ones."""
+    core = botocore.session.Session()
+    # No profile: an AWS_PROFILE naming a profile this machine lacks must not break it.
+    core.get_component("config_store").set_config_variable("profile", None)
+    return boto3.Session(
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+        region_name="us-east-1",
+        botocore_session=core,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ministack_command() -> list[str]:
+    """MiniStack's console script next to this interpreter, else `python -m ministack`."""
+    script = Path(sys.executable).parent / "ministack"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ministack"]
+
+
+def server_env(port: int, workdir: Path, *, persist: bool, auth: bool = False,
+               ssl: bool = False) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        GATEWAY_PORT=str(port),
+        BIND_HOST="127.0.0.1",
+        SERVICES=SERVICES,
+        # Both on by default and listening on 0.0.0.0 (IoT on port 8883, shared by every
+        # MiniStack): off, so nothing leaves loopback and two servers do not clash.
+        IOT_MTLS_ENABLED="0",
+        SFTP_ENABLED="0",
+    )
+    if auth:  # IAM enforced on every call, bucket policies included (access keys `test` and
+        env["AUTH"] = "true"  # `000000000000` act as the account root)
+    if ssl:  # HTTPS on the same port, with a self-signed certificate made in workdir
+        env.update(USE_SSL="1", TMPDIR=str(workdir))
+    if persist:
+        env.update(
+            S3_PERSIST="1",
+            S3_DATA_DIR=str(workdir / "data"),
+            PERSIST_STATE="1",
+            STATE_DIR=str(workdir / "state"),
+        )
+    return env
+
+
+def endpoint(port: int, ssl: bool = False) -> str:
+    return f"{'https' if ssl else 'http'}://127.0.0.1:{port}"
+
+
+def is_healthy(url: str) -> bool:
+    # our own server's self-signed certificate: nothing to verify it against
+    context = _ssl.create_default_context() if url.startswith("https:") else None
+    if context is not None:
+        context.check_hostname = False
+        context.verify_mode = _ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url + HEALTH_PATH, timeout=2, context=context) as resp:
+            return resp.status == 200 and "services" in json.load(resp)
+    except (OSError, ValueError):
+        return False
+
+
+def start_ministack(
+    workdir: Path, *, persist: bool, detach: bool, timeout: float = START_TIMEOUT,
+    auth: bool = False, ssl: bool = False,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start MiniStack on a free loopback port, logging to `workdir/ministack.log`; wait
+    until it is healthy and return (process, endpoint URL). Retries a port lost to a race.
+
+    `auth`: IAM enforced on every API call (AUTH=true); `ssl`: HTTPS with a self-signed
+    certificate (USE_SSL=1; give botocore verify=False), the endpoint URL then https://."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "ministack.log"
+    for _attempt in range(3):
+        port = free_port()
+        with open(log_path, "ab") as out:
+            proc = subprocess.Popen(
+                ministack_command(),
+                env=server_env(port, workdir, persist=persist, auth=auth, ssl=ssl),
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=detach,
+            )
+        url = endpoint(port, ssl)
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and time.monotonic() < deadline:
+            if is_healthy(url):
+                return proc, url
+            time.sleep(0.05)
+        if proc.poll() is None:  # still running but never healthy
+            terminate(proc.pid, proc)
+            break
+    tail = log_path.read_text(errors="replace").splitlines()[-5:]
+    raise SandboxError(
+        f"MiniStack did not become healthy within {timeout:.0f}s; see {log_path}"
+        + "".join(f"\n  {line}" for line in tail)
+    )
+
+
+def alive(pid: int) -> bool:
+    try:  # reap it first if it is our own child that has exited (a zombie answers kill 0)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_ministack(pid: int) -> bool:
+    """Alive and (where /proc tells) a MiniStack, not an unrelated process reusing the pid."""
+    if not alive(pid):
+        return False
+    try:
+        return b"ministack" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS): trust the pid
+
+
+def terminate(pid: int, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """SIGTERM (MiniStack then saves its state), then SIGKILL after STOP_TIMEOUT.
+    True if it stopped cleanly."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if (proc.poll() is not None) if proc is not None else not alive(pid):
+            return True
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    if proc is not None:
+        proc.wait()
+    return False
