@@ -1,14 +1,16 @@
-"""Turning AWS failures into one readable line, and waiting out AWS's propagation delays."""
+"""Turning AWS failures into one readable line, reading what may not exist, and waiting out
+AWS's propagation delays."""
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import random
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -164,6 +166,25 @@ def is_not_found(exc: BaseException, *codes: str) -> bool:
     return code in codes or code in ("404", "NotFound", "NoSuchEntity", "NotFoundException")
 
 
+def read_or_none(call: Callable[[], T], *missing_codes: str) -> T | None:
+    """`call()`, or None when AWS answers that the thing is not there: one of
+    `missing_codes`, or a not-found every service uses (404, NotFound, NoSuchEntity, ...)."""
+    try:
+        return call()
+    except Exception as exc:
+        if is_not_found(exc, *missing_codes):
+            return None
+        raise
+
+
+def policy_document(value: str | dict[str, Any] | None) -> Any:
+    """A policy document as AWS answers it: a JSON string (S3, SNS, and IAM outside boto3)
+    parsed, a dict (IAM through boto3, which decodes it) as it is; None for no policy."""
+    if isinstance(value, str):
+        return json.loads(value) if value else None
+    return value
+
+
 def explain(exc: BaseException, doing: str) -> Exception:
     """One line naming what was being done (call and resource) and why it failed."""
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
@@ -202,7 +223,8 @@ def needed_for(exc: ClientError) -> str:
         return action
     if not operation:
         return "a permission"
-    return required_actions(operation, exc.response.get(REQUEST_KEY, []))
+    found = exc.response.get(REQUEST_KEY)  # the deciding parameters, set by clients._attach
+    return required_actions(operation, found if isinstance(found, list) else [])
 
 
 def until_propagated(

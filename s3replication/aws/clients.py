@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config
@@ -36,6 +36,12 @@ ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
 # s3:GetObjectVersion): see awscall.required_actions.
 REQUEST_KEY = "S3ReplicationRequest"
 DECIDING_PARAMETERS = ("VersionId", "Tagging", "Tags", "CopySource", "RoleArn")
+
+
+def is_custom_endpoint(endpoint_url: str | None) -> bool:
+    """Whether calls go somewhere other than AWS's own endpoints: an explicit endpoint (the
+    sandbox) or the standard AWS_ENDPOINT_URL variables (an emulator)."""
+    return bool(endpoint_url) or any(os.environ.get(name) for name in ENDPOINT_ENV_VARS)
 
 
 def _deciding(params: dict[str, Any]) -> list[str]:
@@ -93,10 +99,11 @@ class Clients:
 
     def _make(self, service: str, region: str, retries: bool = True) -> Any:
         config = BASE_CONFIG if retries else BASE_CONFIG.merge(SINGLE_ATTEMPT)
-        if service == "s3" and self._custom_endpoint():
+        if service == "s3" and self.custom_endpoint():
             config = config.merge(PATH_STYLE)
+        # boto3-stubs type client() per service name literal; ours is a str chosen at run time.
         client = self.session.client(
-            service, region_name=region, endpoint_url=self.endpoint_url, config=config,
+            cast(Any, service), region_name=region, endpoint_url=self.endpoint_url, config=config,
             verify=self.verify,
         )
         client.meta.events.register("before-parameter-build", _remember)
@@ -109,8 +116,9 @@ class Clients:
         client.meta.events.register("before-call", emit)
         return client
 
-    def _custom_endpoint(self) -> bool:
-        return bool(self.endpoint_url) or any(os.environ.get(v) for v in ENDPOINT_ENV_VARS)
+    def custom_endpoint(self) -> bool:
+        """Whether this factory's clients talk to an emulator rather than to AWS."""
+        return is_custom_endpoint(self.endpoint_url)
 
     def on_call(self, callback: CallHook) -> None:
         """Call `callback(service, operation_name, region)` before every API call of every

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 TOOL_TAG_PREFIX = "s3replication:"
 MANAGED_TAG = TOOL_TAG_PREFIX + "managed"  # on roles and KMS keys the tool created
 ALIAS_TAG = TOOL_TAG_PREFIX + "alias"  # on a created KMS key: the alias it was made for
@@ -56,3 +58,9 @@ def inline_policy_name(kind: str) -> str:
 
 def script_name(kind: str) -> str:
     return {"crr": "cr_replication", "srr": "sr_replication"}[kind]
+
+
+def short_hash(text: str, chars: int) -> str:
+    """The first `chars` hex digits of the SHA-256 of `text`: a short, stable stand-in for a
+    name too long to use whole."""
+    return hashlib.sha256(text.encode()).hexdigest()[:chars]
