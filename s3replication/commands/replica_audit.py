@@ -21,14 +21,13 @@ read without that key (see object_copy).
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..aws.calls import is_not_found
-from ..aws.clients import ENDPOINT_ENV_VARS
+from ..aws.clients import is_custom_endpoint
 from ..config.model import RuleSpec
 from ..engine.context import Context
 from .object_copy import ARCHIVED_CLASSES, NotCopyable, head_version
@@ -43,8 +42,7 @@ PROGRESS_STEP = 1000  # objects between progress reports
 
 def custom_endpoint(ctx: Context) -> bool:
     """Whether the run talks to an emulator (the sandbox or AWS_ENDPOINT_URL), not to AWS."""
-    return bool(getattr(ctx.clients, "endpoint_url", None)) or any(
-        os.environ.get(name) for name in ENDPOINT_ENV_VARS)
+    return is_custom_endpoint(getattr(ctx.clients, "endpoint_url", None))
 
 
 class Listed(NamedTuple):  # a tuple: made once per object listed, so kept cheap
@@ -179,7 +177,7 @@ def _archived_or(problem: Problem) -> Problem:
     return problem
 
 
-def current_versions(s3: Any, bucket: str, prefix: str) -> Iterator[Listed]:
+def current_versions(s3: Any, bucket: str, prefix: str) -> Generator[Listed, None, None]:
     """The current version of every key under `prefix`, in key order, page by page."""
     pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
     for page in prefetched(pages):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..aws.calls import is_not_found
+from ..aws.calls import is_not_found, read_or_none
 from ..config.model import RuleSpec
 from ..engine.context import Context
 from ..engine.items import Item
@@ -75,12 +75,9 @@ def item(ctx: Context, name: str, region: str, rules: list[RuleSpec]) -> Item:
     wanted = body(ctx, rules)
 
     def read() -> Any:
-        try:
-            return json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
-        except Exception as exc:
-            if is_not_found(exc, "ResourceNotFound"):
-                return None
-            raise
+        text = read_or_none(lambda: cloudwatch.get_dashboard(DashboardName=name)[
+            "DashboardBody"], "ResourceNotFound")
+        return None if text is None else json.loads(text)
 
     def write(_: Any) -> None:
         if wanted is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..aws.calls import is_not_found
+from ..aws.calls import read_or_none
 from ..config.model import BucketSpec, RuleSpec
 from ..engine.context import Context
 from ..engine.items import Item
@@ -52,13 +52,9 @@ def merged(configuration: Any, entry: Any) -> dict[str, Any]:
 def item(ctx: Context, bucket: BucketSpec, rules: list[RuleSpec]) -> Item:
     s3 = ctx.s3(bucket.region)
 
-    def read() -> Any:
-        try:
-            return s3.get_bucket_notification_configuration(Bucket=bucket.name)
-        except Exception as exc:
-            if is_not_found(exc, "NoSuchBucket"):  # only in a plan that creates the bucket
-                return None
-            raise
+    def read() -> Any:  # NoSuchBucket: only in a plan that creates the bucket
+        return read_or_none(lambda: s3.get_bucket_notification_configuration(
+            Bucket=bucket.name), "NoSuchBucket")
 
     def write(current: Any) -> None:
         s3.put_bucket_notification_configuration(

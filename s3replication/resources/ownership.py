@@ -11,10 +11,9 @@ removed.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 
-from ..aws.naming import TOOL_TAG_PREFIX
+from ..aws.naming import TOOL_TAG_PREFIX, short_hash
 
 HASH_CHARS = 10
 TAG_VALUE_LIMIT = 256
@@ -22,7 +21,7 @@ _PER_TAG = (TAG_VALUE_LIMIT + 1) // (HASH_CHARS + 1)
 
 
 def rule_hash(rule_id: str) -> str:
-    return hashlib.sha256(rule_id.encode()).hexdigest()[:HASH_CHARS]
+    return short_hash(rule_id, HASH_CHARS)
 
 
 def tag_key_base(kind: str) -> str:
