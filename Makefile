@@ -52,7 +52,7 @@ demo: venv
 	@echo "Sandbox still running: 'make sandbox-stop' stops it, 'make sandbox-reset' wipes it."
 
 readme-permissions: venv
-	$(PY) -m s3replication.commands.permissions --readme
+	$(PY) -m s3replication.commands.permissions_readme --readme
 
 bench: venv
 	$(PY) bench/run.py

@@ -37,6 +37,7 @@ from s3replication.aws.clients import Clients  # noqa: E402
 from s3replication.commands.audit import audit  # noqa: E402
 from s3replication.config import load_config  # noqa: E402
 from s3replication.engine.context import Context  # noqa: E402
+from s3replication.output import render  # noqa: E402
 
 SOURCE_REGION, DESTINATION_REGION = "us-east-1", "us-west-2"
 WRITERS = 16
@@ -122,7 +123,7 @@ def measure_audit(endpoint_url: str, n_objects: int, repeats: int = 3) -> dict[s
         args = argparse.Namespace(max_report=50)
 
         def run_audit() -> None:
-            outcome = audit(ctx, args)
+            outcome = render.outcome(audit(ctx, args))
             checked = outcome.data["rules"][0]["counts"]["checked"]
             assert int(outcome.status) == 0 and checked == n_objects, outcome.text
 

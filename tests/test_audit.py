@@ -14,6 +14,7 @@ import pytest
 from s3replication.commands.audit import audit
 from s3replication.config import load_config
 from s3replication.engine.context import Context
+from s3replication.output import render
 from s3replication.output.progress import Progress
 from tests.replicas import World
 from tests.shop import SHIPPED_CONFIG
@@ -184,7 +185,7 @@ def fake_audit(s3: FakeS3, endpoint_url: str | None, monkeypatch) -> tuple[int, 
         monkeypatch.delenv(name, raising=False)
     ctx = Context(config=load_config(SHIPPED_CONFIG), kind="crr",
                   clients=FakeClients(s3, endpoint_url), account="123456789012")
-    outcome = audit(ctx, argparse.Namespace(max_report=50))
+    outcome = render.outcome(audit(ctx, argparse.Namespace(max_report=50)))
     return int(outcome.status), problems(outcome.data, "catalog-usw2")
 
 

@@ -24,7 +24,8 @@ import boto3
 import pytest
 
 from s3replication.aws.clients import Clients
-from s3replication.commands import permissions
+from s3replication.commands import caller_policies
+from s3replication.commands import permission_needs as permissions
 from s3replication.config import load_config
 from tests.shop import Run, run_script, shop_config
 
@@ -224,7 +225,7 @@ def test_without_list_all_my_buckets_apply_looks_each_bucket_up(
     """s3:ListAllMyBuckets is optional by design: without it, HeadBucket per bucket."""
     endpoint, config = auth_world
     assert OPTIONAL == {"s3:ListAllMyBuckets"}
-    documents = permissions.policies(load_config(config), "000000000000",
+    documents = caller_policies.policies(load_config(config), "000000000000",
                                      drop=lambda n: n.optional)["000000000000"]
     user = user_with(endpoint, documents)
     run = run_as(endpoint, user, "crr", config, "apply")
@@ -264,7 +265,7 @@ def test_without_one_action_the_command_names_it(auth_world: tuple[str, Path],
     if action in PREPARE:
         PREPARE[action](endpoint, config)
     dropped = {action} | ALSO_DROPPED.get(action, set())
-    documents = permissions.policies(load_config(config), "000000000000",
+    documents = caller_policies.policies(load_config(config), "000000000000",
                                      drop=lambda n: n.action in dropped)["000000000000"]
     assert f'"{action}"' not in json.dumps(documents)
     user = user_with(endpoint, documents)

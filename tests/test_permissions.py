@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from ministack.core.iam_evaluator import EvalContext, evaluate, parse_policy_document
 
-from s3replication.commands import permissions
+from s3replication.commands import caller_policies, permissions_readme
+from s3replication.commands.permission_needs import NEEDS
 from s3replication.config import load_config
 from tests.shop import run_script, shop_config
 
@@ -115,18 +116,18 @@ def test_each_document_fits_a_managed_policy_and_a_large_config_is_split(
 
 
 def test_the_readme_list_is_generated_from_the_table() -> None:
-    readme = permissions.README.read_text()
-    start, end = readme.index(permissions.START), readme.index(permissions.END)
-    assert readme[start:end + len(permissions.END)] == permissions.readme_list(), (
+    readme = permissions_readme.README.read_text()
+    start, end = readme.index(permissions_readme.START), readme.index(permissions_readme.END)
+    assert readme[start:end + len(permissions_readme.END)] == permissions_readme.readme_list(), (
         "README.md is out of date: run `make readme-permissions`")
-    for action in {n.action for n in permissions.NEEDS}:
-        assert f"`{action}`" in permissions.readme_list()
+    for action in {n.action for n in NEEDS}:
+        assert f"`{action}`" in permissions_readme.readme_list()
 
 
 def test_troubleshooting_names_the_iam_action_not_the_api_call() -> None:
     """The API call PutBucketReplication is authorized as s3:PutReplicationConfiguration
     (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketReplication.html)."""
-    readme = permissions.README.read_text()
+    readme = permissions_readme.README.read_text()
     troubleshooting = readme[readme.index("## Troubleshooting"):]
     assert "s3:PutReplicationConfiguration" in troubleshooting
     assert "s3:PutBucketReplication" not in readme
@@ -146,7 +147,7 @@ def _allowed(documents: list[dict], action: str, resource: str, region: str = "u
 
 @pytest.fixture
 def documents(tmp_path: Path) -> list[dict]:
-    return permissions.policies(load_config(shop_config(tmp_path)), ACCOUNT)[ACCOUNT]
+    return caller_policies.policies(load_config(shop_config(tmp_path)), ACCOUNT)[ACCOUNT]
 
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/shopco-data-use1-replication"
@@ -211,7 +212,7 @@ def test_accesses_outside_the_config_are_denied(documents, action, resource, con
 def test_a_key_given_by_arn_is_named_by_its_arn(tmp_path) -> None:
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0f0f0f0f-0000-4000-8000-000000000001"
     extra = f"BUCKETS['shopco-logs-use1']['kms_key'] = {key!r}\n"
-    found = permissions.policies(load_config(shop_config(tmp_path, extra)), ACCOUNT)[ACCOUNT]
+    found = caller_policies.policies(load_config(shop_config(tmp_path, extra)), ACCOUNT)[ACCOUNT]
     keys = {arn for d in found for s in d["Statement"] for arn in listed(s["Resource"])
             if ":kms:" in arn}
     assert key in keys
@@ -229,7 +230,7 @@ def test_arns_use_the_configs_partition(tmp_path) -> None:
         "CRR_RULES = [{'id': 'r', 'source': 'shopco-cn-a', 'destination': 'shopco-cn-b'}]\n"
         "SRR_RULES = []\n"
         f"LOG_FILE = {str(tmp_path / 'log.txt')!r}\n")
-    found = permissions.policies(load_config(config), ACCOUNT)[ACCOUNT]
+    found = caller_policies.policies(load_config(config), ACCOUNT)[ACCOUNT]
     arns = [arn for d in found for s in d["Statement"] for arn in listed(s["Resource"])
             if arn != "*"]
     assert arns and all(arn.startswith("arn:aws-cn:") for arn in arns), arns

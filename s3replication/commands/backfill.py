@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from ..aws.calls import explain
@@ -22,7 +23,7 @@ from ..config.model import RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
-from ..output.results import Outcome
+from ..output.results import CopyBackfillResult, Result, RuleCopy
 from . import batch_job
 from .object_copy import SSE_C_REASON, NotCopyable, archived_reason, copy_in_place
 from .replica_audit import (
@@ -38,7 +39,7 @@ from .streams import ordered_map
 log = logging.getLogger(__name__)
 
 
-def backfill(ctx: Context, args: argparse.Namespace) -> Outcome:
+def backfill(ctx: Context, args: argparse.Namespace) -> Result:
     if args.job:
         return batch_job.show_job(ctx, args.job)
     method = args.method or ("copy" if custom_endpoint(ctx) else "batch")
@@ -47,62 +48,61 @@ def backfill(ctx: Context, args: argparse.Namespace) -> Outcome:
     return copy_missing(ctx, args)
 
 
-def copy_missing(ctx: Context, args: argparse.Namespace) -> Outcome:
+def copy_missing(ctx: Context, args: argparse.Namespace) -> CopyBackfillResult:
     results = parallel_map(lambda rule: _copy_rule(ctx, rule, args.yes, args.max_report),
                            ctx.rules)
-    script = script_name(ctx.kind)
-    total = sum(r["to_copy"] for r in results)
-    if any(r["error"] or r["copy_failed"] for r in results):
+    total = sum(r.to_copy for r in results)
+    if any(r.error or r.copy_failed for r in results):
         status = ExitStatus.FAILURE
-    elif (not args.yes and total) or any(r["skipped"] for r in results):
+    elif (not args.yes and total) or any(r.skipped for r in results):
         status = ExitStatus.ATTENTION
     else:
         status = ExitStatus.OK
-    data = {"script": script, "command": "backfill", "method": "copy", "dry_run": not args.yes,
-            "status": int(status), "rules": results}
-    return Outcome(status, render(script, results, args.yes), data)
+    return CopyBackfillResult(script=script_name(ctx.kind), status=status, dry_run=not args.yes,
+                              rules=results)
 
 
-def _copy_rule(ctx: Context, rule: RuleSpec, yes: bool, max_report: int) -> dict[str, Any]:
+def _copy(s3: Any, rule: RuleSpec, problem: Problem) -> str | NotCopyable | None:
+    """None when copied, else why not: NotCopyable (skipped) or the failure."""
+    try:
+        copy_in_place(s3, rule.source, problem.source.key, problem.source.version_id)
+    except NotCopyable as skipped:
+        return skipped
+    except Exception as exc:  # noqa: BLE001 - one object's failure is reported, others go on
+        return str(explain(exc, f"copying {rule.source}/{problem.source.key} in place"))
+    return None
+
+
+def _targets(checker: RuleAudit, result: RuleCopy, max_report: int) -> Iterator[Problem]:
+    """The problems copy in place repairs; those it cannot are recorded as skipped."""
+    for problem in checker.problems():
+        if problem.kind in CANNOT_COPY:
+            _skip(result, problem, _reason(problem), max_report)
+        elif problem.kind in NEEDS_BACKFILL:
+            yield problem
+
+
+def _copy_rule(ctx: Context, rule: RuleSpec, yes: bool, max_report: int) -> RuleCopy:
     checker = RuleAudit(ctx, rule)
     s3 = ctx.s3(ctx.bucket(rule.source).region)
-    result: dict[str, Any] = {"rule": rule.id, "source": rule.source,
-                              "destination": rule.destination, "to_copy": 0, "copied": 0,
-                              "copy_failed": 0, "objects": [], "errors": [], "error": None,
-                              "skipped": 0, "skipped_objects": []}
-
-    def copy(problem: Problem) -> str | NotCopyable | None:
-        """None when copied, else why not: NotCopyable (skipped) or the failure."""
-        try:
-            copy_in_place(s3, rule.source, problem.source.key, problem.source.version_id)
-        except NotCopyable as skipped:
-            return skipped
-        except Exception as exc:  # noqa: BLE001 - one object's failure is reported, others go on
-            return str(explain(exc, f"copying {rule.source}/{problem.source.key} in place"))
-        return None
-
-    def targets() -> Any:
-        for problem in checker.problems():
-            if problem.kind in CANNOT_COPY:
-                _skip(result, problem, _reason(problem), max_report)
-            elif problem.kind in NEEDS_BACKFILL:
-                yield problem
-
+    result = RuleCopy(rule=rule.id, source=rule.source, destination=rule.destination)
     try:
         if yes:
-            for problem, outcome in ordered_map(lambda p: (p, copy(p)), targets()):
+            copies = ordered_map(lambda p: (p, _copy(s3, rule, p)),
+                                 _targets(checker, result, max_report))
+            for problem, outcome in copies:
                 if isinstance(outcome, NotCopyable):
                     _skip(result, problem, outcome.reason, max_report)
                 else:
                     _tally(result, problem, outcome, max_report)
         else:
-            for problem in targets():
+            for problem in _targets(checker, result, max_report):
                 _tally(result, problem, None, max_report, copied=False)
     except Exception as exc:  # noqa: BLE001 - one rule's failure is reported, others go on
-        result["error"] = str(explain(exc, f"listing rule {rule.id} for backfill"))
-    result["pending"] = checker.counts.pending
+        result.error = str(explain(exc, f"listing rule {rule.id} for backfill"))
+    result.pending = checker.counts.pending
     log.info("rule %s: %d to copy, %d copied, %d failed, %d skipped%s", rule.id,
-             result["to_copy"], result["copied"], result["copy_failed"], result["skipped"],
+             result.to_copy, result.copied, result.copy_failed, result.skipped,
              "" if yes else " (dry run)")
     return result
 
@@ -113,56 +113,26 @@ def _reason(problem: Problem) -> str:
     return SSE_C_REASON
 
 
-def _skip(result: dict[str, Any], problem: Problem, reason: str, max_report: int) -> None:
+def _skip(result: RuleCopy, problem: Problem, reason: str, max_report: int) -> None:
     """An object copy in place cannot repair: counted and named with its reason, not copied."""
-    result["skipped"] += 1
+    result.skipped += 1
     log.warning("skipped %s (version %s): %s", problem.source.key, problem.source.version_id,
                 reason)
-    if len(result["skipped_objects"]) < max_report:
-        result["skipped_objects"].append({"key": problem.source.key, "reason": reason,
-                                          "version_id": problem.source.version_id})
+    if len(result.skipped_objects) < max_report:
+        result.skipped_objects.append({"key": problem.source.key, "reason": reason,
+                                       "version_id": problem.source.version_id})
 
 
-def _tally(result: dict[str, Any], problem: Problem, failure: str | None, max_report: int,
+def _tally(result: RuleCopy, problem: Problem, failure: str | None, max_report: int,
            copied: bool = True) -> None:
-    result["to_copy"] += 1
+    result.to_copy += 1
     if failure is not None:
-        result["copy_failed"] += 1
-        if len(result["errors"]) < max_report:
-            result["errors"].append(failure)
+        result.copy_failed += 1
+        if len(result.errors) < max_report:
+            result.errors.append(failure)
         log.error("%s", failure)
     elif copied:
-        result["copied"] += 1
-    if len(result["objects"]) < max_report:
-        result["objects"].append({"key": problem.source.key, "problem": problem.kind,
-                                  "version_id": problem.source.version_id})
-
-
-def render(script: str, results: list[dict[str, Any]], yes: bool) -> str:
-    total = sum(r["to_copy"] for r in results)
-    if not yes:
-        lines = [f"backfill would copy {total} objects in place ({script}); run "
-                 "`backfill --method copy --yes` to copy them:" if total
-                 else f"Nothing to backfill ({script}): no object is missing from a replica."]
-    else:
-        copied = sum(r["copied"] for r in results)
-        lines = [f"Copied {copied} of {total} objects in place ({script}); S3 replicates the "
-                 "new versions (check with `audit`)."]
-    skipped = sum(r["skipped"] for r in results)
-    if skipped:
-        lines.append(f"Skipped {skipped} objects that copy in place cannot repair (each with its "
-                     "reason below).")
-    for r in results:
-        if not (r["to_copy"] or r["error"] or r["pending"] or r["skipped"]):
-            continue
-        pending = f", {r['pending']} pending left to S3" if r["pending"] else ""
-        lines.append(f"  {r['rule']}: {r['source']} -> {r['destination']}: "
-                     f"{r['to_copy']} objects{pending}")
-        lines += [f"      {o['problem']:<13} {o['key']}" for o in r["objects"]]
-        if r["to_copy"] > len(r["objects"]):
-            lines.append(f"      ... and {r['to_copy'] - len(r['objects'])} more")
-        lines += [f"      skipped       {o['key']}: {o['reason']}" for o in r["skipped_objects"]]
-        if r["skipped"] > len(r["skipped_objects"]):
-            lines.append(f"      ... and {r['skipped'] - len(r['skipped_objects'])} more skipped")
-        lines += [f"      error: {e}" for e in r["errors"] + ([r["error"]] if r["error"] else [])]
-    return "\n".join(lines)
+        result.copied += 1
+    if len(result.objects) < max_report:
+        result.objects.append({"key": problem.source.key, "problem": problem.kind,
+                               "version_id": problem.source.version_id})

@@ -38,7 +38,8 @@ from ..config.model import RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
-from ..output.results import Outcome
+from ..output.results import Canary, VerifyResult
+from ..output.texts import canary_words
 from ..resources import buckets
 
 log = logging.getLogger(__name__)
@@ -50,40 +51,33 @@ SOURCE_FINAL = (*SOURCE_DONE, "FAILED")  # no destination is left in flight
 FIRST_POLL_SECONDS, MAX_POLL_SECONDS = 0.05, 5.0
 
 
-def verify(ctx: Context, args: argparse.Namespace) -> Outcome:
+def verify(ctx: Context, args: argparse.Namespace) -> VerifyResult:
     script = script_name(ctx.kind)
     if not ctx.rules:
-        return Outcome(ExitStatus.OK, f"{script} has no rules to verify.",
-                       {"script": script, "command": "verify", "status": 0, "rules": []})
+        return VerifyResult(script=script, status=ExitStatus.OK, timeout_seconds=None, rules=[])
     threshold = ctx.config.monitoring.latency_threshold_seconds
     timeout = args.timeout if args.timeout is not None else threshold
     rtc_target = min(RTC_TARGET_SECONDS, threshold)
     results = parallel_map(lambda rule: run_canary(ctx, rule, timeout, rtc_target), ctx.rules)
-    if any(r["error"] for r in results):
+    if any(r.error for r in results):
         status = ExitStatus.FAILURE
-    elif all(r["ok"] for r in results):
+    elif all(r.ok for r in results):
         status = ExitStatus.OK
     else:
         status = ExitStatus.ATTENTION
-    data = {"script": script, "command": "verify", "status": int(status),
-            "timeout_seconds": timeout, "rules": results}
-    return Outcome(status, render(script, timeout, results), data)
+    return VerifyResult(script=script, status=status, timeout_seconds=timeout, rules=results)
 
 
 def canary_key(rule: RuleSpec) -> str:
     return f"{rule.prefix}{CANARY_FOLDER}{uuid.uuid4()}"
 
 
-def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) -> dict[str, Any]:
+def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) -> Canary:
     source, destination = ctx.bucket(rule.source), ctx.bucket(rule.destination)
     src, dst = ctx.s3(source.region), ctx.s3(destination.region)
     key = canary_key(rule)
-    result: dict[str, Any] = {
-        "rule": rule.id, "source": rule.source, "destination": rule.destination, "key": key,
-        "replicated": False, "latency_seconds": None, "source_status": None,
-        "replica_status": None, "rtc": rule.rtc, "rtc_target_seconds": rtc_target if rule.rtc
-        else None, "rtc_met": None, "removed_versions": 0, "error": None,
-        "versioning_settling": None}
+    result = Canary(rule=rule.id, source=rule.source, destination=rule.destination, key=key,
+                    rtc=rule.rtc, rtc_target_seconds=rtc_target if rule.rtc else None)
     doing = "writing the canary"
     try:
         body = json.dumps({"rule": rule.id, "written": time.time()}).encode()
@@ -91,25 +85,24 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
         version = src.put_object(Bucket=rule.source, Key=key, Body=body,
                                  ContentType="application/json", **tagging)["VersionId"]
         doing = "watching the canary"
-        latency, result["source_status"], result["replica_status"] = watch(
+        latency, result.source_status, result.replica_status = watch(
             src, dst, rule, key, version, time.monotonic() + timeout,
             lambda: len(_canary_buckets(ctx, rule)) > 2)
-        result["replicated"] = latency is not None
-        result["latency_seconds"] = None if latency is None else round(latency, 3)
+        result.replicated = latency is not None
+        result.latency_seconds = None if latency is None else round(latency, 3)
         if rule.rtc and latency is not None:
-            result["rtc_met"] = latency <= rtc_target
+            result.rtc_met = latency <= rtc_target
         if latency is None:
             doing = "reading when versioning was enabled"
-            result["versioning_settling"] = versioning_settling(ctx, rule)
+            result.versioning_settling = versioning_settling(ctx, rule)
     except Exception as exc:  # noqa: BLE001 - reported per rule; the canary is removed below
-        result["error"] = str(explain(exc, f"rule {rule.id}: {doing} {key}"))
+        result.error = str(explain(exc, f"rule {rule.id}: {doing} {key}"))
     try:
-        result["removed_versions"] = remove_canary(ctx, rule, key)
+        result.removed_versions = remove_canary(ctx, rule, key)
     except Exception as exc:  # noqa: BLE001
-        result["error"] = str(explain(exc, f"rule {rule.id}: removing the canary {key}"))
-    result["ok"] = bool(result["replicated"] and result["rtc_met"] is not False
-                        and not result["error"])
-    log.info("rule %s: %s", rule.id, outcome_words(result))
+        result.error = str(explain(exc, f"rule {rule.id}: removing the canary {key}"))
+    result.ok = bool(result.replicated and result.rtc_met is not False and not result.error)
+    log.info("rule %s: %s", rule.id, canary_words(result))
     return result
 
 
@@ -204,45 +197,3 @@ def _region_of(ctx: Context, name: str, s3: Any) -> str:
     if name in ctx.config.buckets:
         return ctx.bucket(name).region
     return s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
-
-
-def outcome_words(r: dict[str, Any]) -> str:
-    if r["error"]:
-        return f"error: {r['error']}"
-    settling = r.get("versioning_settling")
-    if not r["replicated"] and settling:
-        return (f"not replicated yet: versioning still taking effect on {settling['bucket']} "
-                f"(enabled at {settling['enabled_at']}; AWS allows up to 15 minutes); run verify "
-                f"again after {settling['settled_by']}")
-    if not r["replicated"]:
-        return (f"not replicated (source {r['source_status'] or 'without status'}, replica "
-                f"{r['replica_status'] or 'absent'})")
-    words = f"replicated in {r['latency_seconds']:.2f} s"
-    if r["source_status"] == "FAILED":
-        words += (" (the source version reads FAILED: another destination of "
-                  f"{r['source']} failed; see `audit`)")
-    if r["rtc_met"] is not None:
-        met = "met" if r["rtc_met"] else "MISSED"
-        words += f" (RTC target {r['rtc_target_seconds']:g} s {met})"
-    return words
-
-
-def render(script: str, timeout: float, results: list[dict[str, Any]]) -> str:
-    lines = [f"Replication canary ({script}), waiting up to {timeout:g} s per rule:"]
-    for r in results:
-        mark = "ok" if r["ok"] else "WAIT" if _settling(r) else "FAILED"
-        lines.append(f"  {mark:<7}{r['rule']}: {r['source']} -> {r['destination']}: "
-                     f"{outcome_words(r)}")
-    removed = sum(r["removed_versions"] for r in results)
-    bad = [r for r in results if not r["ok"]]
-    summary = (f"{len(bad)} of {len(results)} rules did not replicate in time." if bad
-               else f"All {len(results)} rules replicated in time.")
-    waiting = sum(1 for r in bad if _settling(r))
-    if waiting:
-        summary += f" {waiting} of them wait for versioning to take effect."
-    lines.append(f"{summary} Canary versions removed: {removed}.")
-    return "\n".join(lines)
-
-
-def _settling(r: dict[str, Any]) -> bool:
-    return bool(not r["replicated"] and not r["error"] and r.get("versioning_settling"))

@@ -1,53 +1,296 @@
-"""Printing results: a table for people, or JSON for scripts (`--json`)."""
+"""The one renderer: a command's result as text for people, or as data for `--json`.
+
+`outcome(result)` is what the command line prints: the exit status, the text, the JSON data and
+the failures for stderr. Commands build no text of their own.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from dataclasses import asdict
+from functools import singledispatch
 from typing import Any
 
-from ..engine.items import Change
-
-SYMBOL = {"create": "+", "update": "~", "delete": "-"}
-WIDTH = 110
-
-
-def _short(value: Any) -> str:
-    text = "absent" if value is None else json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= WIDTH else text[: WIDTH - 3] + "..."
+from ..errors import ExitStatus
+from ..monitoring import alarms
+from . import results, texts
+from .changes_text import changes_text
 
 
-def differences(current: Any, wanted: Any, path: str = "", depth: int = 0) -> list[str]:
-    """The paths where two values differ, descending into dicts a few levels."""
-    if isinstance(current, dict) and isinstance(wanted, dict) and depth < 3:
-        lines: list[str] = []
-        for key in sorted(set(current) | set(wanted), key=str):
-            if current.get(key) != wanted.get(key):
-                sub = f"{path}.{key}" if path else str(key)
-                lines += differences(current.get(key), wanted.get(key), sub, depth + 1)
-        return lines
-    prefix = f"{path}: " if path else ""
-    return [f"{prefix}{_short(current)} -> {_short(wanted)}"]
+def outcome(result: results.Result) -> results.Outcome:
+    """The envelope the command line prints: status, text, JSON data and stderr lines."""
+    found = data(result)
+    return results.Outcome(result.status, text(result), found, failures(result, found))
 
 
-def changes_text(changes: Iterable[Change], heading: str) -> str:
-    changes = list(changes)
-    lines = [heading]
-    by_resource: dict[str, list[Change]] = {}
-    for change in changes:
-        by_resource.setdefault(change.resource, []).append(change)
-    for resource, group in by_resource.items():
-        lines.append(f"  {resource}")
-        for change in group:
-            symbol = SYMBOL[change.action]
-            diffs = differences(change.current, change.wanted)
-            if len(diffs) == 1:
-                lines.append(f"    {symbol} {change.setting}: {diffs[0]}")
-            else:
-                lines.append(f"    {symbol} {change.setting}:")
-                lines += [f"        {d}" for d in diffs]
+def as_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def failures(result: results.Result, found: dict[str, Any]) -> list[str]:
+    """The failures of a run, one line each, for stderr: the run's own list, else those its
+    rules report (verify, audit and backfill record each rule's failure with the rule)."""
+    own = getattr(result, "errors", None) or []
+    if own or result.status != ExitStatus.FAILURE:
+        return list(own)
+    lines: list[str] = []
+    for rule in found.get("rules", []):
+        lines += [str(e) for e in rule.get("errors", []) or [] if e]
+        if rule.get("error"):
+            lines.append(str(rule["error"]))
+    return list(dict.fromkeys(line for text in lines for line in text.splitlines()))
+
+
+def _head(script: str, command: str, status: ExitStatus) -> dict[str, Any]:
+    return {"script": script, "command": command, "status": int(status)}
+
+
+@singledispatch
+def data(result: Any) -> dict[str, Any]:
+    raise TypeError(f"no renderer for {type(result).__name__}")
+
+
+@data.register
+def _(result: results.ChangesResult) -> dict[str, Any]:
+    found = {**_head(result.script, result.command, result.status),
+             "changes": [c.as_dict() for c in result.changes], "notes": list(result.notes)}
+    if result.errors is not None:
+        found["errors"] = list(result.errors)
+    elif result.dry_run and result.changes:
+        found["dry_run"] = True
+    return found
+
+
+@data.register
+def _(result: results.StatusResult) -> dict[str, Any]:
+    return {**_head(result.script, "status", result.status),
+            "window_minutes": result.window_minutes, "rules": [asdict(r) for r in result.rules]}
+
+
+@data.register
+def _(result: results.VerifyResult) -> dict[str, Any]:
+    found = {**_head(result.script, "verify", result.status),
+             "rules": [asdict(r) for r in result.rules]}
+    if result.timeout_seconds is not None:
+        found["timeout_seconds"] = result.timeout_seconds
+    return found
+
+
+@data.register
+def _(result: results.AuditResult) -> dict[str, Any]:
+    return {**_head(result.script, "audit", result.status),
+            "rules": [asdict(r) for r in result.rules]}
+
+
+@data.register
+def _(result: results.CopyBackfillResult) -> dict[str, Any]:
+    return {**_head(result.script, "backfill", result.status), "method": "copy",
+            "dry_run": result.dry_run, "rules": [asdict(r) for r in result.rules]}
+
+
+@data.register
+def _(result: results.BatchBackfillResult) -> dict[str, Any]:
+    return {**_head(result.script, "backfill", result.status), "method": "batch",
+            "dry_run": result.dry_run, "jobs": [asdict(j) for j in result.jobs]}
+
+
+@data.register
+def _(result: results.JobProgress) -> dict[str, Any]:
+    return {**_head(result.script, "backfill", result.status), "job_id": result.job_id,
+            "region": result.region, "job_status": result.job_status, "tasks": result.tasks,
+            "failure_reasons": result.failure_reasons, "report": result.report}
+
+
+@data.register
+def _(result: results.PermissionsResult) -> dict[str, Any]:
+    return result.policies
+
+
+@singledispatch
+def text(result: Any) -> str:
+    raise TypeError(f"no renderer for {type(result).__name__}")
+
+
+@text.register
+def _(result: results.ChangesResult) -> str:
+    count = len(result.changes)
+    if result.errors is not None:
+        return _with_notes(result, changes_text(
+            result.changes, f"Made {count} changes before failing; fix the cause and run the "
+                            "same command again:"))
+    if result.command == "destroy":
+        if not result.changes:
+            return "Nothing to destroy.\n" + texts.KEPT_ON_DESTROY
+        heading = (f"destroy would make {count} changes (run destroy --yes to make them):"
+                   if result.dry_run else f"Destroyed ({count} changes):")
+        return changes_text(result.changes, heading) + "\n" + texts.KEPT_ON_DESTROY
+    if not result.changes:
+        return _with_notes(result, "No changes: everything matches the config.")
+    heading = (f"Applied {count} changes:" if result.command == "apply" else
+               f"{count} changes would be made (run apply to make them):")
+    return _with_notes(result, changes_text(result.changes, heading))
+
+
+def _with_notes(result: results.ChangesResult, body: str) -> str:
+    if not result.notes:
+        return body
+    return body + "\nNotes:\n" + "\n".join(f"  ! {note}" for note in result.notes)
+
+
+@text.register
+def _(result: results.StatusResult) -> str:
+    script = result.script
+    if not result.rules:
+        return f"{script}.py has no rules in the config."
+    suffixes = (alarms.FAILED.suffix, alarms.SLOW.suffix, alarms.BACKLOG.suffix)
+    table = [texts.STATUS_COLUMNS] + [(
+        r.rule, f"{r.source} -> {r.destination}", "on" if r.rtc else "off",
+        "/".join(texts.STATUS_STATES.get(r.alarms.get(c), "?") if c in r.alarms else "-"
+                 for c in suffixes),
+        *("-" if value is None else f"{value:g}" for value in r.figures.values()),
+        r.verdict,
+    ) for r in result.rules]
+    widths = [max(len(line[n]) for line in table) for n in range(len(texts.STATUS_COLUMNS))]
+    lines = [f"Replication status of {script}.py's rules (last {result.window_minutes} minutes):"]
+    lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+              for line in table]
+    lines.append("  (ALARMS: states of the failed-operations/latency/backlog alarms; NODATA: "
+                 "insufficient data; -: no such alarm for the rule)")
+    for r in result.rules:
+        lines += [f"  {r.rule}: {reason}" for reason in r.reasons]
     return "\n".join(lines)
 
 
-def as_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, default=str)
+@text.register
+def _(result: results.VerifyResult) -> str:
+    if result.timeout_seconds is None:
+        return f"{result.script} has no rules to verify."
+    lines = [f"Replication canary ({result.script}), waiting up to {result.timeout_seconds:g} s "
+             "per rule:"]
+    for r in result.rules:
+        mark = "ok" if r.ok else "WAIT" if _settling(r) else "FAILED"
+        lines.append(f"  {mark:<7}{r.rule}: {r.source} -> {r.destination}: {texts.canary_words(r)}")
+    removed = sum(r.removed_versions for r in result.rules)
+    bad = [r for r in result.rules if not r.ok]
+    summary = (f"{len(bad)} of {len(result.rules)} rules did not replicate in time." if bad
+               else f"All {len(result.rules)} rules replicated in time.")
+    waiting = sum(1 for r in bad if _settling(r))
+    if waiting:
+        summary += f" {waiting} of them wait for versioning to take effect."
+    lines.append(f"{summary} results.Canary versions removed: {removed}.")
+    return "\n".join(lines)
+
+
+def _settling(r: results.Canary) -> bool:
+    return bool(not r.replicated and not r.error and r.versioning_settling)
+
+
+@text.register
+def _(result: results.AuditResult) -> str:
+    if not result.rules:
+        return f"{result.script} has no rules to audit."
+    attention = [r for r in result.rules if r.error or r.problems_total]
+    lines = [f"Audit of {len(result.rules)} rules ({result.script}): "
+             + (f"{len(attention)} need attention." if attention else "every replica present.")]
+    for r in result.rules:
+        lines += _audit_rule_lines(r)
+    for hint, kinds in ((texts.BACKFILL_HINT, texts.BACKFILL_COUNTS),
+                        (texts.ARCHIVE_HINT, ("archived",)), (texts.SSE_C_HINT, ("needs_key",))):
+        if any(r.counts[k] for r in result.rules for k in kinds):
+            lines.append(hint)
+    return "\n".join(lines)
+
+
+def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
+    tags = "".join(f" [{k}={v}]" for k, v in r.tags.items())
+    c = r.counts
+    counts = (f"{c['checked']} checked, {c['missing']} missing, {c['mismatched']} size mismatch, "
+              f"{c['failed']} failed, {c['pending']} pending")
+    if c["archived"]:
+        counts += f", {c['archived']} archived"
+    if c["needs_key"]:
+        counts += f", {c['needs_key']} need the customer key"
+    lines = [f"  {r.rule}: {r.source}/{r.prefix}{tags} -> {r.destination}: {counts}"]
+    if r.error:
+        lines.append(f"      error: {r.error}")
+    lines += [f"      {p['problem']:<13} {p['key']} (version {p['version_id']}, "
+              f"{p['size']} bytes): {p['detail']}" for p in r.problems]
+    hidden = r.problems_total - len(r.problems)
+    if hidden:
+        lines.append(f"      ... and {hidden} more (--max-report {len(r.problems)})")
+    return lines
+
+
+@text.register
+def _(result: results.CopyBackfillResult) -> str:
+    script, rules = result.script, result.rules
+    total = sum(r.to_copy for r in rules)
+    if result.dry_run:
+        lines = [f"backfill would copy {total} objects in place ({script}); run "
+                 "`backfill --method copy --yes` to copy them:" if total
+                 else f"Nothing to backfill ({script}): no object is missing from a replica."]
+    else:
+        lines = [f"Copied {sum(r.copied for r in rules)} of {total} objects in place ({script}); "
+                 "S3 replicates the new versions (check with `audit`)."]
+    skipped = sum(r.skipped for r in rules)
+    if skipped:
+        lines.append(f"Skipped {skipped} objects that copy in place cannot repair (each with its "
+                     "reason below).")
+    for r in rules:
+        if r.to_copy or r.error or r.pending or r.skipped:
+            lines += _copy_rule_lines(r)
+    return "\n".join(lines)
+
+
+def _copy_rule_lines(r: results.RuleCopy) -> list[str]:
+    pending = f", {r.pending} pending left to S3" if r.pending else ""
+    lines = [f"  {r.rule}: {r.source} -> {r.destination}: {r.to_copy} objects{pending}"]
+    lines += [f"      {o['problem']:<13} {o['key']}" for o in r.objects]
+    if r.to_copy > len(r.objects):
+        lines.append(f"      ... and {r.to_copy - len(r.objects)} more")
+    lines += [f"      skipped       {o['key']}: {o['reason']}" for o in r.skipped_objects]
+    if r.skipped > len(r.skipped_objects):
+        lines.append(f"      ... and {r.skipped - len(r.skipped_objects)} more skipped")
+    lines += [f"      error: {e}" for e in r.errors + ([r.error] if r.error else [])]
+    return lines
+
+
+@text.register
+def _(result: results.BatchBackfillResult) -> str:
+    script, started = result.script, not result.dry_run
+    if not result.jobs:
+        return f"{script} has no rules to backfill."
+    if started:
+        lines = [f"Started {len(result.jobs)} S3 Batch Replication jobs ({script}):"]
+    else:
+        lines = [f"backfill would start {len(result.jobs)} S3 Batch Replication jobs ({script}) "
+                 "for objects never replicated (status NONE) or FAILED; run `backfill --yes`:"]
+    for job in result.jobs:
+        prefixes = ", ".join(repr(p) for p in job.prefixes)
+        role = job.role + ("" if not job.role_changes else
+                           " (created or updated)" if started else " (to create or update)")
+        lines.append(f"  {job.source} ({job.region}): "
+                     + (f"job {job.job_id}, " if job.job_id else "")
+                     + f"prefixes {prefixes}; role {role}; reports {job.report}")
+    if started:
+        lines.append(f"Follow a job with: {script}.py backfill --job JOB_ID")
+    return "\n".join(lines)
+
+
+@text.register
+def _(result: results.JobProgress) -> str:
+    tasks = result.tasks
+    lines = [f"Batch Replication job {result.job_id} ({result.region}): {result.job_status}",
+             f"  tasks: {tasks['succeeded']} succeeded, {tasks['failed']} failed, "
+             f"of {tasks['total']}"]
+    if result.status_reason:
+        lines.append(f"  reason: {result.status_reason}")
+    lines += [f"  failure: {r}" for r in result.failure_reasons]
+    if result.report:
+        lines.append(f"  completion report: {result.report}")
+    return "\n".join(lines)
+
+
+@text.register
+def _(result: results.PermissionsResult) -> str:
+    return json.dumps(result.policies, indent=2)  # JSON whatever --json says: a policy to paste

@@ -1,16 +1,179 @@
-"""What a command returns: an exit status, text for people and data for `--json`."""
+"""What commands return: one typed result per command, rendered by `output.render` (text for
+people, JSON for `--json`), and the `Outcome` envelope the command line prints."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.items import Change
 from ..errors import ExitStatus
 
 
 @dataclass
 class Outcome:
+    """A rendered result: exit status, text for people, data for `--json`, lines for stderr."""
+
     status: ExitStatus
     text: str
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # failures, for stderr
+
+
+@dataclass
+class ChangesResult:
+    """apply, plan or destroy: the changes made (or that would be made)."""
+
+    script: str
+    command: str  # apply, plan or destroy
+    status: ExitStatus
+    changes: list[Change]
+    notes: list[str]
+    errors: list[str] | None = None  # the failures of a run that stopped part way
+    dry_run: bool = False  # destroy without --yes
+
+
+@dataclass
+class RuleHealth:
+    """status: one rule's alarms and latest figures, and the verdict."""
+
+    rule: str
+    source: str
+    destination: str
+    rtc: bool
+    alarms: dict[str, str | None]  # alarm suffix -> state (None: missing)
+    figures: dict[str, float | None]
+    verdict: str
+    reasons: list[str]
+
+
+@dataclass
+class StatusResult:
+    script: str
+    status: ExitStatus
+    window_minutes: int
+    rules: list[RuleHealth]
+
+
+@dataclass
+class Canary:
+    """verify: one rule's canary, from write to clean-up."""
+
+    rule: str
+    source: str
+    destination: str
+    key: str
+    rtc: bool
+    rtc_target_seconds: float | None
+    replicated: bool = False
+    latency_seconds: float | None = None
+    source_status: str | None = None
+    replica_status: str | None = None
+    rtc_met: bool | None = None
+    removed_versions: int = 0
+    error: str | None = None
+    versioning_settling: dict[str, str] | None = None  # bucket, enabled_at, settled_by
+    ok: bool = False
+
+
+@dataclass
+class VerifyResult:
+    script: str
+    status: ExitStatus
+    timeout_seconds: float | None  # None when there is no rule to verify
+    rules: list[Canary]
+
+
+@dataclass
+class RuleAuditReport:
+    """audit: one rule's counts and its first problem objects."""
+
+    rule: str
+    source: str
+    destination: str
+    prefix: str
+    tags: dict[str, str]
+    error: str | None
+    counts: dict[str, int]
+    problems: list[dict[str, Any]]  # the first --max-report problems, each with its detail
+    problems_total: int
+    exact_versions: bool
+
+
+@dataclass
+class AuditResult:
+    script: str
+    status: ExitStatus
+    rules: list[RuleAuditReport]
+
+
+@dataclass
+class RuleCopy:
+    """backfill --method copy: one rule's objects to copy, copied, failed and skipped."""
+
+    rule: str
+    source: str
+    destination: str
+    to_copy: int = 0
+    copied: int = 0
+    copy_failed: int = 0
+    objects: list[dict[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    error: str | None = None
+    skipped: int = 0
+    skipped_objects: list[dict[str, str]] = field(default_factory=list)
+    pending: int = 0
+
+
+@dataclass
+class CopyBackfillResult:
+    script: str
+    status: ExitStatus
+    dry_run: bool
+    rules: list[RuleCopy]
+
+
+@dataclass
+class BatchJobPlan:
+    """backfill --method batch: one source bucket's job (started, or to start)."""
+
+    source: str
+    region: str
+    role: str
+    prefixes: list[str]
+    report: str
+    role_changes: list[dict[str, Any]]
+    job_id: str | None = None
+
+
+@dataclass
+class BatchBackfillResult:
+    script: str
+    status: ExitStatus
+    dry_run: bool
+    jobs: list[BatchJobPlan]
+
+
+@dataclass
+class JobProgress:
+    """backfill --job ID: a Batch Replication job's state."""
+
+    script: str
+    status: ExitStatus
+    job_id: str
+    region: str
+    job_status: str | None
+    tasks: dict[str, int]  # total, succeeded, failed
+    failure_reasons: list[str]
+    report: str | None  # the completion report's location
+    status_reason: str | None = None
+
+
+@dataclass
+class PermissionsResult:
+    status: ExitStatus
+    policies: dict[str, list[dict[str, Any]]]  # account id -> policy documents
+
+
+Result = (ChangesResult | StatusResult | VerifyResult | AuditResult | CopyBackfillResult
+          | BatchBackfillResult | JobProgress | PermissionsResult)

@@ -1,0 +1,122 @@
+"""The command line's grammar: one subcommand per command, each with its own options.
+
+The options every command shares (`--config`, `--sandbox`, `--json`, `-v`) are accepted before
+or after the command, so scripts and cron lines written for the single flat parser keep
+working; with no command, the scripts apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+Options = Callable[[argparse.ArgumentParser], None]
+
+
+class Command(NamedTuple):
+    module: str  # under s3replication, imported on use to keep start-up lean
+    function: str
+    changes_aws: bool  # runs under the run lock
+    help: str
+    options: tuple[Options, ...] = ()
+
+
+def _yes(what: str) -> Options:
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--yes", action="store_true", help=f"really {what}")
+    return add
+
+
+def _timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds to wait per rule (default: the latency threshold)")
+
+
+def _max_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-report", type=int, default=50,
+                        help="problem objects listed per rule (default: 50)")
+
+
+def _backfill(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", choices=("batch", "copy"), default=None,
+                        help="S3 Batch Replication job or copy in place (default: batch against "
+                             "AWS, copy against an emulator)")
+    parser.add_argument("--job", default=None, help="show the progress of this Batch job id")
+    parser.add_argument("--report-bucket", default=None,
+                        help="--method batch: bucket for the manifest and completion report "
+                             "(default: the source bucket)")
+
+
+COMMANDS: dict[str, Command] = {
+    "apply": Command("commands.changes", "apply", True,
+                     "make AWS match the config for this script's rules (the default)"),
+    "plan": Command("commands.changes", "plan", False,
+                    "show what apply would change; changes nothing"),
+    "destroy": Command("commands.changes", "destroy", True,
+                       "remove what this script made for its rules (without --yes: the plan)",
+                       (_yes("make the changes"),)),
+    "status": Command("commands.status", "status", False,
+                      "per rule: alarm states, latest replication figures and a verdict"),
+    "verify": Command("commands.verify", "verify", True,
+                      "a canary object per rule: replicated, and how fast", (_timeout,)),
+    "audit": Command("commands.audit", "audit", False,
+                     "compare source and replica object by object", (_max_report,)),
+    "backfill": Command("commands.backfill", "backfill", True,
+                        "replicate what S3 will not: objects older than their rule, failed ones",
+                        (_yes("copy or start the jobs"), _backfill, _max_report)),
+    "permissions": Command("commands.permissions", "permissions", False,
+                           "print the IAM policies the caller needs (JSON)"),
+}
+DESCRIPTION = {
+    "crr": "Cross-Region Replication: apply the CRR_RULES of the config.",
+    "srr": "Same-Region Replication: apply the SRR_RULES of the config.",
+}
+
+
+def _shared(parser: argparse.ArgumentParser, after_command: bool) -> None:
+    """The options every command takes. After the command they default to SUPPRESS, so that
+    an option given before the command is not reset by the command's defaults."""
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    shared = parser.add_argument_group("options of every command (before or after it)")
+    shared.add_argument("--config", type=Path, default=default(None),
+                        help="config file (default: config/s3_config.py)")
+    shared.add_argument("--sandbox", action="store_true", default=default(False),
+                        help="run against a local MiniStack emulator instead of AWS")
+    shared.add_argument("--json", action="store_true", default=default(False),
+                        help="print a machine-readable result on stdout")
+    shared.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                        help="show each change and failure on stderr as it happens")
+
+
+def parsers(kind: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The script's parser, and each command's."""
+    prog = f"{'cr' if kind == 'crr' else 'sr'}_replication.py"
+    top = argparse.ArgumentParser(prog=prog, description=DESCRIPTION[kind],
+                                  epilog=f"{prog} COMMAND --help: the options of a command")
+    _shared(top, after_command=False)
+    chooser = top.add_subparsers(dest="command", metavar="COMMAND",
+                                 title="commands (default: apply)")
+    found: dict[str, argparse.ArgumentParser] = {}
+    for name, command in COMMANDS.items():
+        sub = chooser.add_parser(name, help=command.help, description=command.help)
+        _shared(sub, after_command=True)
+        for add_options in command.options:
+            add_options(sub)
+        found[name] = sub
+    return top, found
+
+
+def parse(kind: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The arguments. What the script's parser leaves over (a flag written before the command,
+    as in `--yes destroy`) is the command's to parse: an option the command does not take is a
+    usage error (SystemExit 2) under the command's own usage line."""
+    top, by_command = parsers(kind)
+    args, unknown = top.parse_known_args(argv)
+    args.command = args.command or "apply"
+    if unknown:
+        by_command[args.command].parse_args(unknown, namespace=args)
+    return args

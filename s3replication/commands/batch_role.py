@@ -1,0 +1,112 @@
+"""The role an S3 Batch Replication job runs as: `<replication role>-batch`, trusted by
+`batchoperations.s3.amazonaws.com`, with the permissions AWS lists for Batch Replication
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-policies.html; manifest
+and report bucket being the reports location). Created or brought to spec like the replication
+roles, as a lane of items.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..aws.calls import policy_document, read_or_none
+from ..aws.naming import MANAGED_TAG, bucket_arn, short_hash
+from ..config.model import BucketSpec
+from ..engine.context import Context
+from ..engine.items import Item
+from ..resources.iam_policy import normalize_document
+
+BATCH_SERVICE = "batchoperations.s3.amazonaws.com"
+POLICY_NAME = "s3-batch-replication"
+REPORT_PREFIX = "s3-replication-batch-reports"
+
+
+def role_name(source: BucketSpec) -> str:
+    """`<replication role>-batch`, shortened with a digest to IAM's 64 characters."""
+    name = f"{source.replication_role}-batch"
+    if len(name) <= 64:
+        return name
+    return f"{name[:55]}-{short_hash(name, 8)}"
+
+
+def trust_policy() -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": BATCH_SERVICE}, "Action": "sts:AssumeRole"}]}
+
+
+def permissions_policy(source: BucketSpec, reports: str) -> dict[str, Any]:
+    """The Batch Replication role's permissions
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-policies.html),
+    with the generated manifest and the report under one prefix."""
+    source_arn = bucket_arn(source.name, source.region)
+    reports_objects = f"{bucket_arn(reports, source.region)}/{REPORT_PREFIX}/*"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "InitiateReplication", "Effect": "Allow", "Action": ["s3:InitiateReplication"],
+         "Resource": [f"{source_arn}/*"]},
+        {"Sid": "GenerateManifest", "Effect": "Allow",
+         "Action": ["s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration"],
+         "Resource": [source_arn]},
+        {"Sid": "ReadManifest", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": [reports_objects]},
+        {"Sid": "WriteManifestAndReport", "Effect": "Allow", "Action": ["s3:PutObject"],
+         "Resource": [reports_objects]},
+    ]}
+
+
+def role_lane(ctx: Context, source: BucketSpec, reports: str) -> list[Item]:
+    """The batch role: trust for Batch Operations, then its B.4 inline policy."""
+    iam = ctx.iam()
+    name = role_name(source)
+    wanted_trust = normalize_document(trust_policy())
+    wanted_policy = permissions_policy(source, reports)
+
+    def read_role() -> Any:
+        found = read_or_none(lambda: iam.get_role(RoleName=name), "NoSuchEntity")
+        return found and found["Role"]
+
+    def project_trust(role: Any) -> Any:
+        if role is None:
+            return None
+        document = policy_document(role["AssumeRolePolicyDocument"])
+        return wanted_trust if _trusts_batch(document) else normalize_document(document)
+
+    def write_trust(role: Any) -> None:
+        if role is None:
+            tags = [{"Key": k, "Value": v} for k, v in ctx.config.tags.items()]
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_policy()),
+                            Description="S3 Batch Replication role (managed by s3replication)",
+                            Tags=tags + [{"Key": MANAGED_TAG, "Value": "true"}])
+        else:
+            document = policy_document(role["AssumeRolePolicyDocument"])
+            merged = {**document, "Statement": _listed(document.get("Statement"))
+                      + trust_policy()["Statement"]}
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(merged))
+
+    def read_policy() -> Any:
+        found = read_or_none(lambda: iam.get_role_policy(
+            RoleName=name, PolicyName=POLICY_NAME), "NoSuchEntity")
+        return found and normalize_document(policy_document(found["PolicyDocument"]))
+
+    def write_policy(_: Any) -> None:
+        iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME,
+                            PolicyDocument=json.dumps(wanted_policy))
+
+    resource = f"role {name}"
+    return [Item(resource, f"trust ({BATCH_SERVICE})", wanted_trust, read_role, write_trust,
+                 project=project_trust, gate=True),
+            Item(resource, f"permissions ({POLICY_NAME})", normalize_document(wanted_policy),
+                 read_policy, write_policy)]
+
+
+
+
+def _listed(value: Any) -> list[Any]:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def _trusts_batch(document: Any) -> bool:
+    return isinstance(document, dict) and any(
+        s.get("Effect") == "Allow" and "sts:AssumeRole" in _listed(s.get("Action"))
+        and BATCH_SERVICE in _listed(s.get("Principal", {}).get("Service"))
+        for s in _listed(document.get("Statement")))

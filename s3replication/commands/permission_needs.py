@@ -1,0 +1,163 @@
+"""Which IAM action each command needs, on which kind of resource: the one table (`NEEDS`)
+from which the caller's policies (caller_policies) and the README's list (permissions_readme) are
+both built, so they cannot disagree.
+
+Resources are the config's own buckets, keys, roles, topics, alarms and dashboard wherever the
+action supports resource-level permissions; `"*"` only for the actions the Service Authorization
+Reference lists without a resource type
+(https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Commands (as the README names them).
+APPLY, PLAN, DESTROY, STATUS = "apply", "plan", "destroy", "status"
+VERIFY, AUDIT, COPY, BATCH = "verify", "audit", "backfill --method copy", "backfill --method batch"
+PERMISSIONS = "permissions"
+COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, COPY, BATCH, PERMISSIONS)
+# Every command first asks STS for the account id; GetCallerIdentity needs no permission
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it is
+# in no policy.
+CHANGES = (APPLY, PLAN, DESTROY)
+SETUP = (APPLY, PLAN)
+WRITES = (APPLY, DESTROY)
+
+# Resource kinds: what a statement names (see `resources`).
+ANY = "*"
+BUCKET = "the config's buckets"
+OBJECTS = "the objects of the config's buckets"
+KEY = "the config's KMS keys"
+ALIAS = "the config's KMS aliases"
+ROLE = "the replication roles"
+BATCH_ROLE = "the batch replication roles"
+TOPIC = "the alert topic, in each Region"
+ALARM = "the tool's alarms (s3-replication:*), in each Region"
+DASHBOARD = "the dashboard"
+JOB = "Batch Operations jobs, in each source Region"
+
+# Conditions (see `conditions`).
+PASSED_TO_S3 = "passed to S3"
+PASSED_TO_BATCH = "passed to S3 Batch Operations"
+VIA_S3 = "through S3"
+
+
+@dataclass(frozen=True)
+class Need:
+    action: str
+    resource: str  # one of the resource kinds above
+    commands: tuple[str, ...]
+    why: str = ""  # when it is not plain from the action's name: what calls it, and the AWS page
+    condition: str | None = None
+    optional: bool = False  # the command works without it (a slower fallback)
+
+
+N = Need
+NEEDS: tuple[Need, ...] = (
+    # KMS keys (apply/plan)
+    N("kms:ListAliases", ANY, SETUP),
+    N("kms:DescribeKey", KEY, SETUP, "the key's state"),
+    N("kms:GetKeyRotationStatus", KEY, SETUP),
+    N("kms:EnableKeyRotation", KEY, (APPLY,)),
+    N("kms:CreateKey", ANY, (APPLY,)),
+    N("kms:TagResource", KEY, (APPLY,), "CreateKey with tags "
+      "(https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html)"),
+    N("kms:ListKeys", ANY, (APPLY,), "finding a key an interrupted run created"),
+    N("kms:ListResourceTags", KEY, (APPLY,), "finding a key an interrupted run created"),
+    N("kms:CreateAlias", ALIAS, (APPLY,), "on the alias and on its key "
+      "(https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html)"),
+    N("kms:CreateAlias", KEY, (APPLY,)),
+    # Buckets (apply/plan)
+    N("s3:ListAllMyBuckets", ANY, SETUP, "every bucket's Region in one call; without it, one "
+      "HeadBucket per bucket", optional=True),
+    N("s3:ListBucket", BUCKET, SETUP, "HeadBucket: a bucket's existence and Region"),
+    N("s3:CreateBucket", BUCKET, (APPLY,)),
+    N("s3:GetBucketVersioning", BUCKET, SETUP),
+    N("s3:PutBucketVersioning", BUCKET, (APPLY,)),
+    N("s3:GetEncryptionConfiguration", BUCKET, SETUP),
+    N("s3:PutEncryptionConfiguration", BUCKET, (APPLY,)),
+    N("s3:GetBucketPublicAccessBlock", BUCKET, SETUP),
+    N("s3:PutBucketPublicAccessBlock", BUCKET, (APPLY,)),
+    N("s3:GetBucketOwnershipControls", BUCKET, SETUP),
+    N("s3:PutBucketOwnershipControls", BUCKET, (APPLY,)),
+    N("s3:GetBucketAcl", BUCKET, SETUP, "an adopted bucket's ACL grantees"),
+    N("s3:GetBucketPolicy", BUCKET, SETUP),
+    N("s3:PutBucketPolicy", BUCKET, (APPLY,)),
+    N("s3:GetBucketTagging", BUCKET, (*CHANGES, VERIFY), "tags and the record of the rules a "
+      "script owns; verify: when versioning was enabled, for a canary that did not replicate"),
+    N("s3:PutBucketTagging", BUCKET, WRITES, "PutBucketTagging and DeleteBucketTagging"),
+    # Replication roles
+    N("iam:GetRole", ROLE, CHANGES),
+    N("iam:CreateRole", ROLE, (APPLY,)),
+    N("iam:TagRole", ROLE, (APPLY,), "CreateRole with tags "
+      "(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html)"),
+    N("iam:UpdateAssumeRolePolicy", ROLE, (APPLY,), "an existing role made to trust S3"),
+    N("iam:GetRolePolicy", ROLE, CHANGES),
+    N("iam:PutRolePolicy", ROLE, (APPLY,)),
+    N("iam:DeleteRolePolicy", ROLE, WRITES),
+    N("iam:ListRoleTags", ROLE, (DESTROY,), "only when GetRole does not return the tags"),
+    N("iam:ListRolePolicies", ROLE, (DESTROY,)),
+    N("iam:ListAttachedRolePolicies", ROLE, (DESTROY,)),
+    N("iam:DeleteRole", ROLE, (DESTROY,)),
+    # Replication rules
+    N("s3:GetReplicationConfiguration", BUCKET, (*CHANGES, VERIFY)),
+    N("s3:PutReplicationConfiguration", BUCKET, WRITES,
+      "PutBucketReplication and DeleteBucketReplication"),
+    N("iam:PassRole", ROLE, WRITES, "the replication configuration names the role "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html)",
+      condition=PASSED_TO_S3),
+    # Monitoring
+    N("sns:GetTopicAttributes", TOPIC, CHANGES),
+    N("sns:ListTagsForResource", TOPIC, CHANGES),
+    N("sns:ListSubscriptionsByTopic", TOPIC, CHANGES),
+    N("sns:CreateTopic", TOPIC, (APPLY,)),
+    N("sns:TagResource", TOPIC, (APPLY,), "CreateTopic with tags, and the record of subscribed "
+      "addresses (https://docs.aws.amazon.com/sns/latest/dg/sns-tags-configuring.html)"),
+    N("sns:UntagResource", TOPIC, WRITES),
+    N("sns:SetTopicAttributes", TOPIC, WRITES, "the statement letting S3 publish"),
+    N("sns:Subscribe", TOPIC, (APPLY,)),
+    N("sns:Unsubscribe", TOPIC, WRITES),
+    N("sns:DeleteTopic", TOPIC, WRITES),
+    N("s3:GetBucketNotification", BUCKET, CHANGES),
+    N("s3:PutBucketNotification", BUCKET, WRITES),
+    N("cloudwatch:DescribeAlarms", ALARM, (*CHANGES, STATUS)),
+    N("cloudwatch:PutMetricAlarm", ALARM, (APPLY,)),
+    N("cloudwatch:TagResource", ALARM, (APPLY,), "PutMetricAlarm with tags "
+      "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)"),
+    N("cloudwatch:DeleteAlarms", ALARM, WRITES),
+    N("cloudwatch:GetDashboard", DASHBOARD, CHANGES),
+    N("cloudwatch:PutDashboard", DASHBOARD, WRITES),
+    N("cloudwatch:DeleteDashboards", DASHBOARD, WRITES),
+    N("cloudwatch:GetMetricData", ANY, (STATUS,)),
+    # verify, audit, backfill: objects
+    N("s3:ListBucketVersions", BUCKET, (VERIFY, AUDIT, COPY)),
+    N("s3:PutObject", OBJECTS, (VERIFY, COPY), "the canary; CopyObject and multipart copies"),
+    N("s3:PutObjectTagging", OBJECTS, (VERIFY, COPY), "a PUT or copy with tags "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html)"),
+    N("s3:GetObject", OBJECTS, (VERIFY,), "HeadObject of the canary's replica"),
+    N("s3:GetObjectVersion", OBJECTS, (VERIFY, AUDIT, COPY), "HeadObject and copies of a "
+      "version (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)"),
+    N("s3:GetObjectVersionTagging", OBJECTS, (AUDIT, COPY), "tags of a version: tag-filtered "
+      "rules, copies keeping their tags"),
+    N("s3:DeleteObjectVersion", OBJECTS, (VERIFY,), "removing every canary version"),
+    N("s3:AbortMultipartUpload", OBJECTS, (COPY,), "a failed copy of an object over 5 GB"),
+    N("kms:GenerateDataKey", KEY, (VERIFY, COPY), "writing into an SSE-KMS bucket "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)",
+      condition=VIA_S3),
+    N("kms:Decrypt", KEY, (COPY,), "copying an SSE-KMS object", condition=VIA_S3),
+    # backfill --method batch
+    N("iam:GetRole", BATCH_ROLE, (BATCH,)),
+    N("iam:CreateRole", BATCH_ROLE, (BATCH,)),
+    N("iam:TagRole", BATCH_ROLE, (BATCH,), "CreateRole with tags"),
+    N("iam:UpdateAssumeRolePolicy", BATCH_ROLE, (BATCH,)),
+    N("iam:GetRolePolicy", BATCH_ROLE, (BATCH,)),
+    N("iam:PutRolePolicy", BATCH_ROLE, (BATCH,)),
+    N("iam:PassRole", BATCH_ROLE, (BATCH,), "the job runs as the batch role "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html)",
+      condition=PASSED_TO_BATCH),
+    N("s3:CreateJob", ANY, (BATCH,)),
+    N("s3:PutJobTagging", JOB, (BATCH,), "CreateJob with tags "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-job-tags.html)"),
+    N("s3:DescribeJob", JOB, (BATCH,), "backfill --job ID"),
+)

@@ -1,0 +1,51 @@
+"""The sentences the renderer repeats: hints, table headings, and a canary's outcome in words
+(also written to the log by verify)."""
+
+from __future__ import annotations
+
+from .results import Canary
+
+KEPT_ON_DESTROY = (
+    "kept: every bucket and its data, versioning, default encryption, public access blocks, "
+    "the TLS-only policy and tags, and every KMS key. Delete them by hand if you mean to "
+    "(aws s3 rb s3://BUCKET --force; aws kms schedule-key-deletion --key-id ARN)."
+)
+
+STATUS_STATES = {"OK": "OK", "ALARM": "ALARM", "INSUFFICIENT_DATA": "NODATA", None: "MISSING"}
+STATUS_COLUMNS = ("RULE", "SOURCE -> DESTINATION", "RTC", "ALARMS f/l/b", "LATENCY s",
+                  "PENDING ops", "PENDING bytes", "FAILED", "VERDICT")
+
+BACKFILL_HINT = ("S3 does not replicate objects written before their rule existed (or while it "
+                 "was off), nor retry failed ones: run `backfill` to replicate them.")
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html
+ARCHIVE_HINT = ("S3 does not replicate objects in GLACIER or DEEP_ARCHIVE, and backfill cannot "
+                "copy them: restore them first (RestoreObject), then copy them into a storage "
+                "class that replicates.")
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+SSE_C_HINT = ("Objects encrypted with a customer-provided key (SSE-C) need that key to be read "
+              "or copied: replicate them with S3 Batch Replication (`backfill --method batch`), "
+              "which needs no key.")
+BACKFILL_COUNTS = ("missing", "failed", "mismatched")  # audit counts backfill repairs
+
+
+def canary_words(r: Canary) -> str:
+    """What became of one rule's canary, in a few words."""
+    if r.error:
+        return f"error: {r.error}"
+    settling = r.versioning_settling
+    if not r.replicated and settling:
+        return (f"not replicated yet: versioning still taking effect on {settling['bucket']} "
+                f"(enabled at {settling['enabled_at']}; AWS allows up to 15 minutes); run verify "
+                f"again after {settling['settled_by']}")
+    if not r.replicated:
+        return (f"not replicated (source {r.source_status or 'without status'}, replica "
+                f"{r.replica_status or 'absent'})")
+    words = f"replicated in {r.latency_seconds:.2f} s"
+    if r.source_status == "FAILED":
+        words += (" (the source version reads FAILED: another destination of "
+                  f"{r.source} failed; see `audit`)")
+    if r.rtc_met is not None:
+        met = "met" if r.rtc_met else "MISSED"
+        words += f" (RTC target {r.rtc_target_seconds:g} s {met})"
+    return words
