@@ -50,7 +50,7 @@ def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
         while (item := ahead.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         stop.set()  # a consumer that stops early frees the producer
 

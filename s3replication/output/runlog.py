@@ -19,13 +19,11 @@ class _UtcFormatter(logging.Formatter):
     """ISO-8601 UTC times, and every record on one line: a traceback's lines are joined with
     " | ", so that each line of the file is one whole record."""
 
-    converter = time.gmtime
-
     def format(self, record: logging.LogRecord) -> str:
         return " | ".join(line for line in super().format(record).splitlines() if line.strip())
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
 
 
 def open_private(path: Path) -> None:
