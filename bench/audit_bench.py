@@ -32,12 +32,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from s3replication import sandbox  # noqa: E402 - after the path above
-from s3replication.aws.clients import Clients  # noqa: E402
-from s3replication.commands.audit import audit  # noqa: E402
-from s3replication.config import load_config  # noqa: E402
-from s3replication.engine.context import Context  # noqa: E402
-from s3replication.output import render  # noqa: E402
+from s3replication import sandbox  # after the path above
+from s3replication.aws.clients import Clients
+from s3replication.commands.audit import audit
+from s3replication.config import load_config
+from s3replication.engine.context import Context
+from s3replication.output import render
 
 SOURCE_REGION, DESTINATION_REGION = "us-east-1", "us-west-2"
 WRITERS = 16

@@ -62,17 +62,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: python bench/peers.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.awscli_peer import aws_cli_available, aws_cli_run, aws_cli_sequence  # noqa: E402
-from bench.common import Measurement  # noqa: E402
-from bench.emulator_quirks import QUIRKS, is_flake  # noqa: E402
-from bench.terraform_peer import (  # noqa: E402
+from bench.awscli_peer import aws_cli_available, aws_cli_run, aws_cli_sequence
+from bench.common import Measurement
+from bench.emulator_quirks import QUIRKS, is_flake
+from bench.terraform_peer import (
     TerraformRun,
     terraform_apply,
     terraform_init,
     terraform_plan,
     terraform_run,
 )
-from bench.terraform_setup import (  # noqa: E402
+from bench.terraform_setup import (
     mirror,
     terraform_available,
     terraform_resource_count,

@@ -43,7 +43,7 @@ def _account(clients: Any, region_of_partition: str) -> str:
 
     try:
         return str(clients.account_id(global_region(region_of_partition)))
-    except Exception as exc:  # noqa: BLE001 - named in one line below
+    except Exception as exc:  # named in one line below
         raise explain(exc, "finding the AWS account (sts:GetCallerIdentity)") from exc
 
 
@@ -100,7 +100,7 @@ def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = 
         log.debug("details", exc_info=True)
         stderr.write(f"error: {error}\n")
         return int(error.exit_status)
-    except Exception as error:  # noqa: BLE001 - the one place that turns any failure into a line
+    except Exception as error:  # the one place that turns any failure into a line
         log.error("unexpected failure: %s", error, exc_info=True)
         stderr.write(f"error: {type(error).__name__}: {error} (details in the log file)\n")
         return int(ExitStatus.FAILURE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,7 +50,7 @@ def ministack_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         proc.terminate()
         try:
             proc.wait(timeout=10)
-        except Exception:
+        except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
 
@@ -68,7 +69,7 @@ def ministack_auth_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterato
         proc.terminate()
         try:
             proc.wait(timeout=10)
-        except Exception:
+        except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
 

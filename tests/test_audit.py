@@ -157,7 +157,7 @@ class FakeS3:
         assert name == "list_object_versions"
         return self
 
-    def paginate(self, Bucket: str, Prefix: str):  # noqa: N803 - boto3's parameter names
+    def paginate(self, Bucket: str, Prefix: str):  # boto3's parameter names
         entries = sorted((e for e in self.buckets.get(Bucket, []) if e[0].startswith(Prefix)),
                          key=lambda e: e[0])
         for start in range(0, len(entries), self.page):
@@ -167,7 +167,7 @@ class FakeS3:
                    "DeleteMarkers": [{"Key": k, "VersionId": v, "IsLatest": latest}
                                      for k, v, s, latest in chunk if s is None]}
 
-    def head_object(self, Bucket: str, Key: str, VersionId: str) -> dict:  # noqa: N803
+    def head_object(self, Bucket: str, Key: str, VersionId: str) -> dict:
         self.heads.append(Key)
         return {"ReplicationStatus": self.statuses[Key]} if Key in self.statuses else {}
 

@@ -119,7 +119,7 @@ class RecordingCloudWatch:
     def __init__(self) -> None:
         self.batches: list[int] = []
 
-    def get_metric_data(self, MetricDataQueries, **_):  # noqa: N803 - boto3's parameter name
+    def get_metric_data(self, MetricDataQueries, **_):  # boto3's parameter name
         self.batches.append(len(MetricDataQueries))
         now = datetime.now(UTC)
         return {"MetricDataResults": [

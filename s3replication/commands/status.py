@@ -33,7 +33,7 @@ def _look(ctx: Context, region: str, rules: list[RuleSpec]) -> tuple[dict, dict]
     try:
         found = {a["AlarmName"]: a for a in alarms.read_alarms(cloudwatch)}
         return found, metrics.latest_figures(cloudwatch, rules)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one named line
+    except Exception as exc:  # every failure becomes one named line
         raise explain(exc, f"reading replication alarms and metrics in {region}") from exc
 
 

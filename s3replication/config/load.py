@@ -62,7 +62,7 @@ def _execute(path: str | Path) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "s3_config", "__file__": str(path)}
     try:
         exec(code, namespace)  # the config is the user's own Python, by design
-    except (Exception, SystemExit) as exc:  # any failure in it is a ConfigError
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any failure in it is a ConfigError
         lines = [n for f, n in traceback.walk_tb(exc.__traceback__)
                  if f.f_code.co_filename == str(path)]
         where = f"line {lines[-1]}: " if lines else ""

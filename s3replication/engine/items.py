@@ -88,7 +88,7 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
     for item in items:
         try:
             current = None if absent else item.read()
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one named line
+        except Exception as exc:  # every failure becomes one named line
             raise explain(exc, f"reading {item.setting} of {item.resource}") from exc
         seen, wanted = item.project(current), item.wanted_for(current)
         if seen == wanted:
@@ -100,7 +100,7 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
             continue
         try:
             item.write(current)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.info("%s %s: %s -> failed", change.resource, change.setting, change.action)
             raise explain(exc, f"{change.action} {item.setting} of {item.resource}") from exc
         log.info("%s %s: %s done", change.resource, change.setting, change.action)

@@ -218,7 +218,7 @@ def owned_bucket_regions(ctx: Context) -> dict[str, str] | None:
             if not page.get("ContinuationToken"):
                 return regions
             params["ContinuationToken"] = page["ContinuationToken"]
-    except Exception as exc:  # noqa: BLE001 - no s3:ListAllMyBuckets: fall back to HeadBucket
+    except Exception as exc:  # no s3:ListAllMyBuckets: fall back to HeadBucket
         if error_code(exc) not in ("AccessDenied", "403"):
             raise
         return None
