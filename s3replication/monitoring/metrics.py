@@ -48,7 +48,8 @@ def latest_figures(cloudwatch: Any, rules: list[RuleSpec],
     sum of the failures; None where CloudWatch has no data point. GetMetricData, batched."""
     end = now or datetime.now(UTC)
     start = end - timedelta(minutes=WINDOW_MINUTES)
-    queries, wanted = [], {}
+    queries: list[dict[str, Any]] = []
+    wanted: dict[str, tuple[str, str]] = {}  # query id -> (rule id, metric)
     for rule in rules:
         for metric, statistic in STATISTIC.items():
             query_id = f"q{len(queries)}"

@@ -109,8 +109,8 @@ def assign_priorities(
     for rule in rules:
         if rule.priority is not None:
             chosen[rule.id] = rule.priority
-        elif isinstance(on_bucket.get(rule.id), int):
-            chosen[rule.id] = on_bucket[rule.id]
+        elif isinstance(kept := on_bucket.get(rule.id), int):
+            chosen[rule.id] = kept
     free = 0
     for rule in rules:
         if rule.id in chosen:
