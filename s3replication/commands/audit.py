@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
 
 from ..aws.calls import explain
 from ..aws.naming import script_name
@@ -14,7 +13,7 @@ from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
 from ..output.progress import Progress
-from ..output.results import AuditResult, RuleAuditReport
+from ..output.results import AuditResult, ProblemObject, RuleAuditReport
 from .object_copy import SSE_C_REASON, archived_reason
 from .replica_audit import ARCHIVED, FAILED, MISMATCHED, NEEDS_KEY, PENDING, Problem, RuleAudit
 
@@ -40,14 +39,14 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int,
                progress: Progress | None = None) -> RuleAuditReport:
     """One rule's counts and its first `max_report` problems (all of them are counted)."""
     checker = RuleAudit(ctx, rule, on_progress=progress.add if progress else lambda n: None)
-    listed: list[dict[str, Any]] = []
+    listed: list[ProblemObject] = []
     total = 0
     error = None
     try:
         for problem in checker.problems():
             total += 1
             if len(listed) < max_report:
-                listed.append({**problem.as_dict(), "detail": describe(problem)})
+                listed.append(ProblemObject(**problem.as_dict(), detail=describe(problem)))
     except Exception as exc:  # noqa: BLE001 - one rule's failure is reported, others go on
         failure = explain(exc, f"auditing rule {rule.id} ({rule.source} -> {rule.destination})")
         log.error("%s", failure)

@@ -23,7 +23,14 @@ from ..config.model import RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
-from ..output.results import CopyBackfillResult, Result, RuleCopy
+from ..output.results import (
+    BatchBackfillResult,
+    CopyBackfillResult,
+    CopyTarget,
+    JobProgress,
+    RuleCopy,
+    SkippedObject,
+)
 from . import batch_job
 from .object_copy import SSE_C_REASON, NotCopyable, archived_reason, copy_in_place
 from .replica_audit import (
@@ -39,7 +46,8 @@ from .streams import ordered_map
 log = logging.getLogger(__name__)
 
 
-def backfill(ctx: Context, args: argparse.Namespace) -> Result:
+def backfill(ctx: Context, args: argparse.Namespace,
+             ) -> CopyBackfillResult | BatchBackfillResult | JobProgress:
     if args.job:
         return batch_job.show_job(ctx, args.job)
     method = args.method or ("copy" if custom_endpoint(ctx) else "batch")
@@ -119,8 +127,8 @@ def _skip(result: RuleCopy, problem: Problem, reason: str, max_report: int) -> N
     log.warning("skipped %s (version %s): %s", problem.source.key, problem.source.version_id,
                 reason)
     if len(result.skipped_objects) < max_report:
-        result.skipped_objects.append({"key": problem.source.key, "reason": reason,
-                                       "version_id": problem.source.version_id})
+        result.skipped_objects.append(SkippedObject(problem.source.key, reason,
+                                                    problem.source.version_id))
 
 
 def _tally(result: RuleCopy, problem: Problem, failure: str | None, max_report: int,
@@ -134,5 +142,5 @@ def _tally(result: RuleCopy, problem: Problem, failure: str | None, max_report: 
     elif copied:
         result.copied += 1
     if len(result.objects) < max_report:
-        result.objects.append({"key": problem.source.key, "problem": problem.kind,
-                               "version_id": problem.source.version_id})
+        result.objects.append(CopyTarget(problem.source.key, problem.kind,
+                                         problem.source.version_id))

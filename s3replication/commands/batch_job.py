@@ -107,7 +107,7 @@ def start_jobs(ctx: Context, args: argparse.Namespace) -> BatchBackfillResult:
         job = BatchJobPlan(source=source.name, region=source.region, role=role_name(source),
                            prefixes=sorted({r.prefix for r in rules}),
                            report=f"s3://{reports}/{REPORT_PREFIX}/",
-                           role_changes=[c.as_dict() for c in run_lane(lane, apply=args.yes)])
+                           role_changes=run_lane(lane, apply=args.yes))
         if args.yes:
             job.job_id = _start_job(ctx, source, rules, reports, bool(job.role_changes))
             log.info("batch replication job %s started for %s", job.job_id, source.name)

@@ -91,7 +91,9 @@ def _(result: results.CopyBackfillResult) -> dict[str, Any]:
 @data.register
 def _(result: results.BatchBackfillResult) -> dict[str, Any]:
     return {**_head(result.script, "backfill", result.status), "method": "batch",
-            "dry_run": result.dry_run, "jobs": [asdict(j) for j in result.jobs]}
+            "dry_run": result.dry_run, "jobs": [
+                {**asdict(j), "role_changes": [c.as_dict() for c in j.role_changes]}
+                for j in result.jobs]}
 
 
 @data.register
@@ -213,8 +215,8 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
     lines = [f"  {r.rule}: {r.source}/{r.prefix}{tags} -> {r.destination}: {counts}"]
     if r.error:
         lines.append(f"      error: {r.error}")
-    lines += [f"      {p['problem']:<13} {p['key']} (version {p['version_id']}, "
-              f"{p['size']} bytes): {p['detail']}" for p in r.problems]
+    lines += [f"      {p.problem:<13} {p.key} (version {p.version_id}, {p.size} bytes): "
+              f"{p.detail}" for p in r.problems]
     hidden = r.problems_total - len(r.problems)
     if hidden:
         lines.append(f"      ... and {hidden} more (--max-report {len(r.problems)})")
@@ -245,10 +247,10 @@ def _(result: results.CopyBackfillResult) -> str:
 def _copy_rule_lines(r: results.RuleCopy) -> list[str]:
     pending = f", {r.pending} pending left to S3" if r.pending else ""
     lines = [f"  {r.rule}: {r.source} -> {r.destination}: {r.to_copy} objects{pending}"]
-    lines += [f"      {o['problem']:<13} {o['key']}" for o in r.objects]
+    lines += [f"      {o.problem:<13} {o.key}" for o in r.objects]
     if r.to_copy > len(r.objects):
         lines.append(f"      ... and {r.to_copy - len(r.objects)} more")
-    lines += [f"      skipped       {o['key']}: {o['reason']}" for o in r.skipped_objects]
+    lines += [f"      skipped       {o.key}: {o.reason}" for o in r.skipped_objects]
     if r.skipped > len(r.skipped_objects):
         lines.append(f"      ... and {r.skipped - len(r.skipped_objects)} more skipped")
     lines += [f"      error: {e}" for e in r.errors + ([r.error] if r.error else [])]

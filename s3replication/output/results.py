@@ -85,6 +85,21 @@ class VerifyResult:
 
 
 @dataclass
+class ProblemObject:
+    """audit: an object missing from the replica, or different there."""
+
+    problem: str  # missing, failed, pending, size mismatch, archived or needs key
+    key: str
+    version_id: str
+    size: int
+    storage_class: str
+    replication_status: str | None  # of the source version, for absent ones
+    replica_version_id: str | None  # the destination's current version, when there is one
+    replica_size: int | None
+    detail: str  # the problem in words
+
+
+@dataclass
 class RuleAuditReport:
     """audit: one rule's counts and its first problem objects."""
 
@@ -95,7 +110,7 @@ class RuleAuditReport:
     tags: dict[str, str]
     error: str | None
     counts: dict[str, int]
-    problems: list[dict[str, Any]]  # the first --max-report problems, each with its detail
+    problems: list[ProblemObject]  # the first --max-report problems
     problems_total: int
     exact_versions: bool
 
@@ -108,6 +123,24 @@ class AuditResult:
 
 
 @dataclass
+class CopyTarget:
+    """backfill --method copy: an object copied in place (or to copy)."""
+
+    key: str
+    problem: str
+    version_id: str
+
+
+@dataclass
+class SkippedObject:
+    """backfill --method copy: an object copy in place cannot repair, and why."""
+
+    key: str
+    reason: str
+    version_id: str
+
+
+@dataclass
 class RuleCopy:
     """backfill --method copy: one rule's objects to copy, copied, failed and skipped."""
 
@@ -117,11 +150,11 @@ class RuleCopy:
     to_copy: int = 0
     copied: int = 0
     copy_failed: int = 0
-    objects: list[dict[str, str]] = field(default_factory=list)
+    objects: list[CopyTarget] = field(default_factory=list)  # the first --max-report
     errors: list[str] = field(default_factory=list)
     error: str | None = None
     skipped: int = 0
-    skipped_objects: list[dict[str, str]] = field(default_factory=list)
+    skipped_objects: list[SkippedObject] = field(default_factory=list)  # the first ones
     pending: int = 0
 
 
@@ -142,7 +175,7 @@ class BatchJobPlan:
     role: str
     prefixes: list[str]
     report: str
-    role_changes: list[dict[str, Any]]
+    role_changes: list[Change]  # made to the batch role (or to make)
     job_id: str | None = None
 
 
