@@ -10,10 +10,19 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3control import S3ControlClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sts import STSClient
 
 # (service, operation name, Region), called before every API call (not per retry attempt).
 CallHook = Callable[[str, str, str], None]
@@ -78,6 +87,23 @@ class Clients:
         self._hooks: list[CallHook] = []
         self._account_id: str | None = None
 
+    # Typed per service (boto3-stubs) for the services the tool calls; any other is Any.
+    @overload
+    def get(self, service: Literal["s3"], region: str) -> S3Client: ...
+    @overload
+    def get(self, service: Literal["iam"], region: str) -> IAMClient: ...
+    @overload
+    def get(self, service: Literal["kms"], region: str) -> KMSClient: ...
+    @overload
+    def get(self, service: Literal["sts"], region: str) -> STSClient: ...
+    @overload
+    def get(self, service: Literal["sns"], region: str) -> SNSClient: ...
+    @overload
+    def get(self, service: Literal["cloudwatch"], region: str) -> CloudWatchClient: ...
+    @overload
+    def get(self, service: Literal["s3control"], region: str) -> S3ControlClient: ...
+    @overload
+    def get(self, service: str, region: str) -> Any: ...
     def get(self, service: str, region: str) -> Any:
         """The client for `service` in `region`, made on first use."""
         return self._cached(service, region, retries=True)

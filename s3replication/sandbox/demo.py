@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from .. import sandbox
 from ..aws.clients import Clients
@@ -31,10 +32,12 @@ def main() -> int:
         name, body = SAMPLES.get(rule.prefix, ("sample.txt", "sample"))
         key = rule.prefix + name
         data = body if isinstance(body, str) else json.dumps(body)
-        extra = {"Tagging": "&".join(f"{k}={v}" for k, v in rule.tags)} if rule.tags else {}
+        tagging = "&".join(f"{k}={v}" for k, v in rule.tags)
+        extra: dict[str, Any] = {"Tagging": tagging} if rule.tags else {}
         src = clients.get("s3", source.region)
         src.put_object(Bucket=source.name, Key=key, Body=data.encode(), **extra)
         source_status = src.head_object(Bucket=source.name, Key=key).get("ReplicationStatus", "-")
+        replica: str
         try:
             replica = clients.get("s3", destination.region).head_object(
                 Bucket=destination.name, Key=key).get("ReplicationStatus", "-")
