@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ..aws.calls import explain, is_not_found
+from ..aws.calls import explain, read_or_none
 from ..aws.naming import script_name
 from ..config.model import RuleSpec
 from ..engine.context import Context
@@ -152,12 +152,8 @@ def versioning_settling(ctx: Context, rule: RuleSpec) -> dict[str, str] | None:
 def _status(s3: Any, bucket: str, key: str, version: str | None = None) -> str | None:
     """The object's ReplicationStatus; None when it has none or is not there (yet)."""
     extra = {"VersionId": version} if version else {}
-    try:
-        return s3.head_object(Bucket=bucket, Key=key, **extra).get("ReplicationStatus")
-    except Exception as exc:
-        if is_not_found(exc, "NoSuchKey"):
-            return None
-        raise
+    found = read_or_none(lambda: s3.head_object(Bucket=bucket, Key=key, **extra), "NoSuchKey")
+    return None if found is None else found.get("ReplicationStatus")
 
 
 def remove_canary(ctx: Context, rule: RuleSpec, key: str) -> int:
@@ -180,12 +176,11 @@ def _canary_buckets(ctx: Context, rule: RuleSpec) -> dict[str, str]:
     source = ctx.bucket(rule.source)
     buckets = {rule.source: source.region, rule.destination: ctx.bucket(rule.destination).region}
     src = ctx.s3(source.region)
-    try:
-        rules = src.get_bucket_replication(Bucket=rule.source)["ReplicationConfiguration"]["Rules"]
-    except Exception as exc:
-        if is_not_found(exc, "ReplicationConfigurationNotFoundError"):
-            return buckets
-        raise
+    answer = read_or_none(lambda: src.get_bucket_replication(Bucket=rule.source),
+                          "ReplicationConfigurationNotFoundError")
+    if answer is None:
+        return buckets
+    rules = answer["ReplicationConfiguration"]["Rules"]
     for found in rules:
         name = found["Destination"]["Bucket"].split(":::")[-1]
         if name not in buckets:
