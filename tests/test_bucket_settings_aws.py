@@ -27,7 +27,7 @@ import pytest
 from s3replication.aws.clients import Clients
 from s3replication.config import load_config
 from s3replication.output.progress import Clock
-from s3replication.resources import buckets
+from s3replication.resources import buckets, versioning
 from tests.replicas import World
 from tests.shop import run_script, shop_config
 
@@ -165,7 +165,7 @@ def lag_versioning(clients: Clients, polls: int) -> None:
 @pytest.fixture
 def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(buckets, "WAIT", fake.clock())
+    monkeypatch.setattr(versioning, "WAIT", fake.clock())
     return fake
 
 
@@ -201,7 +201,7 @@ def test_apply_gives_up_after_15_minutes_with_one_line_and_writes_no_rule(moto_c
 
 def test_apply_records_when_it_enabled_versioning(moto_clients, tmp_path, monkeypatch):
     stamp = buckets.utc_now().replace(microsecond=0)
-    monkeypatch.setattr(buckets, "utc_now", lambda: stamp)
+    monkeypatch.setattr(versioning, "utc_now", lambda: stamp)
     config = str(shop_config(tmp_path))
     assert run_script("crr", "apply", "--config", config,
                       clients=lambda: moto_clients).status == 0

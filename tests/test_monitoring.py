@@ -73,7 +73,7 @@ def monitoring_changes(clients: Clients, config: Path, kind: str) -> list:
     """What the monitoring stage alone would change: its plan, through the library."""
     ctx = Context(config=load_config(config), kind=kind, clients=clients,
                   account=clients.account_id(), mode=PLAN)
-    return run_lanes(monitoring.lanes(ctx, scope.sources(ctx)), apply=False).changes
+    return run_lanes(monitoring.lanes(ctx, scope.Scope.of(ctx)), apply=False).changes
 
 
 # --- moto: the calls and what they leave -------------------------------------------------------
@@ -215,13 +215,13 @@ def test_other_scripts_rules_count_once_it_has_made_them(moto, tmp_path):
     config = shop_config(tmp_path)
     ctx = Context(config=load_config(config), kind="crr", clients=moto,
                   account=moto.account_id(), mode=PLAN)
-    before = monitoring.served_rules(ctx, scope.sources(ctx))
+    before = monitoring.served_rules(ctx, scope.Scope.of(ctx))
     assert [r.id for r in before["shopco-data-use1"]] == [
         "catalog-usw2", "orders-usw2", "inventory-usw2"]
     assert before["shopco-logs-use1"] == []
     moto_run("srr", "apply", "--config", str(config))
     ctx.bucket_tags.clear()
-    after = monitoring.served_rules(ctx, scope.sources(ctx))
+    after = monitoring.served_rules(ctx, scope.Scope.of(ctx))
     assert [r.id for r in after["shopco-data-use1"]] == [
         "catalog-usw2", "orders-usw2", "inventory-usw2", "customers-backup"]
     assert [r.id for r in after["shopco-logs-use1"]] == ["transactions-archive"]

@@ -1,8 +1,14 @@
-"""The order of a run: which stages, in which order, for apply, plan and destroy.
+"""The order of a run, as data: per command, which stages run in which order, and what the
+command wants of them (`removing`). Every stage is one resource module's
+`lanes(ctx, scope) -> list[list[Item]]`; its lanes run in parallel, the stages one after the
+other.
 
 apply/plan: KMS keys, then buckets (versioning before replication), then roles, then
-replication rules, then monitoring, then forgetting removed rules. destroy goes the other way
-and never touches keys or the settings that protect data.
+replication rules, then role permissions, then monitoring, then forgetting removed rules.
+destroy goes the other way and keeps KMS keys, buckets and the settings that protect their
+data (it has no keys or buckets stage): it removes this script's rules (`removing`: none is
+wanted), their alarms and the shared monitoring parts no rule uses any more, its permissions,
+and roles the tool made that nothing else uses; other scripts' and hand-made rules stay.
 
 Permissions are widened before use and narrowed after: the roles stage gives each role the
 permissions of both the rules on the buckets now and the rules wanted, the replication stage
@@ -14,57 +20,67 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..monitoring import lanes as monitoring
-from ..resources import buckets, kms_keys, replication, roles
-from . import scope
-from .context import DESTROY, Context
+from ..resources import (
+    buckets,
+    kms_keys,
+    replication,
+    role_permissions,
+    role_removal,
+    roles,
+    stale_records,
+)
+from .context import APPLY, DESTROY, PLAN, Context
 from .items import Change, Item, RunFailed, run_lanes
+from .scope import Scope
 
 log = logging.getLogger(__name__)
-Stage = tuple[str, Callable[[], list[list[Item]]]]
+Lanes = Callable[[Context, Scope], list[list[Item]]]
 
 
-def stages(ctx: Context) -> list[Stage]:
-    found: dict[str, list] = {}
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    lanes: Lanes
 
-    def sources() -> list:
-        if "sources" not in found:
-            found["sources"] = scope.sources(ctx)
-        return found["sources"]
 
-    replication_stage = ("replication", lambda: [replication.replication_lane(ctx, s)
-                                                 for s in sources()])
-    ownership_stage = ("ownership", lambda: [replication.ownership_lane(ctx, s)
-                                             for s in sources()])
-    monitoring_stage = ("monitoring", lambda: monitoring.lanes(ctx, sources()))
-    narrow_stage = ("role permissions", lambda: roles.narrow_lanes(ctx, sources()))
-    if ctx.mode == DESTROY:
-        return [
-            monitoring_stage,
-            replication_stage,
-            narrow_stage,
-            ("role removal", lambda: roles.removal_lanes(ctx, sources())),
-            ownership_stage,
-        ]
-    return [
-        ("keys", lambda: kms_keys.lanes(ctx)),
-        ("buckets", lambda: buckets.lanes(ctx)),
-        ("roles", lambda: roles.lanes(ctx, sources())),
-        replication_stage,
-        narrow_stage,
-        monitoring_stage,
-        ownership_stage,
-    ]
+KEYS = Stage("keys", kms_keys.lanes)
+BUCKETS = Stage("buckets", buckets.lanes)
+ROLES = Stage("roles", roles.lanes)  # permissions widened: the rules now and those wanted
+REPLICATION = Stage("replication", replication.lanes)
+ROLE_PERMISSIONS = Stage("role permissions", role_permissions.lanes)  # narrowed to those wanted
+MONITORING = Stage("monitoring", monitoring.lanes)
+ROLE_REMOVAL = Stage("role removal", role_removal.lanes)
+OWNERSHIP = Stage("ownership", stale_records.lanes)
+
+
+@dataclass(frozen=True)
+class Command:
+    stages: tuple[Stage, ...]
+    removing: bool  # the script wants none of its rules, and removes those of its config
+
+
+SETUP = Command((KEYS, BUCKETS, ROLES, REPLICATION, ROLE_PERMISSIONS, MONITORING, OWNERSHIP),
+                removing=False)
+COMMANDS: dict[str, Command] = {
+    APPLY: SETUP,
+    PLAN: SETUP,
+    DESTROY: Command((MONITORING, REPLICATION, ROLE_PERMISSIONS, ROLE_REMOVAL, OWNERSHIP),
+                     removing=True),
+}
 
 
 def run(ctx: Context) -> list[Change]:
     """Plan (and with apply/destroy, carry out) every stage; stop after a stage that failed."""
+    command = COMMANDS[ctx.mode]
+    scope = Scope.of(ctx, removing=command.removing)
     changes: list[Change] = []
-    for name, build in stages(ctx):
-        result = run_lanes(build(), apply=ctx.writes)
+    for stage in command.stages:
+        result = run_lanes(stage.lanes(ctx, scope), apply=ctx.writes)
         changes.extend(result.changes)
         if result.errors:
-            log.debug("stage %s failed", name)
+            log.debug("stage %s failed", stage.name)
             raise RunFailed(result.errors, changes)
     return changes

@@ -18,17 +18,16 @@ read in one call (describe_alarms by name prefix) and shared by the items of its
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from ..aws.naming import MANAGED_TAG, script_name
+from ..aws.naming import MANAGED_TAG, script_name, short_hash
 from ..config.model import BucketSpec, RuleSpec
-from ..engine.context import DESTROY, Context
+from ..engine.context import Context
 from ..engine.items import Item
-from ..engine.scope import own_rules_from
+from ..engine.scope import Scope
 from ..resources import ownership
-from ..resources.buckets import read_tags
+from ..resources.bucket_tags import read_tags
 from .metrics import (
     FAILED_OPERATIONS,
     LATENCY,
@@ -76,7 +75,7 @@ def alarm_name(rule_id: str, check: Check) -> str:
     name = f"{PREFIX}{rule_id}:{check.suffix}"
     if len(name) <= NAME_LIMIT:
         return name
-    digest = hashlib.sha256(rule_id.encode()).hexdigest()[:10]
+    digest = short_hash(rule_id, 10)
     room = NAME_LIMIT - len(PREFIX) - len(check.suffix) - len(digest) - 2
     return f"{PREFIX}{rule_id[:room]}~{digest}:{check.suffix}"
 
@@ -129,38 +128,47 @@ def _delete(cloudwatch: Any, names: list[str]) -> None:
         cloudwatch.delete_alarms(AlarmNames=names[first:first + DELETE_BATCH])
 
 
-def lane(ctx: Context, region: str, sources: list[BucketSpec]) -> list[Item]:
-    """The alarms of this script's rules on `sources` (all in `region`): one item per alarm of
-    each rule in the config, and one for the alarms of rules it created and no longer has."""
-    cloudwatch = ctx.clients.get("cloudwatch", region)
-    found: dict[str, list[dict[str, Any]]] = {}
+class RegionAlarms:
+    """A Region's alarms of the tool, read once (describe_alarms by name prefix) and shared by
+    the items of its lane."""
 
-    def read() -> list[dict[str, Any]]:
-        if "alarms" not in found:
-            found["alarms"] = read_alarms(cloudwatch)
-        return found["alarms"]
+    def __init__(self, cloudwatch: Any):
+        self.cloudwatch = cloudwatch
+        self._found: list[dict[str, Any]] | None = None
 
-    def alarm_item(rule: RuleSpec, check: Check) -> Item:
-        name = alarm_name(rule.id, check)
-        spec = alarm_spec(ctx, rule, check) if check in checks(rule) else None
+    def read(self) -> list[dict[str, Any]]:
+        if self._found is None:
+            self._found = read_alarms(self.cloudwatch)
+        return self._found
 
-        def project(alarms: list[dict[str, Any]]) -> Any:
-            return next((normalize(a) for a in alarms if a["AlarmName"] == name), None)
 
-        def write(_: Any) -> None:
-            if spec is None:
-                _delete(cloudwatch, [name])
-                return
-            tags = {**ctx.config.tags, MANAGED_TAG: "true"}  # only taken on creation
-            cloudwatch.put_metric_alarm(AlarmName=name, **spec, Tags=[
-                {"Key": k, "Value": v} for k, v in tags.items()])
+def alarm_item(ctx: Context, region: str, alarms: RegionAlarms, rule: RuleSpec,
+               check: Check) -> Item:
+    """One alarm of a rule: as `alarm_spec` says, or deleted when the rule has no such check."""
+    name = alarm_name(rule.id, check)
+    spec = alarm_spec(ctx, rule, check) if check in checks(rule) else None
 
-        return Item(f"rule {rule.id} ({region})", f"alarm {check.suffix}",
-                    normalize(spec) if spec else None, read, write, project=project)
+    def project(found: list[dict[str, Any]]) -> Any:
+        return next((normalize(a) for a in found if a["AlarmName"] == name), None)
 
-    own = [r for s in sources for r in own_rules_from(ctx, s.name)]
-    wanted = {(r.source, r.id) for r in own}
-    config_ids = {r.id for r in ctx.rules} if ctx.mode == DESTROY else set()
+    def write(_: Any) -> None:
+        if spec is None:
+            _delete(alarms.cloudwatch, [name])
+            return
+        tags = {**ctx.config.tags, MANAGED_TAG: "true"}  # only taken on creation
+        alarms.cloudwatch.put_metric_alarm(AlarmName=name, **spec, Tags=[
+            {"Key": k, "Value": v} for k, v in tags.items()])
+
+    return Item(f"rule {rule.id} ({region})", f"alarm {check.suffix}",
+                normalize(spec) if spec else None, alarms.read, write, project=project)
+
+
+def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionAlarms,
+                        sources: list[BucketSpec]) -> Item:
+    """The alarms of rules this script created and no longer wants (all its rules' alarms
+    when removing): deleted."""
+    wanted = {(r.source, r.id) for s in sources for r in scope.wanted_rules(s.name)}
+    config_ids = scope.removed_without_record()
     by_name = {s.name: s for s in sources}
 
     def dropped(watched: tuple[str, str] | None) -> bool:
@@ -170,14 +178,22 @@ def lane(ctx: Context, region: str, sources: list[BucketSpec]) -> list[Item]:
         return rule_id in config_ids or ownership.owns(
             ctx.kind, read_tags(ctx, by_name[source]), rule_id)
 
-    def project_dropped(alarms: list[dict[str, Any]]) -> Any:
-        return {a["AlarmName"]: normalize(a) for a in alarms
+    def project(found: list[dict[str, Any]]) -> Any:
+        return {a["AlarmName"]: normalize(a) for a in found
                 if dropped(watched_rule(a.get("Dimensions") or []))} or None
 
-    def delete_dropped(alarms: list[dict[str, Any]]) -> None:
-        _delete(cloudwatch, sorted(project_dropped(alarms) or {}))
+    def delete(found: list[dict[str, Any]]) -> None:
+        _delete(alarms.cloudwatch, sorted(project(found) or {}))
 
-    setting = "alarms of its rules" if ctx.mode == DESTROY else "alarms of removed rules"
-    return [alarm_item(r, c) for r in own for c in (FAILED, SLOW, BACKLOG)] + [
-        Item(f"{script_name(ctx.kind)} alarms ({region})", setting, None, read,
-             delete_dropped, project=project_dropped)]
+    setting = "alarms of its rules" if scope.removing else "alarms of removed rules"
+    return Item(f"{script_name(ctx.kind)} alarms ({region})", setting, None, alarms.read,
+                delete, project=project)
+
+
+def lane(ctx: Context, scope: Scope, region: str, sources: list[BucketSpec]) -> list[Item]:
+    """The alarms of this script's rules on `sources` (all in `region`): one item per alarm of
+    each rule in the config, and one for the alarms of rules it created and no longer has."""
+    alarms = RegionAlarms(ctx.clients.get("cloudwatch", region))
+    own = [r for s in sources for r in scope.wanted_rules(s.name)]
+    return [alarm_item(ctx, region, alarms, r, c) for r in own for c in (FAILED, SLOW, BACKLOG)]\
+        + [dropped_alarms_item(ctx, scope, region, alarms, sources)]

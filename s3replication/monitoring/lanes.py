@@ -16,20 +16,21 @@ either script uses it any more.
 
 from __future__ import annotations
 
-from ..config.model import CRR, SRR, BucketSpec, RuleSpec
+from ..config.model import CRR, SRR, RuleSpec
 from ..engine.context import Context
 from ..engine.items import Item
-from ..engine.scope import own_rules_from
+from ..engine.scope import Scope
 from ..resources import ownership
-from ..resources.buckets import read_tags
+from ..resources.bucket_tags import read_tags
 from . import alarms, dashboard, notifications, topics
 
 
-def served_rules(ctx: Context, sources: list[BucketSpec]) -> dict[str, list[RuleSpec]]:
-    """Source bucket name -> the rules its shared parts serve, for every bucket that is a source
-    in the config or of `sources`, in the order of BUCKETS; rules in the config's order."""
+def served_rules(ctx: Context, scope: Scope) -> dict[str, list[RuleSpec]]:
+    """Source bucket name -> the rules its shared parts serve, for every bucket that is a
+    source in the config or of the scope, in the order of BUCKETS; rules in the config's
+    order."""
     other = SRR if ctx.kind == CRR else CRR
-    named = {r.source for r in ctx.config.all_rules()} | {s.name for s in sources}
+    named = {r.source for r in ctx.config.all_rules()} | {s.name for s in scope.sources}
     served: dict[str, list[RuleSpec]] = {}
     for name, bucket in ctx.config.buckets.items():
         if name not in named:
@@ -38,15 +39,18 @@ def served_rules(ctx: Context, sources: list[BucketSpec]) -> dict[str, list[Rule
         if theirs:
             tags = read_tags(ctx, bucket)
             theirs = [r for r in theirs if ownership.owns(other, tags, r.id)]
-        chosen = {r.id for r in own_rules_from(ctx, name)} | {r.id for r in theirs}
+        chosen = {r.id for r in scope.wanted_rules(name)} | {r.id for r in theirs}
         served[name] = [r for r in ctx.config.all_rules() if r.id in chosen]
     return served
 
 
-def lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
+def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
+    """Per Region of the sources: the topic and the buckets' notification entries in one lane,
+    the alarms in another; then the dashboard."""
+    sources = scope.sources
     if not sources:
         return []
-    served = served_rules(ctx, sources)
+    served = served_rules(ctx, scope)
     result: list[list[Item]] = []
     for region in sorted({s.region for s in sources}):
         here = [s for s in sources if s.region == region]
@@ -56,7 +60,7 @@ def lanes(ctx: Context, sources: list[BucketSpec]) -> list[list[Item]]:
         # S3 checks that it may publish to the topic when the entry is written: topic first,
         # unless the topic is going away, when the entries must go first.
         result.append(topic + entries if users else entries + topic)
-        result.append(alarms.lane(ctx, region, here))
+        result.append(alarms.lane(ctx, scope, region, here))
     name, home = ctx.config.monitoring.dashboard, dashboard.home_region(ctx)
     if name and home:
         every_rule = [r for rules in served.values() for r in rules]

@@ -13,13 +13,12 @@ it (tag), and nothing of anyone else's is left on it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
-from ..aws.calls import is_not_found
-from ..aws.naming import MANAGED_TAG, TOOL_TAG_PREFIX, bucket_arn, partition
+from ..aws.calls import policy_document, read_or_none
+from ..aws.naming import MANAGED_TAG, TOOL_TAG_PREFIX, bucket_arn, partition, short_hash
 from ..engine.context import Context
 from ..engine.items import Item
 from ..resources.iam_policy import S3_SERVICE, VERSION, normalize_document
@@ -49,7 +48,7 @@ def publish_statement(ctx: Context, region: str, buckets: list[str]) -> dict[str
 
 
 def email_tag(address: str) -> str:
-    return EMAIL_TAG_PREFIX + hashlib.sha256(address.encode()).hexdigest()[:16]
+    return EMAIL_TAG_PREFIX + short_hash(address, 16)
 
 
 class TopicReader:
@@ -61,12 +60,8 @@ class TopicReader:
 
     def _once(self, key: str, read: Callable[[], Any], absent: Any) -> Any:
         if key not in self._found:
-            try:
-                self._found[key] = read()
-            except Exception as exc:
-                if not is_not_found(exc, "NotFound", "ResourceNotFound"):
-                    raise
-                self._found[key] = absent
+            found = read_or_none(read, "NotFound", "ResourceNotFound")
+            self._found[key] = absent if found is None else found
         return self._found[key]
 
     def attributes(self) -> dict[str, str] | None:
@@ -88,7 +83,7 @@ class TopicReader:
 
     def statements(self) -> list[dict[str, Any]]:
         policy = (self.attributes() or {}).get("Policy")
-        statements = json.loads(policy).get("Statement", []) if policy else []
+        statements = (policy_document(policy) or {}).get("Statement", [])
         return statements if isinstance(statements, list) else [statements]
 
     def forget(self) -> None:
@@ -109,90 +104,99 @@ def _note_if_unheard(ctx: Context, resource: str, emails: list[str],
                  'MONITORING["alert_emails"] must click the link in the mail AWS sent it')
 
 
-def items(ctx: Context, region: str, buckets: list[str]) -> list[Item]:
-    """The topic's items, in the order that works: topic first when it is wanted (source
-    `buckets` of the Region have rules), last when it is going away."""
-    sns = ctx.clients.get("sns", region)
-    topic = TopicReader(sns, topic_arn(ctx, region))
-    resource = f"SNS topic {ctx.config.monitoring.sns_topic} ({region})"
-    emails = sorted(ctx.config.monitoring.alert_emails) if buckets else []
+class TopicSettings:
+    """The topic of one Region and what we manage on it, for the source `buckets` of the
+    Region that have rules (none: the topic is going away)."""
 
-    def ours(subscription: dict[str, Any]) -> bool:
+    def __init__(self, ctx: Context, region: str, buckets: list[str]):
+        self.ctx, self.buckets = ctx, buckets
+        self.sns = ctx.clients.get("sns", region)
+        self.topic = TopicReader(self.sns, topic_arn(ctx, region))
+        self.resource = f"SNS topic {ctx.config.monitoring.sns_topic} ({region})"
+        self.emails = sorted(ctx.config.monitoring.alert_emails) if buckets else []
+        self.statement = publish_statement(ctx, region, buckets) if buckets else None
+
+    def ours(self, subscription: dict[str, Any]) -> bool:
         return subscription.get("Protocol") == "email" and (
-            subscription.get("Endpoint") in emails
-            or email_tag(subscription.get("Endpoint", "")) in topic.tags())
+            subscription.get("Endpoint") in self.emails
+            or email_tag(subscription.get("Endpoint", "")) in self.topic.tags())
 
-    def read_topic() -> Any:
+    def read_topic(self) -> Any:
+        topic = self.topic
         if topic.attributes() is None:
             return None
-        if buckets:  # wanted: that it exists is enough
+        if self.buckets:  # wanted: that it exists is enough
             return EXISTS
         foreign_statements = [s for s in topic.statements() if s.get("Sid") != STATEMENT_SID
                               and not str(s.get("Sid", "")).startswith("__default")]
         foreign_subscriptions = [s for s in topic.subscriptions()  # pending ones go with it
-                                 if not ours(s) and s.get("SubscriptionArn") != PENDING]
+                                 if not self.ours(s) and s.get("SubscriptionArn") != PENDING]
         return {"managed": topic.tags().get(MANAGED_TAG) == "true",
                 "foreign": bool(foreign_statements or foreign_subscriptions)}
 
-    def keep_topic(current: Any) -> Any:
-        if buckets:
+    def keep_topic(self, current: Any) -> Any:
+        if self.buckets:
             return EXISTS
         if current is None:
             return None
         return EXISTS if not current["managed"] or current["foreign"] else None
 
-    def write_topic(current: Any) -> None:
+    def write_topic(self, current: Any) -> None:
         if current is None:
-            tags = {**ctx.config.tags, MANAGED_TAG: "true"}
-            sns.create_topic(Name=ctx.config.monitoring.sns_topic,
-                             Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+            tags = {**self.ctx.config.tags, MANAGED_TAG: "true"}
+            self.sns.create_topic(Name=self.ctx.config.monitoring.sns_topic,
+                                  Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         else:
-            sns.delete_topic(TopicArn=topic.arn)
-        topic.forget()
+            self.sns.delete_topic(TopicArn=self.topic.arn)
+        self.topic.forget()
 
-    def project_statement(_: Any) -> Any:
-        found = [s for s in topic.statements() if s.get("Sid") == STATEMENT_SID]
+    def project_statement(self, _: Any) -> Any:
+        found = [s for s in self.topic.statements() if s.get("Sid") == STATEMENT_SID]
         return normalize_document(found[0]) if found else None
 
-    wanted_statement = publish_statement(ctx, region, buckets) if buckets else None
-
-    def write_statement(_: Any) -> None:
-        others = [s for s in topic.statements() if s.get("Sid") != STATEMENT_SID]
-        policy = json.loads((topic.attributes() or {}).get("Policy") or "{}")
+    def write_statement(self, _: Any) -> None:
+        others = [s for s in self.topic.statements() if s.get("Sid") != STATEMENT_SID]
+        policy = policy_document((self.topic.attributes() or {}).get("Policy")) or {}
         policy = {"Version": VERSION, **policy,
-                  "Statement": others + ([wanted_statement] if wanted_statement else [])}
-        sns.set_topic_attributes(TopicArn=topic.arn, AttributeName="Policy",
-                                 AttributeValue=json.dumps(policy))
-        topic.forget()
+                  "Statement": others + ([self.statement] if self.statement else [])}
+        self.sns.set_topic_attributes(TopicArn=self.topic.arn, AttributeName="Policy",
+                                      AttributeValue=json.dumps(policy))
+        self.topic.forget()
 
-    def project_emails(_: Any) -> Any:
-        if buckets:
-            _note_if_unheard(ctx, resource, emails, topic.subscriptions())
-        found = sorted({s["Endpoint"] for s in topic.subscriptions() if ours(s)})
+    def project_emails(self, _: Any) -> Any:
+        if self.buckets:
+            _note_if_unheard(self.ctx, self.resource, self.emails, self.topic.subscriptions())
+        found = sorted({s["Endpoint"] for s in self.topic.subscriptions() if self.ours(s)})
         return found or None
 
-    def write_emails(_: Any) -> None:
-        present = [s for s in topic.subscriptions() if ours(s)]
-        for address in sorted(set(emails) - {s["Endpoint"] for s in present}):
-            sns.subscribe(TopicArn=topic.arn, Protocol="email", Endpoint=address)
-            sns.tag_resource(ResourceArn=topic.arn,
+    def write_emails(self, _: Any) -> None:
+        sns, arn = self.sns, self.topic.arn
+        present = [s for s in self.topic.subscriptions() if self.ours(s)]
+        for address in sorted(set(self.emails) - {s["Endpoint"] for s in present}):
+            sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address)
+            sns.tag_resource(ResourceArn=arn,
                              Tags=[{"Key": email_tag(address), "Value": "subscribed"}])
-        dropped = [s for s in present if s["Endpoint"] not in emails]
+        dropped = [s for s in present if s["Endpoint"] not in self.emails]
         for subscription in dropped:
             if subscription["SubscriptionArn"] != PENDING:  # AWS cannot remove those
                 sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
         if dropped:
-            sns.untag_resource(ResourceArn=topic.arn,
+            sns.untag_resource(ResourceArn=arn,
                                TagKeys=sorted({email_tag(s["Endpoint"]) for s in dropped}))
-        topic.forget()
+        self.topic.forget()
 
-    topic_item = Item(resource, "topic", EXISTS, read_topic, write_topic,
-                      project=lambda c: EXISTS if c else None, desire=keep_topic)
+
+def items(ctx: Context, region: str, buckets: list[str]) -> list[Item]:
+    """The topic's items, in the order that works: topic first when it is wanted (source
+    `buckets` of the Region have rules), last when it is going away."""
+    on = TopicSettings(ctx, region, buckets)
+    topic_item = Item(on.resource, "topic", EXISTS, on.read_topic, on.write_topic,
+                      project=lambda c: EXISTS if c else None, desire=on.keep_topic)
     rest = [
-        Item(resource, f"policy statement {STATEMENT_SID}", normalize_document(wanted_statement)
-             if wanted_statement else None, topic.attributes, write_statement,
-             project=project_statement),
-        Item(resource, "e-mail subscriptions", emails or None, topic.subscriptions,
-             write_emails, project=project_emails),
+        Item(on.resource, f"policy statement {STATEMENT_SID}",
+             normalize_document(on.statement) if on.statement else None,
+             on.topic.attributes, on.write_statement, project=on.project_statement),
+        Item(on.resource, "e-mail subscriptions", on.emails or None, on.topic.subscriptions,
+             on.write_emails, project=on.project_emails),
     ]
     return [topic_item, *rest] if buckets else [*rest[::-1], topic_item]

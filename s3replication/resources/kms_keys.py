@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from ..aws.calls import error_code, is_not_found, is_transient
+from ..aws.calls import error_code, is_transient, read_or_none
 from ..aws.naming import ALIAS_TAG, MANAGED_TAG, key_arn
 from ..engine.context import Context
 from ..engine.items import Item, parallel_map
+from ..engine.scope import Scope
 from ..errors import AwsError
+from .settings import Setting
 
 EXISTS = "exists"
 CREATE_ATTEMPTS = 6
@@ -106,62 +109,72 @@ def _create_or_adopt(ctx: Context, region: str, alias: str) -> None:
         ctx.key_arns[(region, alias)] = key_arn(ctx.account, region, key_id)
 
 
-def _state_item(ctx: Context, resource: str, region: str, arn_of: Any) -> Item:
-    def read() -> Any:
-        arn = arn_of()
-        try:
-            meta = ctx.clients.get("kms", region).describe_key(KeyId=arn)["KeyMetadata"]
-        except Exception as exc:
-            if is_not_found(exc, "NotFoundException"):
-                return "missing"
-            raise
-        return meta.get("KeyState", "Enabled")
+@dataclass(frozen=True)
+class KeyTarget:
+    """A key of the config in one Region: an alias this tool finds or creates, or an ARN."""
 
-    def write(current: Any) -> None:
-        raise AwsError(
-            f"{resource}: the KMS key {arn_of()} is {current}; replication into or out of its "
-            "bucket would fail. Enable the key (or cancel its deletion), or name another key"
-        )
+    ctx: Context
+    region: str
+    key: str  # "alias/NAME" or a key ARN
 
-    return Item(resource, "key state", "Enabled", read, write)
+    @property
+    def resource(self) -> str:
+        return f"kms key {self.key} ({self.region})"
+
+    @property
+    def kms(self) -> Any:
+        return self.ctx.clients.get("kms", self.region)
+
+    @property
+    def arn(self) -> str:
+        if not self.key.startswith("alias/"):
+            return self.key
+        return self.ctx.key_arns[(self.region, self.key)]
 
 
-def lanes(ctx: Context) -> list[list[Item]]:
+def read_alias(on: KeyTarget) -> Any:
+    return EXISTS if (on.region, on.key) in on.ctx.key_arns else None
+
+
+def read_state(on: KeyTarget) -> Any:
+    meta = read_or_none(lambda: on.kms.describe_key(KeyId=on.arn)["KeyMetadata"],
+                        "NotFoundException")
+    return "missing" if meta is None else meta.get("KeyState", "Enabled")
+
+
+def refuse_state(on: KeyTarget, current: Any) -> None:
+    raise AwsError(
+        f"{on.resource}: the KMS key {on.arn} is {current}; replication into or out of its "
+        "bucket would fail. Enable the key (or cancel its deletion), or name another key"
+    )
+
+
+ALIAS = Setting("alias", ("kms:ListAliases", "kms:ListKeys", "kms:ListResourceTags",
+                          "kms:CreateKey", "kms:TagResource", "kms:EnableKeyRotation",
+                          "kms:CreateAlias"),
+                read_alias, lambda on: EXISTS,
+                lambda on, _: _create_or_adopt(on.ctx, on.region, on.key), gate=True)
+STATE = Setting("key state", ("kms:DescribeKey",), read_state, lambda on: "Enabled",
+                refuse_state)  # never changed: a key not Enabled stops the run
+ROTATION = Setting("rotation", ("kms:GetKeyRotationStatus", "kms:EnableKeyRotation"),
+                   lambda on: bool(on.kms.get_key_rotation_status(
+                       KeyId=on.arn)["KeyRotationEnabled"]),
+                   lambda on: True, lambda on, _: on.kms.enable_key_rotation(KeyId=on.arn))
+KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (ALIAS, STATE, ROTATION)  # a key by alias
+GIVEN_KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (STATE,)  # a key by ARN: only checked
+
+
+def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     """One lane per KMS key used by the buckets this script touches."""
-    keys = sorted({(b.region, b.kms_key) for b in ctx.touched_buckets() if b.kms_key})
+    keys = sorted({(b.region, b.kms_key) for b in scope.touched if b.kms_key})
     alias_regions = {region for region, key in keys if key.startswith("alias/")}
     found = _aliases_by_region(ctx, alias_regions) if alias_regions else {}
     result: list[list[Item]] = []
     for region, key in keys:
-        resource = f"kms key {key} ({region})"
-        if not key.startswith("alias/"):
-            result.append([_state_item(ctx, resource, region, lambda key=key: key)])
-            continue
-        target = found.get(region, {}).get(key)
-        if target:
-            ctx.key_arns[(region, key)] = key_arn(ctx.account, region, target)
-
-        def read_alias(region: str = region, key: str = key) -> Any:
-            return EXISTS if (region, key) in ctx.key_arns else None
-
-        def create(_: Any, region: str = region, key: str = key) -> None:
-            _create_or_adopt(ctx, region, key)
-
-        def arn_of(region: str = region, key: str = key) -> str:
-            return ctx.key_arns[(region, key)]
-
-        def read_rotation(region: str = region, arn_of: Any = arn_of) -> bool:
-            kms = ctx.clients.get("kms", region)
-            return bool(kms.get_key_rotation_status(KeyId=arn_of())["KeyRotationEnabled"])
-
-        def rotate(_: Any, region: str = region, arn_of: Any = arn_of) -> None:
-            ctx.clients.get("kms", region).enable_key_rotation(KeyId=arn_of())
-
-        result.append(
-            [
-                Item(resource, "alias", EXISTS, read_alias, create, gate=True),
-                _state_item(ctx, resource, region, arn_of),
-                Item(resource, "rotation", True, read_rotation, rotate),
-            ]
-        )
+        target = KeyTarget(ctx, region, key)
+        rows = KEY_SETTINGS if key.startswith("alias/") else GIVEN_KEY_SETTINGS
+        existing = found.get(region, {}).get(key)
+        if existing:
+            ctx.key_arns[(region, key)] = key_arn(ctx.account, region, existing)
+        result.append([row.item(target.resource, target) for row in rows])
     return result

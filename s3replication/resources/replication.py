@@ -17,30 +17,28 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..aws.calls import error_code, explain, is_not_found, until_propagated
+from ..aws.calls import error_code, explain, read_or_none, until_propagated
 from ..aws.naming import inline_policy_name, script_name
 from ..config.model import BucketSpec
-from ..engine.context import DESTROY, PLAN, Context
+from ..engine.context import Context
 from ..engine.items import Item
-from ..engine.scope import own_rules_from
+from ..engine.scope import Scope
 from ..errors import ReplicationToolError
 from . import ownership
-from .buckets import read_tags, write_tags
+from .bucket_tags import read_tags
 from .replication_rules import assign_priorities, merge_rules, normalize_rule, s3_rule
 
 
 def read_configuration(ctx: Context, bucket: BucketSpec) -> Any:
-    try:
-        found = ctx.s3(bucket.region).get_bucket_replication(Bucket=bucket.name)[
-            "ReplicationConfiguration"]
-        with ctx.lock:
-            ctx.rule_ids_seen.update(r["ID"] for r in found.get("Rules", []) if "ID" in r)
-        return found
-    except Exception as exc:
-        # NoSuchBucket: only in a plan, for a bucket the plan creates
-        if is_not_found(exc, "ReplicationConfigurationNotFoundError", "NoSuchBucket"):
-            return None
-        raise
+    # NoSuchBucket: only in a plan, for a bucket the plan creates
+    answer = read_or_none(lambda: ctx.s3(bucket.region).get_bucket_replication(
+        Bucket=bucket.name), "ReplicationConfigurationNotFoundError", "NoSuchBucket")
+    if answer is None:
+        return None
+    found = answer["ReplicationConfiguration"]
+    with ctx.lock:
+        ctx.rule_ids_seen.update(r["ID"] for r in found.get("Rules", []) if "ID" in r)
+    return found
 
 
 class RoleConflict(ReplicationToolError):
@@ -72,13 +70,8 @@ def _rule_ids(ctx: Context, source: BucketSpec, current: Any, owner: str | None)
 
 
 def _has_policy(ctx: Context, role_name: str, kind: str) -> bool:
-    try:
-        ctx.iam().get_role_policy(RoleName=role_name, PolicyName=inline_policy_name(kind))
-    except Exception as exc:
-        if is_not_found(exc, "NoSuchEntity"):
-            return False
-        raise
-    return True
+    return read_or_none(lambda: ctx.iam().get_role_policy(
+        RoleName=role_name, PolicyName=inline_policy_name(kind)), "NoSuchEntity") is not None
 
 
 def _foreign_under_other_role(ctx: Context, source: BucketSpec, current: Any) -> list[str]:
@@ -130,13 +123,15 @@ def _is_propagation_error(exc: BaseException) -> bool:
         and ("role" in message or "principal" in message))
 
 
-def desired_rules(ctx: Context, source: BucketSpec, current: Any) -> list[dict[str, Any]]:
+def desired_rules(ctx: Context, scope: Scope, source: BucketSpec,
+                  current: Any) -> list[dict[str, Any]]:
     """This script's rules for `source` in S3's shape, priorities settled against `current`."""
-    rules = own_rules_from(ctx, source.name)
+    rules = scope.wanted_rules(source.name)
     existing = (current or {}).get("Rules", [])
     other_kind = [r for r in ctx.config.all_rules()
                   if r.source == source.name and r.kind != ctx.kind and r.priority is not None]
-    priorities = assign_priorities(rules, existing, reserved=[r.priority for r in other_kind])
+    priorities = assign_priorities(rules, existing, reserved=[
+        r.priority for r in other_kind if r.priority is not None])
     source_kms = source.kms_key is not None
     return [
         s3_rule(r, priorities[r.id], ctx.bucket(r.destination).region, source_kms,
@@ -145,13 +140,11 @@ def desired_rules(ctx: Context, source: BucketSpec, current: Any) -> list[dict[s
     ]
 
 
-def _dropped_ids(ctx: Context, source: BucketSpec, current: Any) -> set[str]:
+def _dropped_ids(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> set[str]:
     """Rules on the bucket that this script created and no longer wants."""
     tags = read_tags(ctx, source)
-    wanted = {r.id for r in own_rules_from(ctx, source.name)}
-    config_ids = set()
-    if ctx.mode == DESTROY:
-        config_ids = {r.id for r in ctx.rules if r.source == source.name}
+    wanted = {r.id for r in scope.wanted_rules(source.name)}
+    config_ids = scope.removed_without_record()
     return {
         r["ID"] for r in (current or {}).get("Rules", [])
         if r.get("ID") not in wanted
@@ -159,79 +152,72 @@ def _dropped_ids(ctx: Context, source: BucketSpec, current: Any) -> set[str]:
     }
 
 
-def replication_lane(ctx: Context, source: BucketSpec) -> list[Item]:
-    s3 = ctx.s3(source.region)
-    role_arn = ctx.role_arn(source)
-    resource = f"bucket {source.name} ({source.region})"
+def _view(rules: list[dict[str, Any]], role: Any, with_role: bool) -> dict[str, Any]:
+    """What plan compares: the rules by id, normalized, and the role when we set it."""
+    seen: dict[str, Any] = {"Rules": {r["ID"]: normalize_rule(r) for r in rules}}
+    if with_role:
+        seen["Role"] = role
+    return seen
 
-    def view(rules: list[dict[str, Any]], role: Any, with_role: bool) -> dict[str, Any]:
-        seen: dict[str, Any] = {"Rules": {r["ID"]: normalize_rule(r) for r in rules}}
-        if with_role:
-            seen["Role"] = role
-        return seen
 
-    def desire(current: Any) -> Any:
-        own = desired_rules(ctx, source, current)
-        if own and ctx.mode == PLAN:
-            conflict = role_conflict(ctx, source, current)
-            if conflict:
-                ctx.note(conflict)
-        return view(own, role_arn, bool(own))
-
-    def project(current: Any) -> Any:
-        own_ids = {r.id for r in own_rules_from(ctx, source.name)}
-        relevant = own_ids | _dropped_ids(ctx, source, current)
-        rules = [r for r in (current or {}).get("Rules", []) if r.get("ID") in relevant]
-        return view(rules, (current or {}).get("Role"), bool(own_ids))
-
-    def write(current: Any) -> None:
-        own = desired_rules(ctx, source, current)
-        conflict = role_conflict(ctx, source, current) if own else None
+def _desire(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> Any:
+    own = desired_rules(ctx, scope, source, current)
+    if own and not ctx.writes:  # a plan says why apply would fail; apply fails with it
+        conflict = role_conflict(ctx, source, current)
         if conflict:
-            raise RoleConflict(conflict)
-        merged = merge_rules((current or {}).get("Rules", []), own,
-                             _dropped_ids(ctx, source, current))
-        if not merged:
-            s3.delete_bucket_replication(Bucket=source.name)
-            return
-        # without rules of ours, the role stays the one the remaining rules were made for
-        role = role_arn if own else (current or {}).get("Role", role_arn)
-        configuration = {"Role": role, "Rules": merged}
-
-        def put() -> Any:
-            return s3.put_bucket_replication(Bucket=source.name,
-                                             ReplicationConfiguration=configuration)
-
-        try:
-            if ctx.made_new:
-                until_propagated(put, _is_propagation_error)
-            else:
-                put()
-        except ClientError as exc:
-            if error_code(exc) not in ("InvalidRequest", "InvalidArgument", "MalformedXML"):
-                raise
-            # S3 rejects the whole configuration without saying which rule: name them all
-            ids = ", ".join(str(r.get("ID")) for r in merged)
-            raise explain(exc, f"writing replication rules {ids} of {resource}") from exc
-
-    return [Item(resource, "replication rules", None, lambda: read_configuration(ctx, source),
-                 write, project=project, desire=desire)]
+            ctx.note(conflict)
+    return _view(own, ctx.role_arn(source), bool(own))
 
 
-def ownership_lane(ctx: Context, source: BucketSpec) -> list[Item]:
-    """After the rules are written: forget rules this script has removed."""
-    keep = {ownership.rule_hash(r.id) for r in own_rules_from(ctx, source.name)}
-    known = {r.id for r in ctx.config.all_rules()} | ctx.rule_ids_seen
-    names = {ownership.rule_hash(rule_id): rule_id for rule_id in known}
+def _project(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> Any:
+    own_ids = {r.id for r in scope.wanted_rules(source.name)}
+    relevant = own_ids | _dropped_ids(ctx, scope, source, current)
+    rules = [r for r in (current or {}).get("Rules", []) if r.get("ID") in relevant]
+    return _view(rules, (current or {}).get("Role"), bool(own_ids))
 
-    def project(tags: Any) -> Any:
-        stale = ownership.owned_hashes(ctx.kind, tags or {}) - keep
-        return sorted(names.get(h, f"#{h}") for h in stale)
 
-    def write(tags: Any) -> None:
-        write_tags(ctx, source, ownership.with_owned(
-            ctx.kind, tags, ownership.owned_hashes(ctx.kind, tags) & keep))
+def _write(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> None:
+    """Our rules merged into the configuration (every other rule kept as it is)."""
+    s3, role_arn = ctx.s3(source.region), ctx.role_arn(source)
+    own = desired_rules(ctx, scope, source, current)
+    conflict = role_conflict(ctx, source, current) if own else None
+    if conflict:
+        raise RoleConflict(conflict)
+    merged = merge_rules((current or {}).get("Rules", []), own,
+                         _dropped_ids(ctx, scope, source, current))
+    if not merged:
+        s3.delete_bucket_replication(Bucket=source.name)
+        return
+    # without rules of ours, the role stays the one the remaining rules were made for
+    role = role_arn if own else (current or {}).get("Role", role_arn)
+    configuration = {"Role": role, "Rules": merged}
 
-    resource = f"bucket {source.name} ({source.region})"
-    return [Item(resource, "stale ownership records", [], lambda: read_tags(ctx, source), write,
-                 project=project)]
+    def put() -> Any:
+        return s3.put_bucket_replication(Bucket=source.name,
+                                         ReplicationConfiguration=configuration)
+
+    try:
+        if ctx.made_new:
+            until_propagated(put, _is_propagation_error)
+        else:
+            put()
+    except ClientError as exc:
+        if error_code(exc) not in ("InvalidRequest", "InvalidArgument", "MalformedXML"):
+            raise
+        # S3 rejects the whole configuration without saying which rule: name them all
+        ids = ", ".join(str(r.get("ID")) for r in merged)
+        resource = f"bucket {source.name} ({source.region})"
+        raise explain(exc, f"writing replication rules {ids} of {resource}") from exc
+
+
+def replication_lane(ctx: Context, scope: Scope, source: BucketSpec) -> list[Item]:
+    return [Item(f"bucket {source.name} ({source.region})", "replication rules", None,
+                 lambda: read_configuration(ctx, source),
+                 lambda current: _write(ctx, scope, source, current),
+                 project=lambda current: _project(ctx, scope, source, current),
+                 desire=lambda current: _desire(ctx, scope, source, current))]
+
+
+def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
+    """One lane per source bucket: its replication configuration."""
+    return [replication_lane(ctx, scope, source) for source in scope.sources]
