@@ -47,7 +47,7 @@ def denied(operation: str) -> ClientError:
 # --- gate semantics --------------------------------------------------------------------------
 
 
-def test_plan_reads_nothing_behind_an_absent_gate_and_shows_every_item_as_created():
+def test_plan_reads_nothing_behind_an_absent_gate_and_shows_every_item_as_created() -> None:
     writes: list[str] = []
     lane = [stored({}, "exists", "yes", writes, gate=True), unreadable("versioning")]
     changes = run_lane(lane, apply=False)
@@ -60,7 +60,7 @@ def test_plan_reads_nothing_behind_an_absent_gate_and_shows_every_item_as_create
     assert writes == []
 
 
-def test_apply_creates_the_gate_then_reads_the_items_behind_it():
+def test_apply_creates_the_gate_then_reads_the_items_behind_it() -> None:
     store: Store = {}
     writes: list[str] = []
     lane = [stored(store, "exists", "yes", writes, gate=True),
@@ -70,13 +70,13 @@ def test_apply_creates_the_gate_then_reads_the_items_behind_it():
     assert run_lane(lane, apply=False) == []
 
 
-def test_a_present_gate_lets_the_items_behind_it_be_read():
+def test_a_present_gate_lets_the_items_behind_it_be_read() -> None:
     store: Store = {"exists": "yes", "versioning": "off"}
     lane = [stored(store, "exists", "yes", []), stored(store, "versioning", "on", [])]
     assert run_lane(lane, apply=False) == [Change("thing t", "versioning", "off", "on")]
 
 
-def test_an_absent_item_that_is_no_gate_hides_nothing():
+def test_an_absent_item_that_is_no_gate_hides_nothing() -> None:
     store: Store = {"versioning": "off"}
     lane = [stored(store, "policy", "p", []), stored(store, "versioning", "on", [])]
     assert [c.setting for c in run_lane(lane, apply=False)] == ["policy", "versioning"]
@@ -86,7 +86,7 @@ def test_an_absent_item_that_is_no_gate_hides_nothing():
 # --- lanes fail alone ------------------------------------------------------------------------
 
 
-def test_a_failing_lane_does_not_stop_the_others_and_its_error_is_reported():
+def test_a_failing_lane_does_not_stop_the_others_and_its_error_is_reported() -> None:
     def read_denied() -> Any:
         raise denied("GetBucketVersioning")
 
@@ -102,7 +102,7 @@ def test_a_failing_lane_does_not_stop_the_others_and_its_error_is_reported():
         "s3:GetBucketVersioning (no)"]
 
 
-def test_a_failed_write_is_reported_with_the_change_it_was_making():
+def test_a_failed_write_is_reported_with_the_change_it_was_making() -> None:
     def write_denied(_: Any) -> None:
         raise denied("PutBucketVersioning")
 
@@ -126,7 +126,7 @@ def drifted() -> tuple[Store, list[str], list[Item]]:
     return store, writes, lane
 
 
-def test_plan_never_writes():
+def test_plan_never_writes() -> None:
     store, writes, lane = drifted()
     before = dict(store)
     changes = run_lanes([lane], apply=False).changes
@@ -136,7 +136,7 @@ def test_plan_never_writes():
     assert store == before
 
 
-def test_apply_writes_exactly_what_plan_showed_and_leaves_nothing_to_do():
+def test_apply_writes_exactly_what_plan_showed_and_leaves_nothing_to_do() -> None:
     _, _, plan_lane = drifted()
     planned = run_lanes([plan_lane], apply=False).changes
     store, writes, lane = drifted()
@@ -147,7 +147,7 @@ def test_apply_writes_exactly_what_plan_showed_and_leaves_nothing_to_do():
     assert store["encryption"] == "AES256"
 
 
-def test_project_limits_the_comparison_to_the_part_we_manage():
+def test_project_limits_the_comparison_to_the_part_we_manage() -> None:
     store: Store = {"tags": {"ours": "1", "theirs": "x"}}
     item = Item("thing t", "tags", {"ours": "1"}, lambda: store["tags"], lambda _: None,
                 project=lambda tags: {"ours": tags.get("ours")})
@@ -157,7 +157,7 @@ def test_project_limits_the_comparison_to_the_part_we_manage():
 # --- desire ----------------------------------------------------------------------------------
 
 
-def test_desire_overrides_wanted_with_what_depends_on_the_current_value():
+def test_desire_overrides_wanted_with_what_depends_on_the_current_value() -> None:
     store: Store = {"ownership": "ObjectWriter (ACL grants others)"}
     writes: list[str] = []
     keep = stored(store, "ownership", "BucketOwnerEnforced", writes,
@@ -166,7 +166,7 @@ def test_desire_overrides_wanted_with_what_depends_on_the_current_value():
     assert writes == []
 
 
-def test_desire_decides_the_change_plan_shows_and_apply_makes():
+def test_desire_decides_the_change_plan_shows_and_apply_makes() -> None:
     store: Store = {"topic": "exists"}
     writes: list[str] = []
     delete = stored(store, "topic", "exists", writes, desire=lambda current: None)
@@ -183,12 +183,12 @@ def names(command: str) -> list[str]:
     return [stage.name for stage in stages.COMMANDS[command].stages]
 
 
-def test_apply_and_plan_run_the_same_stages():
+def test_apply_and_plan_run_the_same_stages() -> None:
     assert stages.COMMANDS[APPLY] == stages.COMMANDS[PLAN]
     assert not stages.COMMANDS[APPLY].removing
 
 
-def test_permissions_widen_before_the_rules_change_and_narrow_after():
+def test_permissions_widen_before_the_rules_change_and_narrow_after() -> None:
     order = names(APPLY)
     assert order.index("roles") < order.index("replication") < order.index("role permissions")
     destroy = names(DESTROY)
@@ -196,7 +196,7 @@ def test_permissions_widen_before_the_rules_change_and_narrow_after():
         < destroy.index("role removal")
 
 
-def test_destroy_removes_and_never_touches_keys_or_buckets():
+def test_destroy_removes_and_never_touches_keys_or_buckets() -> None:
     assert stages.COMMANDS[DESTROY].removing
     assert "keys" not in names(DESTROY) and "buckets" not in names(DESTROY)
     assert names(DESTROY)[0] == "monitoring" and names(DESTROY)[-1] == "ownership"
@@ -210,13 +210,14 @@ SRC = BucketSpec("src", "us-east-1", None, "src-replication")
     pytest.param(False, ["r1"], set(), id="apply: the config's rules on the source"),
     pytest.param(True, [], {"r1", "r2"}, id="destroy: none wanted, the config's removed"),
 ])
-def test_scope_says_which_rules_are_wanted(removing, wanted, without_record):
+def test_scope_says_which_rules_are_wanted(removing: bool, wanted: list[str],
+                                          without_record: set[str]) -> None:
     scope = Scope(RULES, (SRC,), removing, lambda: [SRC])
     assert [r.id for r in scope.wanted_rules("src")] == wanted
     assert scope.removed_without_record() == without_record
 
 
-def test_scope_finds_its_sources_once_and_only_when_asked():
+def test_scope_finds_its_sources_once_and_only_when_asked() -> None:
     found: list[int] = []
 
     def find() -> list[BucketSpec]:

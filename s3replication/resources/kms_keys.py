@@ -149,17 +149,25 @@ def refuse_state(on: KeyTarget, current: Any) -> None:
     )
 
 
-ALIAS = Setting("alias", ("kms:ListAliases", "kms:ListKeys", "kms:ListResourceTags",
-                          "kms:CreateKey", "kms:TagResource", "kms:EnableKeyRotation",
-                          "kms:CreateAlias"),
-                read_alias, lambda on: EXISTS,
-                lambda on, _: _create_or_adopt(on.ctx, on.region, on.key), gate=True)
-STATE = Setting("key state", ("kms:DescribeKey",), read_state, lambda on: "Enabled",
-                refuse_state)  # never changed: a key not Enabled stops the run
-ROTATION = Setting("rotation", ("kms:GetKeyRotationStatus", "kms:EnableKeyRotation"),
-                   lambda on: bool(on.kms.get_key_rotation_status(
-                       KeyId=on.arn)["KeyRotationEnabled"]),
-                   lambda on: True, lambda on, _: on.kms.enable_key_rotation(KeyId=on.arn))
+def read_rotation(on: KeyTarget) -> bool:
+    return bool(on.kms.get_key_rotation_status(KeyId=on.arn)["KeyRotationEnabled"])
+
+
+def enable_rotation(on: KeyTarget, _: Any) -> None:
+    on.kms.enable_key_rotation(KeyId=on.arn)
+
+
+ALIAS: Setting[KeyTarget] = Setting(
+    "alias", ("kms:ListAliases", "kms:ListKeys", "kms:ListResourceTags", "kms:CreateKey",
+              "kms:TagResource", "kms:EnableKeyRotation", "kms:CreateAlias"),
+    read_alias, lambda on: EXISTS, lambda on, _: _create_or_adopt(on.ctx, on.region, on.key),
+    gate=True)
+STATE: Setting[KeyTarget] = Setting(
+    "key state", ("kms:DescribeKey",), read_state, lambda on: "Enabled",
+    refuse_state)  # never changed: a key not Enabled stops the run
+ROTATION: Setting[KeyTarget] = Setting(
+    "rotation", ("kms:GetKeyRotationStatus", "kms:EnableKeyRotation"),
+    read_rotation, lambda on: True, enable_rotation)
 KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (ALIAS, STATE, ROTATION)  # a key by alias
 GIVEN_KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (STATE,)  # a key by ARN: only checked
 
