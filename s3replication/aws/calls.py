@@ -9,7 +9,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from botocore.exceptions import (
@@ -177,7 +177,7 @@ def read_or_none(call: Callable[[], T], *missing_codes: str) -> T | None:
         raise
 
 
-def policy_document(value: str | dict[str, Any] | None) -> Any:
+def policy_document(value: str | Mapping[str, object] | None) -> Any:
     """A policy document as AWS answers it: a JSON string (S3, SNS, and IAM outside boto3)
     parsed, a dict (IAM through boto3, which decodes it) as it is; None for no policy."""
     if isinstance(value, str):
