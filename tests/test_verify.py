@@ -68,6 +68,7 @@ def test_results_are_logged_and_shown(world):
     assert run.status == 0, run.stderr
     assert "ok     customers-backup: shopco-data-use1 -> shopco-data-use1-backup: replicated" \
         in run.stdout
+    assert "All 3 rules replicated in time. Canary versions removed: 6." in run.stdout
     log = Path(world.config.log_file).read_text()
     assert "sr_replication verify rule media-copy: replicated in" in log
     assert "sr_replication verify end: exit 0" in log

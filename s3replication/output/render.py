@@ -179,7 +179,7 @@ def _(result: results.VerifyResult) -> str:
     waiting = sum(1 for r in bad if _settling(r))
     if waiting:
         summary += f" {waiting} of them wait for versioning to take effect."
-    lines.append(f"{summary} results.Canary versions removed: {removed}.")
+    lines.append(f"{summary} Canary versions removed: {removed}.")
     return "\n".join(lines)
 
 
