@@ -12,6 +12,7 @@ import subprocess
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -42,17 +43,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def ministack_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a fresh MiniStack (no persistence) for this test session; fails loudly if it
     cannot start. Not the user's `.sandbox` server."""
-    workdir = tmp_path_factory.mktemp("ministack")
-    proc, url = sandbox.start_ministack(workdir, persist=False, detach=False)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    yield from _serve(tmp_path_factory.mktemp("ministack"))
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +51,12 @@ def ministack_auth_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """URL (https://) of a fresh MiniStack that enforces IAM on every call, bucket policies
     included (AUTH=true), over HTTPS with a self-signed certificate (USE_SSL=1): clients need
     verify=False. The access keys `test` and `000000000000` act as the account root."""
-    workdir = tmp_path_factory.mktemp("ministack-auth")
-    proc, url = sandbox.start_ministack(workdir, persist=False, detach=False, auth=True,
-                                        ssl=True)
+    yield from _serve(tmp_path_factory.mktemp("ministack-auth"), auth=True, ssl=True)
+
+
+def _serve(workdir: Path, **options: bool) -> Iterator[str]:
+    """A MiniStack for the test session: its URL while the tests run, stopped afterwards."""
+    proc, url = sandbox.start_ministack(workdir, persist=False, detach=False, **options)
     try:
         yield url
     finally:
