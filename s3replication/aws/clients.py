@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 import boto3
 from botocore.config import Config
 
+from ..errors import AwsError
+
 if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_iam import IAMClient
@@ -23,6 +25,9 @@ if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
     from mypy_boto3_s3control import S3ControlClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sts import STSClient
+
+    from ..config.model import AccountSpec
+    from .accounts import Reach
 
 # (service, operation name, Region), called before every API call (not per retry attempt).
 CallHook = Callable[[str, str, str], None]
@@ -76,14 +81,19 @@ class Clients:
     """Makes and caches boto3 clients; safe to share between threads."""
 
     def __init__(self, endpoint_url: str | None = None, session: boto3.Session | None = None,
-                 verify: bool | str | None = None):
+                 verify: bool | str | None = None, reach: Reach | None = None):
         """`verify`: botocore's TLS check (False, or a CA bundle path, for a server with a
-        self-signed certificate); None keeps botocore's default."""
+        self-signed certificate); None keeps botocore's default. `reach`: how to get a session
+        for another account of ACCOUNTS (default: its role or profile; the sandbox uses the
+        account's own keys)."""
         self.endpoint_url = endpoint_url
         self.verify = verify
         self.session = session if session is not None else boto3.Session()
+        self.reach = reach
         self._lock = threading.Lock()
+        self._account_lock = threading.Lock()
         self._clients: dict[tuple[str, str, bool], Any] = {}
+        self._accounts: dict[str, Clients] = {}
         self._hooks: list[CallHook] = []
         self._account_id: str | None = None
 
@@ -158,6 +168,40 @@ class Clients:
             identity = self.get("sts", region).get_caller_identity()
             self._account_id = str(identity["Account"])
         return self._account_id
+
+    def for_account(self, account: AccountSpec | None, region: str) -> Clients:
+        """The factory for another account of ACCOUNTS (this one for None), made on first use
+        and checked: its credentials must act in `account.account_id`. `region` is the global
+        Region of the partition, where STS is called."""
+        if account is None:
+            return self
+        with self._account_lock:
+            made = self._accounts.get(account.name)
+            if made is None:
+                made = self._reach(account, region)
+                self._accounts[account.name] = made
+            return made
+
+    def _reach(self, account: AccountSpec, region: str) -> Clients:
+        from .accounts import reach
+
+        sts = self.get("sts", region)
+        try:
+            session = (self.reach or reach)(account, sts)
+            made = Clients(self.endpoint_url, session, self.verify, self.reach)
+            made._hooks = self._hooks  # the same callbacks see every account's calls
+            actual = made.account_id(region)
+        except Exception as exc:
+            from .calls import explain
+
+            how = (f"assuming {account.role_arn}" if account.role_arn
+                   else f"with profile {account.profile}")
+            raise explain(exc, f'reaching account "{account.name}" ({account.account_id}) '
+                               f"{how}") from exc
+        if actual != account.account_id:
+            raise AwsError(f'ACCOUNTS["{account.name}"]: the credentials reach account {actual}, '
+                           f"not {account.account_id}; fix its account_id, role_arn or profile")
+        return made
 
     def has_credentials(self) -> bool:
         return self.session.get_credentials() is not None

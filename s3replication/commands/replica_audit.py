@@ -98,8 +98,8 @@ class RuleAudit:
     def __post_init__(self) -> None:
         self.exact_versions = not custom_endpoint(self.ctx)
         self._lock = threading.Lock()
-        self._source = self.ctx.s3(self.ctx.bucket(self.rule.source).region)
-        self._replica = self.ctx.s3(self.ctx.bucket(self.rule.destination).region)
+        self._source = self.ctx.s3_of(self.ctx.bucket(self.rule.source))
+        self._replica = self.ctx.s3_of(self.ctx.bucket(self.rule.destination))
 
     def problems(self) -> Iterator[Problem]:
         for problem in ordered_map(self._check, self._candidates()):

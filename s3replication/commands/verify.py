@@ -74,7 +74,7 @@ def canary_key(rule: RuleSpec) -> str:
 
 def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) -> Canary:
     source, destination = ctx.bucket(rule.source), ctx.bucket(rule.destination)
-    src, dst = ctx.s3(source.region), ctx.s3(destination.region)
+    src, dst = ctx.s3_of(source), ctx.s3_of(destination)
     key = canary_key(rule)
     result = Canary(rule=rule.id, source=rule.source, destination=rule.destination, key=key,
                     rtc=rule.rtc, rtc_target_seconds=rtc_target if rule.rtc else None)
@@ -160,8 +160,7 @@ def remove_canary(ctx: Context, rule: RuleSpec, key: str) -> int:
     """Delete every version and delete marker of `key` in the source and in each destination
     of the source's replication configuration; return how many were deleted."""
     removed = 0
-    for bucket, region in _canary_buckets(ctx, rule).items():
-        s3 = ctx.s3(region)
+    for bucket, s3 in _canary_buckets(ctx, rule).items():
         listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
         for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
             if version["Key"] == key:
@@ -170,12 +169,12 @@ def remove_canary(ctx: Context, rule: RuleSpec, key: str) -> int:
     return removed
 
 
-def _canary_buckets(ctx: Context, rule: RuleSpec) -> dict[str, str]:
+def _canary_buckets(ctx: Context, rule: RuleSpec) -> dict[str, Any]:
     """The source, the rule's destination, and every other destination of the source's
-    replication configuration: bucket name -> Region."""
+    replication configuration: bucket name -> S3 client of its account and Region."""
     source = ctx.bucket(rule.source)
-    buckets = {rule.source: source.region, rule.destination: ctx.bucket(rule.destination).region}
-    src = ctx.s3(source.region)
+    src = ctx.s3_of(source)
+    buckets = {rule.source: src, rule.destination: ctx.s3_of(ctx.bucket(rule.destination))}
     answer = read_or_none(lambda: src.get_bucket_replication(Bucket=rule.source),
                           "ReplicationConfigurationNotFoundError")
     if answer is None:
@@ -184,11 +183,11 @@ def _canary_buckets(ctx: Context, rule: RuleSpec) -> dict[str, str]:
     for found in rules:
         name = found["Destination"]["Bucket"].split(":::")[-1]
         if name not in buckets:
-            buckets[name] = _region_of(ctx, name, src)
+            buckets[name] = _client_of(ctx, name, src)
     return buckets
 
 
-def _region_of(ctx: Context, name: str, s3: Any) -> str:
+def _client_of(ctx: Context, name: str, s3: Any) -> Any:
     if name in ctx.config.buckets:
-        return ctx.bucket(name).region
-    return s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+        return ctx.s3_of(ctx.bucket(name))
+    return ctx.s3(s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1")

@@ -12,6 +12,7 @@ from s3replication.config.model import (
     CRR,
     RULE_LISTS,
     SRR,
+    AccountSpec,
     BucketSpec,
     Config,
     Monitoring,
@@ -20,6 +21,6 @@ from s3replication.config.model import (
 
 __all__ = [
     "CRR", "DEFAULT_CONFIG_PATH", "DEFAULT_LOG_FILE", "PROJECT_ROOT", "REGIONS", "RULE_LISTS",
-    "SRR", "BucketSpec", "Config", "ConfigError", "Monitoring", "RuleSpec", "bucket_name_problem",
-    "load_config", "region_problem",
+    "SRR", "AccountSpec", "BucketSpec", "Config", "ConfigError", "Monitoring", "RuleSpec",
+    "bucket_name_problem", "load_config", "region_problem",
 ]

@@ -9,7 +9,7 @@ from s3replication.aws.naming import partition
 from s3replication.config.messages import show, unknown_keys
 from s3replication.config.model import BucketSpec
 
-BUCKET_KEYS = ("region", "kms_key", "replication_role")
+BUCKET_KEYS = ("region", "kms_key", "replication_role", "account")
 # Commercial, GovCloud and China Regions, as in botocore's endpoints data; AWS is never asked.
 REGIONS = frozenset((
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
@@ -98,7 +98,7 @@ def _bucket(setting: str, name: object, settings: dict[Any, Any],
             isinstance(role, str) and _IAM_ROLE_NAME.fullmatch(role)):
         problems.append(f'{setting}["replication_role"]: {show(role)} is not an IAM '
                         "role name (1 to 64 letters, digits and +=,.@_-)")
-    return BucketSpec(str(name), region, kms_key, role)
+    return BucketSpec(str(name), region, kms_key, role, settings.get("account"))
 
 
 def check_one_partition(specs: dict[str, BucketSpec], problems: list[str]) -> None:

@@ -10,6 +10,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from s3replication.config.checks_accounts import (
+    accounts,
+    check_bucket_accounts,
+    check_rule_accounts,
+)
 from s3replication.config.checks_buckets import buckets, check_one_partition
 from s3replication.config.checks_monitoring import monitoring
 from s3replication.config.checks_rules import check_across_rules, rules
@@ -23,7 +28,7 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "s3_config.py"
 DEFAULT_LOG_FILE = "logs/replication_logs.txt"
 
 REQUIRED_NAMES = ("BUCKETS", "CRR_RULES", "SRR_RULES")
-OPTIONAL_NAMES = ("TAGS", "MONITORING", "LOG_FILE")
+OPTIONAL_NAMES = ("TAGS", "MONITORING", "LOG_FILE", "ACCOUNTS")
 
 
 def load_config(path: str | Path) -> Config:
@@ -34,18 +39,22 @@ def load_config(path: str | Path) -> Config:
     namespace = _execute(path)
     problems: list[str] = []
     _check_names(namespace, problems)
+    other_accounts = accounts(namespace.get("ACCOUNTS", {}), problems)
     declared, specs = buckets(namespace.get("BUCKETS", {}), problems)
+    check_bucket_accounts(specs, other_accounts, problems)
     check_one_partition(specs, problems)
     crr = rules(CRR, namespace.get("CRR_RULES", []), declared, specs, problems)
     srr = rules(SRR, namespace.get("SRR_RULES", []), declared, specs, problems)
     check_across_rules(crr + srr, specs, problems)
+    check_rule_accounts(crr + srr, specs, problems)
     config_tags = tags("TAGS", namespace.get("TAGS", {}), problems)
     alerts = monitoring(namespace.get("MONITORING", {}), problems)
     log_file = _log_file(namespace.get("LOG_FILE", DEFAULT_LOG_FILE), problems)
     if problems:
         raise ConfigError(str(path), problems)
     return Config(path=Path(path).resolve(), buckets=specs, crr_rules=crr, srr_rules=srr,
-                  tags=config_tags, monitoring=alerts, log_file=log_file)
+                  tags=config_tags, monitoring=alerts, log_file=log_file,
+                  accounts=other_accounts)
 
 
 def _execute(path: str | Path) -> dict[str, Any]:

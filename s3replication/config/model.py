@@ -17,6 +17,18 @@ class BucketSpec:
     region: str
     kms_key: str | None  # "alias/NAME", a key ARN, or None for SSE-S3
     replication_role: str  # IAM role name; default "<bucket>-replication"
+    account: str | None = None  # a name in ACCOUNTS; None: the caller's account
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """Another AWS account of ACCOUNTS, and how the scripts reach it: by assuming `role_arn`
+    with the caller's credentials, or with the named `profile`."""
+
+    name: str
+    account_id: str  # 12 digits
+    role_arn: str | None = None
+    profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,12 +64,17 @@ class Config:
     tags: Mapping[str, str] = field(default_factory=dict)
     monitoring: Monitoring = Monitoring()
     log_file: Path = Path("logs/replication_logs.txt")
+    accounts: Mapping[str, AccountSpec] = field(default_factory=dict)
 
     def rules(self, kind: str) -> tuple[RuleSpec, ...]:
         return self.crr_rules if kind == CRR else self.srr_rules
 
     def all_rules(self) -> tuple[RuleSpec, ...]:
         return self.crr_rules + self.srr_rules
+
+    def account_of(self, bucket: BucketSpec) -> AccountSpec | None:
+        """The ACCOUNTS entry the bucket lives in; None for the caller's own account."""
+        return self.accounts[bucket.account] if bucket.account else None
 
     @property
     def region_of_partition(self) -> str:

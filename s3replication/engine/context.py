@@ -22,7 +22,8 @@ class Context:
     account: str
     mode: str = PLAN
     dry_run: bool = False  # destroy without --yes: the destroy plan, read only
-    key_arns: dict[tuple[str, str], str] = field(default_factory=dict)  # (region, alias) -> ARN
+    # (account id, region, alias) -> key ARN, as found or created by this run
+    key_arns: dict[tuple[str, str, str], str] = field(default_factory=dict)
     bucket_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # read once, kept fresh
     rule_ids_seen: set[str] = field(default_factory=set)  # ids on the buckets read, for messages
     made_new: set[str] = field(default_factory=set)  # roles/buckets this run created or changed
@@ -62,9 +63,29 @@ class Context:
         key = bucket.kms_key
         if key is None or key.startswith("arn:"):
             return key
-        return self.key_arns.get((bucket.region, key), f"(key of {key}, known after apply)")
+        return self.key_arns.get((self.account_of(bucket), bucket.region, key),
+                                 f"(key of {key}, known after apply)")
+
+    def account_of(self, bucket: BucketSpec) -> str:
+        """The id of the account the bucket lives in."""
+        other = self.config.account_of(bucket)
+        return other.account_id if other else self.account
+
+    def in_other_account(self, bucket: BucketSpec) -> bool:
+        return self.account_of(bucket) != self.account
+
+    def clients_of(self, bucket: BucketSpec) -> Any:
+        """The client factory of the bucket's account (Clients.for_account)."""
+        other = self.config.account_of(bucket)
+        return self.clients if other is None else self.clients.for_account(
+            other, self.global_region)
+
+    def s3_of(self, bucket: BucketSpec) -> Any:
+        """S3 in the bucket's Region, as its account."""
+        return self.clients_of(bucket).get("s3", bucket.region)
 
     def s3(self, region: str) -> Any:
+        """S3 in `region`, as the caller (whose account holds every rule's source)."""
         return self.clients.get("s3", region)
 
     @property

@@ -67,7 +67,7 @@ def owned_sources(ctx: Context) -> list[BucketSpec]:
             log.debug("cannot read tags of %s: %s", bucket.name, exc)
             return False
 
-    buckets = list(ctx.config.buckets.values())
+    buckets = [b for b in ctx.config.buckets.values() if not b.account]  # sources are ours
     owned = parallel_map(owns_any, buckets)
     return [b for b, owns in zip(buckets, owned, strict=True) if owns]
 

@@ -13,7 +13,9 @@ and roles the tool made that nothing else uses; other scripts' and hand-made rul
 Permissions are widened before use and narrowed after: the roles stage gives each role the
 permissions of both the rules on the buckets now and the rules wanted, the replication stage
 changes the rules, and only then does "role permissions" cut them to what the rules wanted
-need. So at every moment each rule in a configuration is covered by its role.
+need. So at every moment each rule in a configuration is covered by its role. A destination
+in another account grants the role in its bucket and key policies the same way: widened
+after the roles exist ("grants"), narrowed after the rules changed ("grants narrowed").
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 from ..monitoring import lanes as monitoring
 from ..resources import (
+    account_grants,
     buckets,
     kms_keys,
     replication,
@@ -49,8 +52,10 @@ class Stage:
 KEYS = Stage("keys", kms_keys.lanes)
 BUCKETS = Stage("buckets", buckets.lanes)
 ROLES = Stage("roles", roles.lanes)  # permissions widened: the rules now and those wanted
+GRANTS = Stage("grants", account_grants.widened)  # other accounts' policies, widened
 REPLICATION = Stage("replication", replication.lanes)
 ROLE_PERMISSIONS = Stage("role permissions", role_permissions.lanes)  # narrowed to those wanted
+GRANTS_NARROWED = Stage("grants narrowed", account_grants.narrowed)
 MONITORING = Stage("monitoring", monitoring.lanes)
 ROLE_REMOVAL = Stage("role removal", role_removal.lanes)
 OWNERSHIP = Stage("ownership", stale_records.lanes)
@@ -62,13 +67,13 @@ class Command:
     removing: bool  # the script wants none of its rules, and removes those of its config
 
 
-SETUP = Command((KEYS, BUCKETS, ROLES, REPLICATION, ROLE_PERMISSIONS, MONITORING, OWNERSHIP),
-                removing=False)
+SETUP = Command((KEYS, BUCKETS, ROLES, GRANTS, REPLICATION, ROLE_PERMISSIONS, GRANTS_NARROWED,
+                 MONITORING, OWNERSHIP), removing=False)
 COMMANDS: dict[str, Command] = {
     APPLY: SETUP,
     PLAN: SETUP,
-    DESTROY: Command((MONITORING, REPLICATION, ROLE_PERMISSIONS, ROLE_REMOVAL, OWNERSHIP),
-                     removing=True),
+    DESTROY: Command((MONITORING, REPLICATION, ROLE_PERMISSIONS, GRANTS_NARROWED, ROLE_REMOVAL,
+                      OWNERSHIP), removing=True),
 }
 
 

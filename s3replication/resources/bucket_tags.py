@@ -16,7 +16,7 @@ def read_tags(ctx: Context, bucket: BucketSpec) -> dict[str, str]:
         if bucket.name in ctx.bucket_tags:
             return dict(ctx.bucket_tags[bucket.name])
     tag_set = read_or_none(
-        lambda: ctx.s3(bucket.region).get_bucket_tagging(Bucket=bucket.name)["TagSet"],
+        lambda: ctx.s3_of(bucket).get_bucket_tagging(Bucket=bucket.name)["TagSet"],
         "NoSuchTagSet", "NoSuchTagSetError", "NoSuchBucket")
     tags = {t["Key"]: t["Value"] for t in tag_set or []}
     with ctx.lock:
@@ -25,7 +25,7 @@ def read_tags(ctx: Context, bucket: BucketSpec) -> dict[str, str]:
 
 
 def write_tags(ctx: Context, bucket: BucketSpec, tags: dict[str, str]) -> None:
-    s3 = ctx.s3(bucket.region)
+    s3 = ctx.s3_of(bucket)
     if tags:
         tag_set = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
         s3.put_bucket_tagging(Bucket=bucket.name, Tagging={"TagSet": tag_set})

@@ -25,8 +25,9 @@ class BucketTarget:
 
     @property
     def resource(self) -> str:
-        return f"bucket {self.bucket.name} ({self.bucket.region})"
+        where = f", account {self.bucket.account}" if self.bucket.account else ""
+        return f"bucket {self.bucket.name} ({self.bucket.region}{where})"
 
     @property
     def s3(self) -> Any:
-        return self.ctx.s3(self.bucket.region)
+        return self.ctx.s3_of(self.bucket)

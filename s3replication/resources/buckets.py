@@ -16,7 +16,7 @@ from typing import Any
 from ..aws.calls import error_code
 from ..config.model import BucketSpec
 from ..engine.context import Context
-from ..engine.items import Item
+from ..engine.items import Item, parallel_map
 from ..engine.scope import Scope
 from .bucket_settings import BUCKET_SETTINGS
 from .bucket_tags import read_tags as read_tags  # verify reads the tags through this module
@@ -28,11 +28,11 @@ from .versioning import utc_now as utc_now
 from .versioning import versioning_enabled_at as versioning_enabled_at
 
 
-def owned_bucket_regions(ctx: Context) -> dict[str, str] | None:
-    """Every bucket of the account with its Region, in one paginated ListBuckets: one call
-    instead of a HeadBucket per bucket. None when the caller may not list buckets (then each
-    bucket is looked up on its own)."""
-    s3 = ctx.s3(ctx.global_region)
+def owned_bucket_regions(ctx: Context, bucket: BucketSpec) -> dict[str, str] | None:
+    """Every bucket of `bucket`'s account with its Region, in one paginated ListBuckets: one
+    call instead of a HeadBucket per bucket. None when the caller may not list buckets (then
+    each bucket is looked up on its own)."""
+    s3 = ctx.clients_of(bucket).get("s3", ctx.global_region)
     regions: dict[str, str] = {}
     params: dict[str, Any] = {"MaxBuckets": 1000}
     try:
@@ -59,5 +59,7 @@ def bucket_lane(ctx: Context, bucket: BucketSpec,
 
 def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     """One lane per bucket this script's rules touch."""
-    regions = owned_bucket_regions(ctx) if scope.touched else None
-    return [bucket_lane(ctx, bucket, regions) for bucket in scope.touched]
+    one_per_account = {b.account: b for b in scope.touched}
+    listed = dict(zip(one_per_account, parallel_map(
+        lambda b: owned_bucket_regions(ctx, b), one_per_account.values()), strict=True))
+    return [bucket_lane(ctx, bucket, listed[bucket.account]) for bucket in scope.touched]

@@ -5,6 +5,10 @@
 - SSE-KMS: kms:Decrypt on the source key and kms:Encrypt on each destination key, each limited
   by kms:ViaService and kms:EncryptionContext:aws:s3:arn of the bucket
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+- A destination in another account: s3:ObjectOwnerOverrideToBucketOwner, so that the rule's
+  owner override makes that account own the replicas
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html); the
+  key ARN of such a destination is in that account (its key policy grants the role too).
 - S3 Bucket Keys, on every SSE-KMS bucket the tool sets up: the encryption context is the bucket
   ARN (objects written before Bucket Keys were turned on carry the object ARN, so both are
   allowed), and the role also needs kms:Decrypt on the replica's key, with the destination's
@@ -42,6 +46,7 @@ class Endpoint:
     bucket: str
     region: str
     key_arn: str | None
+    other_account: bool = False  # in another account: the role makes it own the replicas
 
 
 def _kms_statement(sid: str, actions: list[str], end: Endpoint) -> dict[str, Any]:
@@ -87,6 +92,14 @@ def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[s
             "Resource": [f"{bucket_arn(d.bucket, d.region)}/*" for d in destinations],
         },
     ]
+    elsewhere = [d for d in destinations if d.other_account]
+    if elsewhere:  # owner override (replication-change-owner.html)
+        statements.append({
+            "Sid": "GiveReplicasToDestinationOwner",
+            "Effect": "Allow",
+            "Action": ["s3:ObjectOwnerOverrideToBucketOwner"],
+            "Resource": [f"{bucket_arn(d.bucket, d.region)}/*" for d in elsewhere],
+        })
     if source.key_arn:
         statements.append(_kms_statement("DecryptSourceObjects", ["kms:Decrypt"], source))
         for n, dest in enumerate(d for d in destinations if d.key_arn):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..aws.calls import error_code, is_transient, read_or_none
 from ..aws.naming import ALIAS_TAG, MANAGED_TAG, key_arn
+from ..config.model import AccountSpec, BucketSpec
 from ..engine.context import Context
 from ..engine.items import Item, parallel_map
 from ..engine.scope import Scope
@@ -24,9 +26,12 @@ EXISTS = "exists"
 CREATE_ATTEMPTS = 6
 
 
-def _aliases_by_region(ctx: Context, regions: set[str]) -> dict[str, dict[str, str]]:
-    def read(region: str) -> dict[str, str]:
-        pages = ctx.clients.get("kms", region).get_paginator("list_aliases").paginate()
+def _aliases(targets: list[KeyTarget]) -> list[dict[str, str]]:
+    """The aliases of each target's account and Region, each (account, Region) read once."""
+    places = {(t.account_id, t.region): t for t in targets}
+
+    def read(target: KeyTarget) -> dict[str, str]:
+        pages = target.kms.get_paginator("list_aliases").paginate()
         return {
             a["AliasName"]: a["TargetKeyId"]
             for page in pages
@@ -34,8 +39,8 @@ def _aliases_by_region(ctx: Context, regions: set[str]) -> dict[str, dict[str, s
             if a.get("TargetKeyId")
         }
 
-    ordered = sorted(regions)
-    return dict(zip(ordered, parallel_map(read, ordered), strict=True))
+    found = dict(zip(places, parallel_map(read, places.values()), strict=True))
+    return [found[(t.account_id, t.region)] for t in targets]
 
 
 def _orphan_key(kms: Any, alias: str) -> str | None:
@@ -57,13 +62,13 @@ def _orphan_key(kms: Any, alias: str) -> str | None:
     return None
 
 
-def _create_key(ctx: Context, region: str, alias: str) -> str:
+def _create_key(on: KeyTarget, alias: str) -> str:
     """A new key tagged for `alias`. CreateKey is not idempotent: a retry after a lost answer
     would make a second key. So each attempt is made once, and before the next one we look
     for the key a failed attempt may have made after all (it carries the alias tag)."""
-    kms = ctx.clients.get("kms", region)
-    once = ctx.clients.single_attempt("kms", region)
-    tags = [{"TagKey": k, "TagValue": v} for k, v in ctx.config.tags.items()]
+    kms = on.kms
+    once = on.clients.single_attempt("kms", on.region)
+    tags = [{"TagKey": k, "TagValue": v} for k, v in on.ctx.config.tags.items()]
     tags += [{"TagKey": MANAGED_TAG, "TagValue": "true"}, {"TagKey": ALIAS_TAG, "TagValue": alias}]
     for attempt in range(CREATE_ATTEMPTS):
         try:
@@ -98,42 +103,60 @@ def _create_alias(kms: Any, alias: str, key_id: str) -> None:
                            "AlreadyExistsException") from exc
 
 
-def _create_or_adopt(ctx: Context, region: str, alias: str) -> None:
-    kms = ctx.clients.get("kms", region)
+def _create_or_adopt(on: KeyTarget) -> None:
+    kms, alias = on.kms, on.key
     key_id = _orphan_key(kms, alias)
     if key_id is None:
-        key_id = _create_key(ctx, region, alias)
+        key_id = _create_key(on, alias)
     kms.enable_key_rotation(KeyId=key_id)
     _create_alias(kms, alias, key_id)
-    with ctx.lock:
-        ctx.key_arns[(region, alias)] = key_arn(ctx.account, region, key_id)
+    on.remember(key_id)
 
 
 @dataclass(frozen=True)
 class KeyTarget:
-    """A key of the config in one Region: an alias this tool finds or creates, or an ARN."""
+    """A key of the config in one account and Region: an alias this tool finds or creates,
+    or an ARN."""
 
     ctx: Context
     region: str
     key: str  # "alias/NAME" or a key ARN
+    account: AccountSpec | None = None  # None: the caller's account
+
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id if self.account else self.ctx.account
 
     @property
     def resource(self) -> str:
-        return f"kms key {self.key} ({self.region})"
+        where = f", account {self.account.name}" if self.account else ""
+        return f"kms key {self.key} ({self.region}{where})"
+
+    @property
+    def clients(self) -> Any:
+        return self.ctx.clients.for_account(self.account, self.ctx.global_region)
 
     @property
     def kms(self) -> Any:
-        return self.ctx.clients.get("kms", self.region)
+        return self.clients.get("kms", self.region)
+
+    @property
+    def known(self) -> tuple[str, str, str]:
+        return (self.account_id, self.region, self.key)
+
+    def remember(self, key_id: str) -> None:
+        with self.ctx.lock:
+            self.ctx.key_arns[self.known] = key_arn(self.account_id, self.region, key_id)
 
     @property
     def arn(self) -> str:
         if not self.key.startswith("alias/"):
             return self.key
-        return self.ctx.key_arns[(self.region, self.key)]
+        return self.ctx.key_arns[self.known]
 
 
 def read_alias(on: KeyTarget) -> Any:
-    return EXISTS if (on.region, on.key) in on.ctx.key_arns else None
+    return EXISTS if on.known in on.ctx.key_arns else None
 
 
 def read_state(on: KeyTarget) -> Any:
@@ -160,7 +183,7 @@ def enable_rotation(on: KeyTarget, _: Any) -> None:
 ALIAS: Setting[KeyTarget] = Setting(
     "alias", ("kms:ListAliases", "kms:ListKeys", "kms:ListResourceTags", "kms:CreateKey",
               "kms:TagResource", "kms:EnableKeyRotation", "kms:CreateAlias"),
-    read_alias, lambda on: EXISTS, lambda on, _: _create_or_adopt(on.ctx, on.region, on.key),
+    read_alias, lambda on: EXISTS, lambda on, _: _create_or_adopt(on),
     gate=True)
 STATE: Setting[KeyTarget] = Setting(
     "key state", ("kms:DescribeKey",), read_state, lambda on: "Enabled",
@@ -172,17 +195,20 @@ KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (ALIAS, STATE, ROTATION)  # a key
 GIVEN_KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (STATE,)  # a key by ARN: only checked
 
 
+def targets(ctx: Context, buckets: Iterable[BucketSpec]) -> list[KeyTarget]:
+    """The KMS keys of `buckets`, each (account, Region, key) once."""
+    keys = sorted({(b.account or "", b.region, b.kms_key) for b in buckets if b.kms_key})
+    return [KeyTarget(ctx, region, key, ctx.config.accounts.get(account))
+            for account, region, key in keys]
+
+
 def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     """One lane per KMS key used by the buckets this script touches."""
-    keys = sorted({(b.region, b.kms_key) for b in scope.touched if b.kms_key})
-    alias_regions = {region for region, key in keys if key.startswith("alias/")}
-    found = _aliases_by_region(ctx, alias_regions) if alias_regions else {}
-    result: list[list[Item]] = []
-    for region, key in keys:
-        target = KeyTarget(ctx, region, key)
-        rows = KEY_SETTINGS if key.startswith("alias/") else GIVEN_KEY_SETTINGS
-        existing = found.get(region, {}).get(key)
-        if existing:
-            ctx.key_arns[(region, key)] = key_arn(ctx.account, region, existing)
-        result.append([row.item(target.resource, target) for row in rows])
-    return result
+    keys = targets(ctx, scope.touched)
+    by_alias = [t for t in keys if t.key.startswith("alias/")]
+    for target, found in zip(by_alias, _aliases(by_alias), strict=True):
+        if target.key in found:
+            target.remember(found[target.key])
+    return [[row.item(t.resource, t)
+             for row in (KEY_SETTINGS if t.key.startswith("alias/") else GIVEN_KEY_SETTINGS)]
+            for t in keys]

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from ..aws.calls import error_code, explain, read_or_none, until_propagated
 from ..aws.naming import inline_policy_name, script_name
-from ..config.model import BucketSpec
+from ..config.model import BucketSpec, RuleSpec
 from ..engine.context import Context
 from ..engine.items import Item
 from ..engine.scope import Scope
@@ -135,9 +135,14 @@ def desired_rules(ctx: Context, scope: Scope, source: BucketSpec,
     source_kms = source.kms_key is not None
     return [
         s3_rule(r, priorities[r.id], ctx.bucket(r.destination).region, source_kms,
-                ctx.key_arn(ctx.bucket(r.destination)))
+                ctx.key_arn(ctx.bucket(r.destination)), _other_account(ctx, r))
         for r in rules
     ]
+
+
+def _other_account(ctx: Context, rule: RuleSpec) -> str | None:
+    destination = ctx.bucket(rule.destination)
+    return ctx.account_of(destination) if ctx.in_other_account(destination) else None
 
 
 def _dropped_ids(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> set[str]:

@@ -39,13 +39,21 @@ def s3_rule(
     destination_region: str,
     source_encrypted_with_kms: bool,
     replica_key_arn: str | None,
+    destination_account: str | None = None,
 ) -> dict[str, Any]:
     """The V2 rule, in boto3's shape, with RTC and metrics at 15 minutes
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html)."""
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html).
+
+    `destination_account`: the destination's account, when it is not the source's. The rule
+    then names it and makes it own the replicas (owner override,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html)."""
     destination: dict[str, Any] = {
         "Bucket": bucket_arn(rule.destination, destination_region),
         "StorageClass": rule.storage_class,
     }
+    if destination_account:
+        destination["Account"] = destination_account
+        destination["AccessControlTranslation"] = {"Owner": "Destination"}
     if rule.rtc:
         destination["ReplicationTime"] = {"Status": "Enabled", "Time": {"Minutes": RTC_MINUTES}}
         destination["Metrics"] = {"Status": "Enabled", "EventThreshold": {"Minutes": RTC_MINUTES}}

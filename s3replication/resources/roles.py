@@ -67,7 +67,7 @@ def _live_endpoints(ctx: Context, source: BucketSpec) -> list[Endpoint]:
         key = destination.get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID")
         spec = ctx.config.buckets.get(name)
         region = spec.region if spec else (key.split(":")[3] if key else source.region)
-        found.append(Endpoint(name, region, key))
+        found.append(Endpoint(name, region, key, bool(destination.get("Account"))))
     return found
 
 
@@ -79,10 +79,11 @@ def policy_for(ctx: Context, scope: Scope, sources: list[BucketSpec], widen: boo
     for n, source in enumerate(sources):
         source_end = Endpoint(source.name, source.region, ctx.key_arn(source))
         dests = [ctx.bucket(r.destination) for r in scope.wanted_rules(source.name)]
-        ends = [Endpoint(d.name, d.region, ctx.key_arn(d) if source_end.key_arn else None)
-                for d in dests]
+        ends = [Endpoint(d.name, d.region, ctx.key_arn(d) if source_end.key_arn else None,
+                         ctx.in_other_account(d)) for d in dests]
         if widen:
-            ends += [e if source_end.key_arn else Endpoint(e.bucket, e.region, None)
+            ends += [e if source_end.key_arn else Endpoint(e.bucket, e.region, None,
+                                                           e.other_account)
                      for e in _live_endpoints(ctx, source)]
         if not ends:
             continue

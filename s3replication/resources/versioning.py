@@ -63,7 +63,7 @@ def wait_for_versioning(s3: Any, bucket: BucketSpec, resource: str) -> None:
 
 def enable_versioning(ctx: Context, bucket: BucketSpec, resource: str) -> None:
     """Enable versioning, record when, and wait until it reads Enabled."""
-    s3 = ctx.s3(bucket.region)
+    s3 = ctx.s3_of(bucket)
     s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
     with ctx.lock:
         ctx.made_new.add(bucket.name)
