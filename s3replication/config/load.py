@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from s3replication.config.checks_access_points import access_points
 from s3replication.config.checks_accounts import (
     accounts,
     check_bucket_accounts,
@@ -28,7 +29,7 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "s3_config.py"
 DEFAULT_LOG_FILE = "logs/replication_logs.txt"
 
 REQUIRED_NAMES = ("BUCKETS", "CRR_RULES", "SRR_RULES")
-OPTIONAL_NAMES = ("TAGS", "MONITORING", "LOG_FILE", "ACCOUNTS")
+OPTIONAL_NAMES = ("TAGS", "MONITORING", "LOG_FILE", "ACCOUNTS", "ACCESS_POINTS")
 
 
 def load_config(path: str | Path) -> Config:
@@ -47,6 +48,7 @@ def load_config(path: str | Path) -> Config:
     srr = rules(SRR, namespace.get("SRR_RULES", []), declared, specs, problems)
     check_across_rules(crr + srr, specs, problems)
     check_rule_accounts(crr + srr, specs, problems)
+    points = access_points(namespace.get("ACCESS_POINTS", {}), specs, problems)
     config_tags = tags("TAGS", namespace.get("TAGS", {}), problems)
     alerts = monitoring(namespace.get("MONITORING", {}), problems)
     log_file = _log_file(namespace.get("LOG_FILE", DEFAULT_LOG_FILE), problems)
@@ -54,7 +56,7 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(str(path), problems)
     return Config(path=Path(path).resolve(), buckets=specs, crr_rules=crr, srr_rules=srr,
                   tags=config_tags, monitoring=alerts, log_file=log_file,
-                  accounts=other_accounts)
+                  accounts=other_accounts, access_points=points)
 
 
 def _execute(path: str | Path) -> dict[str, Any]:

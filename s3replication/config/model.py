@@ -56,6 +56,16 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class AccessPointSpec:
+    """A Multi-Region Access Point over buckets of the config in different Regions."""
+
+    name: str
+    buckets: tuple[str, ...]  # fixed when AWS creates it
+    active: tuple[str, ...]  # routed at first (traffic dial 100); the others passive (0)
+    setting: str = ""  # as the user wrote it, for messages
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     buckets: Mapping[str, BucketSpec]  # in the order the file lists them
@@ -65,6 +75,7 @@ class Config:
     monitoring: Monitoring = Monitoring()
     log_file: Path = Path("logs/replication_logs.txt")
     accounts: Mapping[str, AccountSpec] = field(default_factory=dict)
+    access_points: Mapping[str, AccessPointSpec] = field(default_factory=dict)
 
     def rules(self, kind: str) -> tuple[RuleSpec, ...]:
         return self.crr_rules if kind == CRR else self.srr_rules
