@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
@@ -77,6 +78,16 @@ def _attach(http_response: Any, parsed: dict[str, Any], context: dict[str, Any],
         parsed[REQUEST_KEY] = context.get(REQUEST_KEY, [])
 
 
+def _strip_account(request: Any, **_: Any) -> None:
+    """botocore puts the account id in front of the S3 Control host
+    (`ACCOUNT.s3-control.REGION.amazonaws.com`); at an emulator's address that host does not
+    resolve, so there it is taken off again before sending."""
+    parts = urllib.parse.urlsplit(request.url)
+    first, _dot, rest = parts.netloc.partition(".")
+    if rest and len(first) == 12 and first.isdigit():
+        request.url = parts._replace(netloc=rest).geturl()
+
+
 class Clients:
     """Makes and caches boto3 clients; safe to share between threads."""
 
@@ -142,6 +153,9 @@ class Clients:
             cast(Any, service), region_name=region, endpoint_url=self.endpoint_url, config=config,
             verify=self.verify,
         )
+        if service == "s3control" and self.custom_endpoint():
+            client.meta.events.register("before-send.s3-control.*", _strip_account,
+                                        unique_id="s3replication-strip-account-host")
         client.meta.events.register("before-parameter-build", _remember)
         client.meta.events.register("after-call", _attach)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import urllib.parse
 import uuid
 from typing import Any
 
@@ -26,7 +25,6 @@ from ..engine.items import run_lane
 from ..errors import AwsError, ExitStatus, UsageError
 from ..output.results import BatchBackfillResult, BatchJobPlan, JobProgress
 from .batch_role import REPORT_PREFIX, role_lane, role_name
-from .replica_audit import custom_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +64,8 @@ def job_request(ctx: Context, source: BucketSpec, rules: list[RuleSpec], role: s
 
 
 def s3control(ctx: Context, region: str) -> Any:
-    """The S3 Control client of `region`. botocore puts the account id in front of the host
-    (`ACCOUNT.s3-control.REGION.amazonaws.com`); at an emulator's address that host does not
-    resolve, so there it is taken off again before sending."""
-    client = ctx.clients.get("s3control", region)
-    if custom_endpoint(ctx):
-        prefix = f"{ctx.account}."
-
-        def strip_account(request: Any, **_: Any) -> None:
-            parts = urllib.parse.urlsplit(request.url)
-            if parts.netloc.startswith(prefix):
-                request.url = parts._replace(netloc=parts.netloc[len(prefix):]).geturl()
-
-        client.meta.events.register("before-send.s3-control.*", strip_account,
-                                    unique_id="s3replication-strip-account-host")
-    return client
+    """The S3 Control client of `region`."""
+    return ctx.clients.get("s3control", region)
 
 
 def _sources(ctx: Context) -> list[tuple[BucketSpec, list[RuleSpec]]]:
