@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from ..monitoring import lanes as monitoring
 from ..resources import (
+    access_points,
     account_grants,
     buckets,
     kms_keys,
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS = Stage("role permissions", role_permissions.lanes)  # narrowed
 GRANTS_NARROWED = Stage("grants narrowed", account_grants.narrowed)
 MONITORING = Stage("monitoring", monitoring.lanes)
 ROLE_REMOVAL = Stage("role removal", role_removal.lanes)
+ACCESS_POINTS = Stage("access points", access_points.lanes)  # cr_replication.py only
 OWNERSHIP = Stage("ownership", stale_records.lanes)
 
 
@@ -68,7 +70,7 @@ class Command:
 
 
 SETUP = Command((KEYS, BUCKETS, ROLES, GRANTS, REPLICATION, ROLE_PERMISSIONS, GRANTS_NARROWED,
-                 MONITORING, OWNERSHIP), removing=False)
+                 MONITORING, ACCESS_POINTS, OWNERSHIP), removing=False)
 COMMANDS: dict[str, Command] = {
     APPLY: SETUP,
     PLAN: SETUP,
