@@ -21,6 +21,7 @@ class Command(NamedTuple):
     changes_aws: bool  # runs under the run lock
     help: str
     options: tuple[Options, ...] = ()
+    kinds: tuple[str, ...] = ("crr", "srr")  # the scripts that have it
 
 
 def _yes(what: str) -> Options:
@@ -49,6 +50,26 @@ def _backfill(parser: argparse.ArgumentParser) -> None:
                              "(default: the source bucket)")
 
 
+def _access_point(required: bool) -> Options:
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name", nargs=None if required else "?", metavar="NAME",
+                            help="an access point of ACCESS_POINTS" + ("" if required
+                                                                       else " (default: all)"))
+        parser.add_argument("--timeout", type=float, default=None,
+                            help="seconds to wait for each canary (default: 120)")
+    return add
+
+
+def _force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="with --yes: change the routes even when readiness fails")
+
+
+def _to(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--to", required=True, metavar="BUCKET",
+                        help="the bucket to make the only active one")
+
+
 COMMANDS: dict[str, Command] = {
     "apply": Command("commands.changes", "apply", True,
                      "make AWS match the config for this script's rules (the default)"),
@@ -68,6 +89,17 @@ COMMANDS: dict[str, Command] = {
                         (_yes("copy or start the jobs"), _backfill, _max_report)),
     "permissions": Command("commands.permissions", "permissions", False,
                            "print the IAM policies the caller needs (JSON)"),
+    "readiness": Command("commands.readiness", "readiness", True,
+                         "checks before a failover of a Multi-Region Access Point",
+                         (_access_point(False),), kinds=("crr",)),
+    "failover": Command("commands.failover", "failover", True,
+                        "route an access point's traffic to one bucket (without --yes: show)",
+                        (_access_point(True), _to, _yes("change the routes"), _force),
+                        kinds=("crr",)),
+    "failback": Command("commands.failover", "failback", True,
+                        "restore the routes recorded before the last failover",
+                        (_access_point(True), _yes("change the routes"), _force),
+                        kinds=("crr",)),
 }
 DESCRIPTION = {
     "crr": "Cross-Region Replication: apply the CRR_RULES of the config.",
@@ -102,6 +134,8 @@ def parsers(kind: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.Argu
                                  title="commands (default: apply)")
     found: dict[str, argparse.ArgumentParser] = {}
     for name, command in COMMANDS.items():
+        if kind not in command.kinds:
+            continue
         sub = chooser.add_parser(name, help=command.help, description=command.help)
         _shared(sub, after_command=True)
         for add_options in command.options:

@@ -296,3 +296,5 @@ def _(result: results.JobProgress) -> str:
 @text.register
 def _(result: results.PermissionsResult) -> str:
     return json.dumps(result.policies, indent=2)  # JSON whatever --json says: a policy to paste
+
+from . import failover_text  # noqa: E402, F401 - registers the access point results

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..engine.items import Change
 from ..errors import ExitStatus
+from .failover_results import FailoverResult, ReadinessResult
 
 
 @dataclass
@@ -209,4 +210,5 @@ class PermissionsResult:
 
 
 Result = (ChangesResult | StatusResult | VerifyResult | AuditResult | CopyBackfillResult
-          | BatchBackfillResult | JobProgress | PermissionsResult)
+          | BatchBackfillResult | JobProgress | PermissionsResult | ReadinessResult
+          | FailoverResult)

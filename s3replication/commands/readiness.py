@@ -1,0 +1,166 @@
+"""`readiness [NAME]`: before a failover, the checks AWS advises for the buckets of each
+Multi-Region Access Point, each passed or failed with its evidence
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/MrapFailover.html,
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointBucketReplication.html):
+
+- versioning on every bucket;
+- two-way replication: between every two buckets, an enabled rule each way, with replica
+  modification sync (so metadata changes made during a failover flow back);
+- RTC and replication metrics on those rules;
+- backlog: pending operations and latency of those rules in CloudWatch under the latency
+  threshold (no data is not a failure: metrics appear only once objects replicate);
+- a canary written to each bucket reaches the others (the rules of the config between them);
+- the current routes (information).
+
+Exit 0 when every check passes, 3 when one does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+from itertools import permutations
+from typing import Any
+
+from ..aws.calls import explain, read_or_none
+from ..aws.naming import script_name
+from ..config.model import AccessPointSpec, RuleSpec
+from ..engine.context import Context
+from ..errors import ExitStatus, UsageError
+from ..monitoring import metrics
+from ..output.failover_results import AccessPointReadiness, Check, ReadinessResult
+from ..resources.access_point_routes import read_routes
+from ..resources.access_points import access_point_arn, read_access_point
+
+CANARY_TIMEOUT = 120.0  # seconds for each canary by default
+
+
+def readiness(ctx: Context, args: argparse.Namespace) -> ReadinessResult:
+    chosen = chosen_access_points(ctx, getattr(args, "name", None))
+    timeout = getattr(args, "timeout", None) or CANARY_TIMEOUT
+    found = [check_access_point(ctx, spec, timeout) for spec in chosen]
+    ready = all(a.ready for a in found)
+    return ReadinessResult(script_name(ctx.kind),
+                           ExitStatus.OK if ready else ExitStatus.ATTENTION, found)
+
+
+def chosen_access_points(ctx: Context, name: str | None) -> list[AccessPointSpec]:
+    points = ctx.config.access_points
+    if name is None:
+        if not points:
+            raise UsageError("the config has no ACCESS_POINTS")
+        return list(points.values())
+    if name not in points:
+        raise UsageError(f"no access point {name!r} in ACCESS_POINTS "
+                         f"(it has: {', '.join(points) or 'none'})")
+    return [points[name]]
+
+
+def check_access_point(ctx: Context, spec: AccessPointSpec,
+                       canary_timeout: float) -> AccessPointReadiness:
+    found = read_access_point(ctx, spec.name)
+    if found is None:
+        missing = Check("access point", False, [f"{spec.name} does not exist: run apply"])
+        return AccessPointReadiness(spec.name, None, {}, [missing])
+    routes = read_routes(ctx, access_point_arn(ctx, found["Alias"]))
+    pairs = live_rules(ctx, spec)
+    checks = [versioning_check(ctx, spec), two_way_check(spec, pairs), rtc_check(pairs),
+              backlog_check(ctx, spec, pairs), canary_check(ctx, spec, canary_timeout),
+              Check("routes", True, [f"{b}: {dial}" for b, dial in sorted(routes.items())])]
+    return AccessPointReadiness(spec.name, found["Alias"], routes, checks)
+
+
+def versioning_check(ctx: Context, spec: AccessPointSpec) -> Check:
+    seen = {b: ctx.s3_of(ctx.bucket(b)).get_bucket_versioning(Bucket=b).get("Status")
+            for b in spec.buckets}
+    return Check("versioning", all(s == "Enabled" for s in seen.values()),
+                 [f"{b}: {s or 'never enabled'}" for b, s in seen.items()])
+
+
+def live_rules(ctx: Context, spec: AccessPointSpec) -> dict[tuple[str, str], dict[str, Any]]:
+    """(source, destination) -> the first enabled rule between two members, as S3 has it."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in spec.buckets:
+        answer = _replication(ctx, source)
+        for rule in (answer or {}).get("ReplicationConfiguration", {}).get("Rules", []):
+            target = str(rule.get("Destination", {}).get("Bucket", "")).split(":::")[-1]
+            if target in spec.buckets and rule.get("Status") == "Enabled":
+                found.setdefault((source, target), rule)
+    return found
+
+
+def _replication(ctx: Context, source: str) -> Any:
+    s3 = ctx.s3_of(ctx.bucket(source))
+    return read_or_none(lambda: s3.get_bucket_replication(Bucket=source),
+                        "ReplicationConfigurationNotFoundError")
+
+
+def two_way_check(spec: AccessPointSpec, pairs: dict[tuple[str, str], dict[str, Any]]) -> Check:
+    evidence, ok = [], True
+    for pair in permutations(spec.buckets, 2):
+        rule = pairs.get(pair)
+        sync = rule is not None and rule.get("SourceSelectionCriteria", {}).get(
+            "ReplicaModifications", {}).get("Status") == "Enabled"
+        ok = ok and sync
+        evidence.append(f"{pair[0]} -> {pair[1]}: " + (
+            "no enabled rule" if rule is None else
+            f"rule {rule.get('ID')}" + ("" if sync else ", replica modification sync off")))
+    return Check("two-way replication", ok, evidence)
+
+
+def rtc_check(pairs: dict[tuple[str, str], dict[str, Any]]) -> Check:
+    evidence, ok = [], bool(pairs)
+    for (source, target), rule in sorted(pairs.items()):
+        destination = rule.get("Destination", {})
+        rtc = destination.get("ReplicationTime", {}).get("Status") == "Enabled"
+        measured = destination.get("Metrics", {}).get("Status") == "Enabled"
+        ok = ok and rtc and measured
+        evidence.append(f"{source} -> {target} ({rule.get('ID')}): RTC "
+                        f"{'on' if rtc else 'off'}, metrics {'on' if measured else 'off'}")
+    return Check("RTC and metrics", ok, evidence or ["no rule between the buckets"])
+
+
+def backlog_check(ctx: Context, spec: AccessPointSpec,
+                  pairs: dict[tuple[str, str], dict[str, Any]]) -> Check:
+    threshold = ctx.config.monitoring.latency_threshold_seconds
+    evidence, ok = [], True
+    for (source, target), rule in sorted(pairs.items()):
+        as_spec = RuleSpec(str(rule.get("ID")), ctx.kind, source, target)
+        cloudwatch = ctx.clients.get("cloudwatch", ctx.bucket(source).region)
+        figures = metrics.latest_figures(cloudwatch, [as_spec])[as_spec.id]
+        latency, pending = figures[metrics.LATENCY], figures[metrics.PENDING_OPERATIONS]
+        if latency is None and pending is None:
+            evidence.append(f"{source} -> {target}: no data (nothing replicated lately)")
+            continue
+        behind = (latency or 0) >= threshold
+        ok = ok and not behind
+        evidence.append(f"{source} -> {target}: latency {latency} s, pending {pending} "
+                        f"operations{' (over the threshold)' if behind else ''}")
+    return Check(f"backlog (threshold {threshold} s)", ok, evidence)
+
+
+def canary_check(ctx: Context, spec: AccessPointSpec, timeout: float) -> Check:
+    from .verify import run_canary
+
+    evidence, ok = [], True
+    for source, target in permutations(spec.buckets, 2):
+        rule = _config_rule(ctx, source, target)
+        if rule is None:
+            ok = False
+            evidence.append(f"{source} -> {target}: no rule of the config to test")
+            continue
+        try:
+            canary = run_canary(ctx, rule, timeout, timeout)
+        except Exception as exc:  # noqa: BLE001 - reported as the check's evidence
+            canary_ok, words = False, str(explain(exc, f"canary {source} -> {target}"))
+        else:
+            canary_ok = bool(canary.replicated and not canary.error)
+            words = (f"replicated in {canary.latency_seconds} s" if canary_ok
+                     else canary.error or f"not replicated within {timeout:.0f} s")
+        ok = ok and canary_ok
+        evidence.append(f"{source} -> {target} ({rule.id}): {words}")
+    return Check("canary", ok, evidence)
+
+
+def _config_rule(ctx: Context, source: str, target: str) -> RuleSpec | None:
+    return next((r for r in ctx.config.all_rules()
+                 if r.source == source and r.destination == target), None)

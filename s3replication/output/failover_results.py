@@ -1,0 +1,53 @@
+"""What readiness, failover and failback return (rendered by output/failover_text.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ExitStatus
+
+
+@dataclass
+class Check:
+    """One readiness check: passed or not, and what it saw."""
+
+    name: str
+    ok: bool
+    evidence: list[str]
+
+
+@dataclass
+class AccessPointReadiness:
+    name: str
+    alias: str | None
+    routes: dict[str, int]  # bucket -> traffic dial
+    checks: list[Check]
+
+    @property
+    def ready(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+@dataclass
+class ReadinessResult:
+    script: str
+    status: ExitStatus
+    access_points: list[AccessPointReadiness]
+
+
+@dataclass
+class FailoverResult:
+    """failover or failback: the routes before and after, the readiness seen, what happened."""
+
+    script: str
+    command: str  # failover or failback
+    status: ExitStatus
+    access_point: str
+    routes_before: dict[str, int]
+    routes_after: dict[str, int]  # wanted (dry run) or read back (done)
+    readiness: AccessPointReadiness
+    done: bool  # routes changed
+    dry_run: bool
+    forced: bool = False
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
