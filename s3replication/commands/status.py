@@ -16,7 +16,7 @@ from typing import Any
 
 from ..aws.calls import explain
 from ..aws.naming import script_name
-from ..config.model import RuleSpec
+from ..config.model import CRR, RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
@@ -77,4 +77,20 @@ def status(ctx: Context, args: argparse.Namespace) -> StatusResult:
         rows.append(rule_status(ctx, rule, found, figures[rule.id]))
     code = ExitStatus.ATTENTION if any(r.verdict == ATTENTION for r in rows) else ExitStatus.OK
     return StatusResult(script=script_name(ctx.kind), status=code,
-                        window_minutes=metrics.WINDOW_MINUTES, rules=rows)
+                        window_minutes=metrics.WINDOW_MINUTES, rules=rows,
+                        access_points=access_point_routes(ctx))
+
+
+def access_point_routes(ctx: Context) -> dict[str, dict[str, int]]:
+    """cr_replication.py: each access point's routes now ({} when it does not exist)."""
+    if ctx.kind != CRR:
+        return {}
+    from ..resources.access_point_routes import read_routes
+    from ..resources.access_points import access_point_arn, read_access_point
+
+    def routes(name: str) -> dict[str, int]:
+        found = read_access_point(ctx, name)
+        return {} if found is None else read_routes(ctx, access_point_arn(ctx, found["Alias"]))
+
+    names = list(ctx.config.access_points)
+    return dict(zip(names, parallel_map(routes, names), strict=True))

@@ -12,7 +12,6 @@ from functools import singledispatch
 from typing import Any
 
 from ..errors import ExitStatus
-from ..monitoring import alarms
 from . import results, texts
 from .changes_text import changes_text
 
@@ -64,7 +63,8 @@ def _(result: results.ChangesResult) -> dict[str, Any]:
 @data.register
 def _(result: results.StatusResult) -> dict[str, Any]:
     return {**_head(result.script, "status", result.status),
-            "window_minutes": result.window_minutes, "rules": [asdict(r) for r in result.rules]}
+            "window_minutes": result.window_minutes, "rules": [asdict(r) for r in result.rules],
+            "access_points": result.access_points}
 
 
 @data.register
@@ -137,30 +137,6 @@ def _with_notes(result: results.ChangesResult, body: str) -> str:
     if not result.notes:
         return body
     return body + "\nNotes:\n" + "\n".join(f"  ! {note}" for note in result.notes)
-
-
-@text.register
-def _(result: results.StatusResult) -> str:
-    script = result.script
-    if not result.rules:
-        return f"{script}.py has no rules in the config."
-    suffixes = (alarms.FAILED.suffix, alarms.SLOW.suffix, alarms.BACKLOG.suffix)
-    table = [texts.STATUS_COLUMNS] + [(
-        r.rule, f"{r.source} -> {r.destination}", "on" if r.rtc else "off",
-        "/".join(texts.STATUS_STATES.get(r.alarms.get(c), "?") if c in r.alarms else "-"
-                 for c in suffixes),
-        *("-" if value is None else f"{value:g}" for value in r.figures.values()),
-        r.verdict,
-    ) for r in result.rules]
-    widths = [max(len(line[n]) for line in table) for n in range(len(texts.STATUS_COLUMNS))]
-    lines = [f"Replication status of {script}.py's rules (last {result.window_minutes} minutes):"]
-    lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-              for line in table]
-    lines.append("  (ALARMS: states of the failed-operations/latency/backlog alarms; NODATA: "
-                 "insufficient data; -: no such alarm for the rule)")
-    for r in result.rules:
-        lines += [f"  {r.rule}: {reason}" for reason in r.reasons]
-    return "\n".join(lines)
 
 
 @text.register
@@ -297,4 +273,4 @@ def _(result: results.JobProgress) -> str:
 def _(result: results.PermissionsResult) -> str:
     return json.dumps(result.policies, indent=2)  # JSON whatever --json says: a policy to paste
 
-from . import failover_text  # noqa: E402, F401 - registers the access point results
+from . import failover_text, status_text  # noqa: E402, F401 - they register their results

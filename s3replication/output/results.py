@@ -54,6 +54,7 @@ class StatusResult:
     status: ExitStatus
     window_minutes: int
     rules: list[RuleHealth]
+    access_points: dict[str, dict[str, int]] = field(default_factory=dict)  # name -> routes
 
 
 @dataclass
