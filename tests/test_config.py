@@ -13,6 +13,7 @@ from s3replication.config import (
     DEFAULT_CONFIG_PATH,
     PROJECT_ROOT,
     SRR,
+    AccountSpec,
     BucketSpec,
     Monitoring,
     load_config,
@@ -426,3 +427,164 @@ def test_log_file_that_is_a_folder_is_a_config_error(tmp_path):
     settings = edited({("LOG_FILE",): str(tmp_path)})
     error = config_error(tmp_path, settings)
     assert error.problems == [f'LOG_FILE: "{tmp_path}" is a folder; name a file in it']
+
+
+# Cross-account destinations (ACCOUNTS). A rule into another account names that account and
+# takes its own role there by AssumeRole or a named profile
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
+# https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html); an AWS account id
+# is 12 digits (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html)
+# and a role ARN names its account (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+# reference_identifiers.html#identifiers-arns). The source bucket's owner configures
+# replication, and the destination bucket may belong to another account
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-walkthrough-2.html): the
+# tool runs as the sources' account, so only destinations may name another one.
+BACKUP = {"account_id": "222222222222", "role_arn": "arn:aws:iam::222222222222:role/backup-admin"}
+VAULT = {"account_id": "333333333333", "profile": "vault-admin"}
+ONE_OF = ('give exactly one of "role_arn" (a role to assume in that account) or "profile" '
+          "(a named AWS profile)")
+
+
+def cross_account(edits: dict[tuple, object]) -> dict[str, object]:
+    """BASE with a destination in each of two other accounts, then `edits` (DELETE of one
+    of those settings: it is not added)."""
+    added = {("ACCOUNTS",): copy.deepcopy({"backup": BACKUP, "vault": VAULT}),
+             ("BUCKETS", "dst-usw2", "account"): "backup",
+             ("BUCKETS", "img-euw1", "account"): "vault"}
+    gone = {path for path, value in edits.items() if value is DELETE and path in added}
+    return edited({path: value for path, value in {**added, **edits}.items()
+                   if path not in gone})
+
+
+CROSS_ACCOUNT = cross_account({})
+
+
+def test_accounts_are_loaded_and_buckets_name_them(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, CROSS_ACCOUNT))
+    assert config.accounts == {
+        "backup": AccountSpec("backup", "222222222222",
+                              "arn:aws:iam::222222222222:role/backup-admin", None),
+        "vault": AccountSpec("vault", "333333333333", None, "vault-admin"),
+    }
+    assert config.buckets["dst-usw2"].account == "backup"
+    assert config.account_of(config.buckets["dst-usw2"]) == config.accounts["backup"]
+    assert config.buckets["src-use1"].account is None
+    assert config.account_of(config.buckets["src-use1"]) is None
+
+
+def test_no_accounts_is_the_callers_account_only(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, BASE))
+    assert config.accounts == {}
+    assert {b.account for b in config.buckets.values()} == {None}
+
+
+def test_key_arn_of_the_buckets_account_is_accepted(tmp_path: Path) -> None:
+    key = "arn:aws:kms:us-west-2:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    settings = cross_account({("BUCKETS", "dst-usw2", "kms_key"): key})
+    assert load_config(write_config(tmp_path, settings)).buckets["dst-usw2"].kms_key == key
+
+
+def test_every_cross_account_problem_is_reported_in_one_pass(tmp_path: Path) -> None:
+    error = config_error(tmp_path, cross_account({
+        ("ACCOUNTS", "short"): {"account_id": "2222", "profile": "p"},
+        ("ACCOUNTS", "crossed"): {"account_id": "333333333333",
+                                  "role_arn": "arn:aws:iam::444444444444:role/x"},
+        ("ACCOUNTS", "both"): {"account_id": "555555555555", "profile": "p",
+                               "role_arn": "arn:aws:iam::555555555555:role/x"},
+        ("ACCOUNTS", "neither"): {"account_id": "666666666666"},
+        ("BUCKETS", "dst-usw2", "kms_key"): KEY_ARN.format("us-west-2"),
+        ("BUCKETS", "img-euw1", "account"): "bakup",
+        ("BUCKETS", "img-use1", "account"): "backup",
+    }))
+    assert error.problems == [
+        ('ACCOUNTS["short"]["account_id"]: "2222" is not an AWS account id (12 digits, as a '
+         'str such as "222222222222")'),
+        ('ACCOUNTS["crossed"]["role_arn"]: the role is in account 444444444444, but '
+         '"account_id" is "333333333333"'),
+        f'ACCOUNTS["both"]: {ONE_OF}',
+        f'ACCOUNTS["neither"]: {ONE_OF}',
+        ('BUCKETS["dst-usw2"]["kms_key"]: the key is in account 123456789012, but the bucket '
+         'is in account "backup" (222222222222); name a key of that account'),
+        ('BUCKETS["img-euw1"]["account"]: unknown account "bakup" (did you mean "backup"?); '
+         'ACCOUNTS has "backup", "vault", "short", "crossed", "both", "neither"'),
+        ('CRR_RULES[1] "r2": source "img-use1" is in account "backup"; a rule\'s source must be '
+         "in the caller's account (only destinations may be in another account)"),
+    ]
+    assert str(error).splitlines()[0].endswith(": 7 problems:")
+
+
+# (id, edits to CROSS_ACCOUNT, the problems expected, in order)
+CROSS_ACCOUNT_CASES = [
+    ("accounts-not-dict", {("ACCOUNTS",): ["backup"]},
+     ["ACCOUNTS: must be a dict of account name to settings, not list",
+      'BUCKETS["dst-usw2"]["account"]: unknown account "backup"; ACCOUNTS has none',
+      'BUCKETS["img-euw1"]["account"]: unknown account "vault"; ACCOUNTS has none']),
+    ("account-not-dict", {("ACCOUNTS", "vault"): "333333333333"},
+     ['ACCOUNTS["vault"]: must be a dict such as {"account_id": "222222222222", "role_arn": '
+      '"arn:aws:iam::222222222222:role/NAME"}, not "333333333333"',
+      'BUCKETS["img-euw1"]["account"]: unknown account "vault"; ACCOUNTS has "backup"']),
+    ("account-name-empty", {("ACCOUNTS", ""): VAULT},
+     ['ACCOUNTS[""]: the name must be a non-empty str']),
+    ("account-id-missing", {("ACCOUNTS", "vault", "account_id"): DELETE},
+     ['ACCOUNTS["vault"]: "account_id" is required']),
+    ("account-id-int", {("ACCOUNTS", "vault", "account_id"): 333333333333},
+     ['ACCOUNTS["vault"]["account_id"]: 333333333333 is not an AWS account id']),
+    ("account-id-13-digits", {("ACCOUNTS", "vault", "account_id"): "3333333333333"},
+     ['ACCOUNTS["vault"]["account_id"]: "3333333333333" is not an AWS account id']),
+    ("account-unknown-key", {("ACCOUNTS", "vault", "rolearn"): "x"},
+     ['ACCOUNTS["vault"]: unknown key "rolearn" (did you mean "role_arn"?)']),
+    ("role-arn-not-a-role", {("ACCOUNTS", "backup", "role_arn"):
+                             "arn:aws:iam::222222222222:user/backup-admin"},
+     ['ACCOUNTS["backup"]["role_arn"]: "arn:aws:iam::222222222222:user/backup-admin" is not '
+      'an IAM role ARN "arn:aws:iam::ACCOUNT:role/NAME"']),
+    ("role-arn-other-account", {("ACCOUNTS", "backup", "role_arn"):
+                                "arn:aws:iam::999999999999:role/backup-admin"},
+     ['ACCOUNTS["backup"]["role_arn"]: the role is in account 999999999999, but "account_id" '
+      'is "222222222222"']),
+    ("profile-and-role", {("ACCOUNTS", "vault", "role_arn"):
+                          "arn:aws:iam::333333333333:role/vault"},
+     [f'ACCOUNTS["vault"]: {ONE_OF}']),
+    ("neither-profile-nor-role", {("ACCOUNTS", "backup", "role_arn"): DELETE},
+     [f'ACCOUNTS["backup"]: {ONE_OF}']),
+    ("profile-empty", {("ACCOUNTS", "vault", "profile"): ""},
+     ['ACCOUNTS["vault"]["profile"]: must be a non-empty str, not ""']),
+    ("bucket-account-unknown", {("BUCKETS", "dst-usw2", "account"): "backups"},
+     ['BUCKETS["dst-usw2"]["account"]: unknown account "backups" (did you mean "backup"?); '
+      'ACCOUNTS has "backup", "vault"']),
+    ("bucket-account-not-str", {("BUCKETS", "dst-usw2", "account"): 222222222222},
+     ['BUCKETS["dst-usw2"]["account"]: must be a name from ACCOUNTS, not 222222222222']),
+    ("bucket-account-without-accounts", {("ACCOUNTS",): DELETE,
+                                         ("BUCKETS", "img-euw1", "account"): DELETE},
+     ['BUCKETS["dst-usw2"]["account"]: unknown account "backup"; ACCOUNTS has none: '
+      "ACCOUNTS is empty"]),
+    ("key-arn-of-another-account", {("BUCKETS", "dst-usw2", "kms_key"):
+                                    KEY_ARN.format("us-west-2").replace("123456789012",
+                                                                        "333333333333")},
+     ['BUCKETS["dst-usw2"]["kms_key"]: the key is in account 333333333333, but the bucket is '
+      'in account "backup" (222222222222)']),
+    ("srr-source-in-other-account", {("BUCKETS", "src-use1", "account"): "backup"},
+     ['CRR_RULES[0] "r1": source "src-use1" is in account "backup"',
+      'SRR_RULES[0] "r3": source "src-use1" is in account "backup"']),
+]
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"), [pytest.param(e, x, id=i) for i, e, x in CROSS_ACCOUNT_CASES])
+def test_bad_cross_account_setting_is_named_with_its_value(
+        tmp_path: Path, edits: dict[tuple, object], expected: list[str]) -> None:
+    error = config_error(tmp_path, cross_account(edits))
+    assert len(error.problems) == len(expected), error.problems
+    for problem, fragment in zip(error.problems, expected, strict=True):
+        assert fragment in problem
+
+
+def test_any_value_in_accounts_gives_a_config_error_never_a_traceback(tmp_path: Path) -> None:
+    odd_values: list[object] = [None, True, -1, 1.5, "", "x", [], ["x"], {}, {"x": 1},
+                                {1: [2]}, [[]]]
+    paths = [p for p in all_paths(CROSS_ACCOUNT) if p[0] == "ACCOUNTS" or "account" in p]
+    for path in paths:
+        for value in odd_values:
+            try:
+                load_config(write_config(tmp_path, cross_account({path: value})))
+            except ConfigError as error:
+                assert error.problems, (path, value)
