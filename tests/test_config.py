@@ -588,3 +588,55 @@ def test_any_value_in_accounts_gives_a_config_error_never_a_traceback(tmp_path: 
                 load_config(write_config(tmp_path, cross_account({path: value})))
             except ConfigError as error:
                 assert error.problems, (path, value)
+
+
+# ACCESS_POINTS: Multi-Region Access Points over buckets of the config, one per Region, named
+# with 3 to 50 lowercase letters, digits and hyphens
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointRestrictions.html,
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/multi-region-access-point-buckets.html);
+# "active" buckets get traffic dial 100 at first, the others 0 (passive)
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingFailover.html). The bad cases are
+# in test_access_points_unit.py.
+def with_access_points(points: object) -> dict[str, object]:
+    return {**edited({}), "ACCESS_POINTS": points}
+
+
+def test_access_points_are_loaded_with_their_active_buckets(tmp_path):
+    from s3replication.config.model import AccessPointSpec
+
+    points = {"shop": {"buckets": ["src-use1", "dst-usw2", "img-euw1"], "active": ["dst-usw2"]}}
+    config = load_config(write_config(tmp_path, with_access_points(points)))
+    assert config.access_points == {"shop": AccessPointSpec(
+        "shop", ("src-use1", "dst-usw2", "img-euw1"), ("dst-usw2",), 'ACCESS_POINTS["shop"]')}
+    assert load_config(write_config(tmp_path, edited({}))).access_points == {}
+
+
+def test_access_point_without_active_starts_with_every_bucket_active(tmp_path):
+    points = {"shop": {"buckets": ["src-use1", "dst-usw2"]}}
+    config = load_config(write_config(tmp_path, with_access_points(points)))
+    assert config.access_points["shop"].active == ("src-use1", "dst-usw2")
+
+
+@pytest.mark.parametrize("name", ["abc", "a" * 50, "shop-2", "9lives"])
+def test_access_point_names_within_the_rules_are_accepted(tmp_path, name):
+    points = {name: {"buckets": ["src-use1", "dst-usw2"], "active": ["src-use1"]}}
+    config = load_config(write_config(tmp_path, with_access_points(points)))
+    assert list(config.access_points) == [name]
+
+
+def test_any_value_in_access_points_gives_a_config_error_never_a_traceback(tmp_path):
+    odd_values = [None, True, -1, 1.5, "", "x", [], ["x"], {}, {"x": 1}, {1: [2]}, [[]]]
+    points = {"shop": {"buckets": ["src-use1", "dst-usw2"], "active": ["src-use1"]}}
+    for path in all_paths(with_access_points(points)):
+        if path[0] != "ACCESS_POINTS":
+            continue
+        for value in odd_values:
+            settings = with_access_points(copy.deepcopy(points))
+            parent = settings
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = value
+            try:
+                load_config(write_config(tmp_path, settings))
+            except ConfigError as error:
+                assert error.problems, (path, value)
