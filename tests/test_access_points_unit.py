@@ -33,7 +33,12 @@ from s3replication.config.model import AccessPointSpec
 from s3replication.engine.context import Context
 from s3replication.errors import AwsError, ConfigError
 from s3replication.resources import access_point_routes
-from s3replication.resources.access_point_routes import ROUTE_REGIONS, read_routes, submit_routes
+from s3replication.resources.access_point_routes import (
+    ROUNDS,
+    ROUTE_REGIONS,
+    read_routes,
+    submit_routes,
+)
 from s3replication.resources.access_points import initial_routes
 
 ACCOUNT = "123456789012"
@@ -165,7 +170,9 @@ class FakeWorld:
         self.calls: list[tuple[str, str]] = []
         self.submitted: list[list[dict[str, Any]]] = []
 
-    def get(self, service: str, region: str) -> FakeControl:
+    def single_attempt(self, service: str, region: str) -> FakeControl:
+        """Route calls make one attempt per Region: a Region that is down must not hold up
+        the next one with botocore's retries."""
         assert service == "s3control"
         return FakeControl(region, self)
 
@@ -231,11 +238,15 @@ def test_a_refusal_is_not_retried_elsewhere() -> None:
     assert world.calls == [("get", "us-east-1")]
 
 
-def test_no_region_answering_names_each_one() -> None:
+def test_no_region_answering_names_each_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr(access_point_routes.time, "sleep", sleeps.append)
     world = FakeWorld({r: unreachable(r) for r in ROUTE_REGIONS}, [{"a-use1": 100}])
     with pytest.raises(AwsError, match="no route Region answered") as caught:
         read_routes(world.ctx(), ARN)
-    assert [region for _, region in world.calls] == list(ROUTE_REGIONS)
+    # every Region once per round, a pause between rounds
+    assert [region for _, region in world.calls] == list(ROUTE_REGIONS) * ROUNDS
+    assert len(sleeps) == ROUNDS - 1
     for region in ROUTE_REGIONS:
         assert f"{region}: " in str(caught.value)
     assert "\n" not in str(caught.value)  # one line, as every error of the tool

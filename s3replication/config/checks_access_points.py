@@ -50,7 +50,8 @@ def _access_point(setting: str, name: str, settings: dict[Any, Any],
                   specs: dict[str, BucketSpec], problems: list[str]) -> AccessPointSpec:
     unknown_keys(setting, settings, ACCESS_POINT_KEYS, problems)
     members = _names(f'{setting}["buckets"]', settings.get("buckets"), problems)
-    active = _names(f'{setting}["active"]', settings.get("active"), problems)
+    active = (_names(f'{setting}["active"]', settings["active"], problems)
+              if "active" in settings else ())  # default: every bucket active
     known = [specs[b] for b in members if b in specs]
     for bucket in members:
         if bucket not in specs:

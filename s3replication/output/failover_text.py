@@ -52,10 +52,11 @@ def _(result: FailoverResult) -> dict[str, Any]:
 
 @text.register
 def _(result: FailoverResult) -> str:
-    after = "routes now" if result.done else "routes after"
+    after = "now:   " if result.done else "after: "
     lines = [f"{result.command} of access point {result.access_point}",
              f"  routes before: {_routes(result.routes_before)}",
-             f"  {after}:  {_routes(result.routes_after)}", ""]
+             f"  routes {after}{_routes(result.routes_after)}", "",
+             "readiness, checked before the routes changed:"]
     lines += readiness_lines(result.readiness)
     if result.forced and result.done:
         lines.append("forced: readiness failed and the routes were changed anyway")

@@ -21,20 +21,27 @@ from ..errors import AwsError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ROUTE_REGIONS = ("us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1")
+ROUNDS = 3  # passes over the five Regions
 HOLD_TIMEOUT = 300.0  # seconds for routes read back to match what was submitted
 
 
 def _in_any_route_region(ctx: Context, what: str, call: Callable[[Any], T]) -> T:
-    """`call(s3control client)` in the first route Region that answers."""
+    """`call(s3control client)` in the first route Region that answers. Each Region gets one
+    attempt per round (no botocore retries: a Region that is down must not hold up the next),
+    and the rounds repeat with a pause while every Region fails with a transient error."""
     failures: list[str] = []
-    for region in ROUTE_REGIONS:
-        try:
-            return call(ctx.clients.get("s3control", region))
-        except Exception as exc:  # the next Region is tried, as AWS advises
-            if not (is_transient(exc) or _unreachable(exc)):
-                raise explain(exc, what) from exc
-            log.warning("%s in %s failed (%s); trying the next Region", what, region, exc)
-            failures.append(f"{region}: {exc}")
+    for round_ in range(ROUNDS):
+        if round_:
+            time.sleep(2.0**round_)
+        failures = []
+        for region in ROUTE_REGIONS:
+            try:
+                return call(ctx.clients.single_attempt("s3control", region))
+            except Exception as exc:  # the next Region is tried, as AWS advises
+                if not (is_transient(exc) or _unreachable(exc)):
+                    raise explain(exc, what) from exc
+                log.warning("%s in %s failed (%s); trying the next Region", what, region, exc)
+                failures.append(f"{region}: {exc}")
     raise AwsError(f"{what}: no route Region answered ({'; '.join(failures)})")
 
 
