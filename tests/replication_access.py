@@ -14,6 +14,15 @@ Each access cites the AWS page that documents it:
   ("S3 Bucket Keys and replication")
 - kms:ViaService is "s3.REGION.amazonaws.com" for requests S3 makes in REGION:
   https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+- a destination in another account: the role's requests there must be allowed by its own
+  (identity) policy and by the destination's bucket policy or key policy alike
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html);
+  the bucket policy grants the replicate actions and the versioning reads
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html#setting-repl-config-crossacct),
+  the owner override needs s3:ObjectOwnerOverrideToBucketOwner
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html), and
+  the replica key's policy grants kms:Encrypt (and kms:Decrypt for Bucket Keys)
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html)
 """
 
 from __future__ import annotations
@@ -22,7 +31,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ministack.core.iam_evaluator import EvalContext, evaluate, parse_policy_document
+from ministack.core.iam_evaluator import (
+    EvalContext,
+    combine_resource_policy,
+    evaluate,
+    evaluate_resource_policy,
+    parse_policy_document,
+)
 
 PERMISSIONS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html"
 KMS_OBJECTS = ("https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
@@ -31,6 +46,10 @@ BUCKET_KEYS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.
 BUCKET_KEYS_REPLICATION = KMS_OBJECTS + "#bk-replication"
 VIA_SERVICE = ("https://docs.aws.amazon.com/kms/latest/developerguide/"
                "conditions-kms.html#conditions-kms-via-service")
+CROSS_ACCOUNT = PERMISSIONS + "#setting-repl-config-crossacct"
+CHANGE_OWNER = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html"
+BOTH_POLICIES = ("https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                 "reference_policies_evaluation-logic-cross-account.html")
 
 VIA = "kms:viaservice"
 CONTEXT = "kms:encryptioncontext:aws:s3:arn"
@@ -155,3 +174,61 @@ def decision(role_arn: str, policies: list[Any], access: Access) -> str:
 
 def _document(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def destination_accesses(destination: Side, object_key: str) -> list[Access]:
+    """The requests S3 makes as the source's role in a destination of another account: those
+    the destination's bucket policy must allow too (replicating, the owner override, reading
+    the bucket's versioning), and with a replica key, those its key policy must allow."""
+    dst = destination
+    target = f"{dst.arn}/{object_key}"
+    accesses = [Access(action, target, dst.region, CROSS_ACCOUNT)
+                for action in ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")]
+    accesses += [
+        Access("s3:ObjectOwnerOverrideToBucketOwner", target, dst.region, CHANGE_OWNER),
+        Access("s3:GetBucketVersioning", dst.arn, dst.region, CROSS_ACCOUNT),
+    ]
+    if dst.key is None:
+        return accesses
+    replica_context = {VIA: dst.via, CONTEXT: dst.arn}
+    return accesses + [
+        Access("kms:Encrypt", dst.key, dst.region, KMS_OBJECTS, replica_context),
+        Access("kms:Decrypt", dst.key, dst.region, BUCKET_KEYS_REPLICATION, replica_context),
+    ]
+
+
+@dataclass(frozen=True)
+class CrossAccountVerdict:
+    """The evaluator's verdicts on one request into another account: by the principal's own
+    policies, by the resource's policy, and both together as AWS combines them."""
+
+    identity: str
+    resource: str
+    combined: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.combined == "Allow"
+
+
+def session_arn(role_arn: str, session: str = "s3-replication") -> str:
+    """The ARN S3's requests carry after it assumes `role_arn`."""
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+    return f"arn:aws:sts::{account}:assumed-role/{name}/{session}"
+
+
+def cross_account_verdict(role_arn: str, identity: list[Any], resource_policy: Any,
+                          owner: str, access: Access) -> CrossAccountVerdict:
+    """`access` by the role's session into account `owner`, whose resource carries
+    `resource_policy` (a bucket policy, or a key policy, which must allow even in its own
+    account)."""
+    account = role_arn.split(":")[4]
+    context = EvalContext(principal_arn=session_arn(role_arn), principal_type="AssumedRole",
+                          principal_account=account, action=access.action,
+                          resource_arn=access.resource, region=access.region,
+                          secure_transport=True, service_context=dict(access.context))
+    own = evaluate(context, identity)
+    by_resource = evaluate_resource_policy(resource_policy, context).decision
+    combined = combine_resource_policy(own, context, resource_policy, owner,
+                                       required=access.action.startswith("kms:"))
+    return CrossAccountVerdict(own.decision, by_resource, combined.decision)

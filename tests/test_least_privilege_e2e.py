@@ -8,6 +8,10 @@ only policies are what `permissions` prints for both scripts.
 - s3:ListAllMyBuckets is optional by design (HeadBucket per bucket without it): a run without
   it succeeds.
 
+Only the caller's own account is covered here (the rows of the table marked HERE): the shipped
+config has no ACCOUNTS. tests/test_least_privilege_cross_account_access_e2e.py covers a
+destination in another account.
+
 Actions MiniStack does not check (AWS does) are listed in `NOT_CHECKED_BY_MINISTACK` with the
 reason; tests/test_permissions.py evaluates the policy against each of them, citing AWS.
 """
@@ -34,6 +38,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequ
 ROOT = ("test", "test")  # the account root under AUTH=true
 KINDS = ("crr", "srr")
 OPTIONAL = {a.action for a in permissions.NEEDS if a.optional}
+HERE = [n for n in permissions.NEEDS if permissions.HERE in n.accounts]  # the caller's rows
 # What MiniStack 1.5.x does not check although AWS does (each with the page saying AWS does),
 # or what no command reaches on the shipped config in a test.
 NOT_CHECKED_BY_MINISTACK = {
@@ -60,6 +65,7 @@ NOT_REACHED = {
     "s3:GetBucketAcl": "only on adopted buckets (read in tests/test_buckets*)",
     "kms:ListResourceTags": "only when the Region already has keys: looking for a key an "
                             "interrupted run made (a key it may not read is not its own)",
+    "sts:AssumeRole": "only with ACCOUNTS (tests/test_least_privilege_cross_account_access_e2e.py)",
 }
 # Where MiniStack evaluates another resource than AWS does, the user also gets the action on
 # "*", only while the printed policies grant it (so removing the action removes both).
@@ -237,10 +243,10 @@ def test_without_list_all_my_buckets_apply_looks_each_bucket_up(
 def removable_actions() -> list[str]:
     """Every action of the table, each in turn, but those left out above for a stated reason
     (optional, not checked by MiniStack, not reached on the shipped config)."""
-    actions = sorted({n.action for n in permissions.NEEDS})
+    actions = sorted({n.action for n in HERE})
     skipped = OPTIONAL | set(NOT_CHECKED_BY_MINISTACK) | set(NOT_REACHED)
     return [a for a in actions if a not in skipped
-            and any(c in ORDER for n in permissions.NEEDS if n.action == a for c in n.commands)]
+            and any(c in ORDER for n in HERE if n.action == a for c in n.commands)]
 
 
 def first_command(action: str) -> str:
@@ -248,7 +254,7 @@ def first_command(action: str) -> str:
     longer names, so what it deletes is first reached by destroy."""
     if action in ON_DESTROY:
         return permissions.DESTROY
-    needed = {c for n in permissions.NEEDS if n.action == action for c in n.commands}
+    needed = {c for n in HERE if n.action == action for c in n.commands}
     return next(c for c in ORDER if c in needed)
 
 

@@ -1,4 +1,12 @@
-"""The caller's IAM policy documents, built from the NEEDS table for a config and an account.
+"""The caller's IAM policy documents, built from the NEEDS table for a config and an account;
+and, when buckets of the config live in accounts of ACCOUNTS, the documents the role or profile
+of each such account needs there.
+
+The result maps the caller's account id to its documents, and "ACCOUNT_ID (NAMES)" (the names
+ACCOUNTS gives that account) to each other account's. The caller's documents cover its own
+buckets and keys, the replication and batch roles, monitoring, rules and jobs, and
+`sts:AssumeRole` on the roles of ACCOUNTS; another account's cover only the buckets that live
+there and their keys, with the rows of NEEDS marked for it (THERE).
 
 KMS keys named by alias do not exist before the first `apply` creates them, and a created key's
 id is random, so their statements name every key of the account in the bucket's Region
@@ -13,22 +21,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..aws.naming import bucket_arn, partition, role_arn, s3_service_host
-from ..config.model import Config
+from ..config.model import BucketSpec, Config
 from ..monitoring.alarms import PREFIX as ALARM_PREFIX
 from ..resources.iam_policy import S3_SERVICE, VERSION
 from .batch_role import BATCH_SERVICE
 from .batch_role import role_name as batch_role_name
 from .permission_needs import (
+    ACCOUNT_ROLE,
     ALARM,
     ALIAS,
     ANY,
+    ANY_FOR_ALIASES,
     BATCH_ROLE,
     BUCKET,
     COMMANDS,
     DASHBOARD,
+    HERE,
     JOB,
     KEY,
     NEEDS,
@@ -36,6 +48,7 @@ from .permission_needs import (
     PASSED_TO_BATCH,
     PASSED_TO_S3,
     ROLE,
+    THERE,
     TOPIC,
     VIA_S3,
     Need,
@@ -46,19 +59,51 @@ POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
 # Statement ids, in the order statements are written.
 SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys",
         ALIAS: "KmsAliases", ROLE: "ReplicationRoles", BATCH_ROLE: "BatchRoles",
-        TOPIC: "AlertTopics", ALARM: "Alarms", DASHBOARD: "Dashboard", JOB: "BatchJobs"}
+        TOPIC: "AlertTopics", ALARM: "Alarms", DASHBOARD: "Dashboard", JOB: "BatchJobs",
+        ACCOUNT_ROLE: "AccountRoles"}
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
 
 
-def resources(kind: str, config: Config, account: str) -> list[str]:
-    """The ARNs a statement for `kind` names, for `config` in `account`."""
-    buckets = list(config.buckets.values())
+@dataclass(frozen=True)
+class Place:
+    """One account's share of a config: the caller's (HERE), or an account of ACCOUNTS holding
+    buckets of the config (THERE)."""
+
+    where: str  # HERE or THERE
+    account: str  # its id
+    buckets: tuple[BucketSpec, ...]  # the config's buckets that live there
+    assumed: tuple[str, ...] = ()  # HERE: the roles of ACCOUNTS the caller assumes
+
+
+def places(config: Config, account: str) -> dict[str, Place]:
+    """The caller's account (keyed by its id) and each account of ACCOUNTS that holds buckets
+    of the config (keyed "ID (NAMES)"), in account id order."""
+    names: dict[str, set[str]] = {}
+    for bucket in config.buckets.values():
+        other = config.account_of(bucket)
+        if other is not None:
+            names.setdefault(other.account_id, set()).add(other.name)
+    used = [config.accounts[n] for ids in names.values() for n in ids]
+    mine = tuple(b for b in config.buckets.values() if not b.account)
+    found = {account: Place(HERE, account, mine,
+                            tuple(sorted({a.role_arn for a in used if a.role_arn})))}
+    for other_id, there in sorted(names.items()):
+        buckets = tuple(b for b in config.buckets.values() if b.account in there)
+        found[f"{other_id} ({', '.join(sorted(there))})"] = Place(THERE, other_id, buckets)
+    return found
+
+
+def resources(kind: str, config: Config, place: Place) -> list[str]:
+    """The ARNs a statement for `kind` names, for the buckets of `config` in `place`."""
+    buckets, account = list(place.buckets), place.account
     sources = [b for b in buckets if b.name in {r.source for r in config.all_rules()}]
     regions = sorted({b.region for b in buckets})
     p = partition(config.region_of_partition)
     found: list[str] = []
     if kind == ANY:
         found = ["*"]
+    elif kind == ANY_FOR_ALIASES:
+        found = ["*"] if any(b.kms_key and b.kms_key.startswith("alias/") for b in buckets) else []
     elif kind in (BUCKET, OBJECTS):
         suffix = "/*" if kind == OBJECTS else ""
         found = [bucket_arn(b.name, b.region) + suffix for b in buckets]
@@ -80,16 +125,18 @@ def resources(kind: str, config: Config, account: str) -> list[str]:
         found = [f"arn:{p}:cloudwatch::{account}:dashboard/{config.monitoring.dashboard}"]
     elif kind == JOB:
         found = [f"arn:{p}:s3:{r}:{account}:job/*" for r in sorted({b.region for b in sources})]
+    elif kind == ACCOUNT_ROLE:
+        found = list(place.assumed)
     return sorted(set(found))
 
 
-def conditions(name: str | None, config: Config) -> dict[str, Any] | None:
+def conditions(name: str | None, place: Place) -> dict[str, Any] | None:
     if name == PASSED_TO_S3:
         return {"StringEquals": {"iam:PassedToService": S3_SERVICE}}
     if name == PASSED_TO_BATCH:
         return {"StringEquals": {"iam:PassedToService": BATCH_SERVICE}}
     if name == VIA_S3:
-        hosts = sorted({s3_service_host(b.region) for b in config.buckets.values() if b.kms_key})
+        hosts = sorted({s3_service_host(b.region) for b in place.buckets if b.kms_key})
         return {"StringEquals": {"kms:ViaService": hosts}}
     return None
 
@@ -101,23 +148,26 @@ def needs_for(commands: Iterable[str] = COMMANDS,
     return [n for n in NEEDS if wanted & set(n.commands) and not drop(n)]
 
 
-def statements(config: Config, account: str, needs: Sequence[Need]) -> list[dict[str, Any]]:
-    """One statement per (resource kind, condition), actions sorted; none for kinds the config
-    has nothing of (no KMS key, no dashboard)."""
+def statements(config: Config, place: Place, needs: Sequence[Need]) -> list[dict[str, Any]]:
+    """One statement per (resource kind, condition), actions sorted, of the rows of `needs`
+    for `place`; none for kinds the place has nothing of (no KMS key, no dashboard)."""
     grouped: dict[tuple[str, str | None], set[str]] = {}
     for need in needs:
-        grouped.setdefault((need.resource, need.condition), set()).add(need.action)
+        if place.where not in need.accounts:
+            continue
+        arns = resources(need.resource, config, place)
+        kind = ANY if arns == ["*"] else need.resource  # ANY_FOR_ALIASES, where it applies
+        if arns:
+            grouped.setdefault((kind, need.condition), set()).add(need.action)
     order = list(SIDS)
     result = []
     for (kind, condition), actions in sorted(grouped.items(), key=lambda item: (
             order.index(item[0][0]), item[0][1] or "")):
-        arns = resources(kind, config, account)
-        if not arns:
-            continue
         statement: dict[str, Any] = {
             "Sid": SIDS[kind] + (CONDITION_SIDS[condition] if condition else ""),
-            "Effect": "Allow", "Action": sorted(actions), "Resource": arns}
-        found = conditions(condition, config)
+            "Effect": "Allow", "Action": sorted(actions),
+            "Resource": resources(kind, config, place)}
+        found = conditions(condition, place)
         if found:
             statement["Condition"] = found
         result.append(statement)
@@ -167,5 +217,8 @@ def documents(found: list[dict[str, Any]], limit: int = POLICY_LIMIT) -> list[di
 
 def policies(config: Config, account: str, commands: Iterable[str] = COMMANDS,
              drop: Callable[[Need], bool] = lambda need: False) -> dict[str, list[dict]]:
-    """Account id -> the policy documents the caller needs to run `commands` on `config`."""
-    return {account: documents(statements(config, account, needs_for(commands, drop)))}
+    """The policy documents needed to run `commands` on `config`, per account (see `places`):
+    the caller's account `account` first, then each account of ACCOUNTS holding buckets."""
+    needs = needs_for(commands, drop)
+    return {label: documents(statements(config, place, needs))
+            for label, place in places(config, account).items()}

@@ -6,6 +6,14 @@ Resources are the config's own buckets, keys, roles, topics, alarms and dashboar
 action supports resource-level permissions; `"*"` only for the actions the Service Authorization
 Reference lists without a resource type
 (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+
+Each row also says in which accounts it is needed: the caller's (HERE: its own buckets and
+keys, the sources' roles, monitoring, rules and jobs), and each account of ACCOUNTS that holds
+a destination (THERE: only that account's buckets and their keys, as the role or profile the
+scripts reach it with; resource kinds then name that account's buckets and keys). Across
+accounts, the destination's bucket and key policies must also allow the source's replication
+role what its own policy allows
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html#setting-repl-config-crossacct).
 """
 
 from __future__ import annotations
@@ -24,8 +32,14 @@ CHANGES = (APPLY, PLAN, DESTROY)
 SETUP = (APPLY, PLAN)
 WRITES = (APPLY, DESTROY)
 
+# Accounts (see the module docstring).
+HERE = "the caller's account"
+THERE = "each account of ACCOUNTS holding buckets of the config"
+BOTH = (HERE, THERE)
+
 # Resource kinds: what a statement names (see `resources`).
 ANY = "*"
+ANY_FOR_ALIASES = "any resource, where a bucket's KMS key is named by alias"
 BUCKET = "the config's buckets"
 OBJECTS = "the objects of the config's buckets"
 KEY = "the config's KMS keys"
@@ -36,6 +50,7 @@ TOPIC = "the alert topic, in each Region"
 ALARM = "the tool's alarms (s3-replication:*), in each Region"
 DASHBOARD = "the dashboard"
 JOB = "Batch Operations jobs, in each source Region"
+ACCOUNT_ROLE = "the roles of ACCOUNTS"
 
 # Conditions (see `conditions`).
 PASSED_TO_S3 = "passed to S3"
@@ -51,42 +66,69 @@ class Need:
     why: str = ""  # when it is not plain from the action's name: what calls it, and the AWS page
     condition: str | None = None
     optional: bool = False  # the command works without it (a slower fallback)
+    accounts: tuple[str, ...] = (HERE,)  # HERE, THERE or both (BOTH)
 
 
 N = Need
 NEEDS: tuple[Need, ...] = (
-    # KMS keys (apply/plan)
-    N("kms:ListAliases", ANY, SETUP),
-    N("kms:DescribeKey", KEY, SETUP, "the key's state"),
-    N("kms:GetKeyRotationStatus", KEY, SETUP),
-    N("kms:EnableKeyRotation", KEY, (APPLY,)),
-    N("kms:CreateKey", ANY, (APPLY,)),
+    # KMS keys (apply/plan), in every account holding a bucket's key
+    N("kms:ListAliases", ANY_FOR_ALIASES, SETUP, accounts=BOTH),
+    N("kms:DescribeKey", KEY, SETUP, "the key's state", accounts=BOTH),
+    N("kms:GetKeyRotationStatus", KEY, SETUP, accounts=BOTH),
+    N("kms:EnableKeyRotation", KEY, (APPLY,), accounts=BOTH),
+    N("kms:CreateKey", ANY_FOR_ALIASES, (APPLY,), accounts=BOTH),
     N("kms:TagResource", KEY, (APPLY,), "CreateKey with tags "
-      "(https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html)"),
-    N("kms:ListKeys", ANY, (APPLY,), "finding a key an interrupted run created"),
-    N("kms:ListResourceTags", KEY, (APPLY,), "finding a key an interrupted run created"),
+      "(https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html)",
+      accounts=BOTH),
+    N("kms:ListKeys", ANY_FOR_ALIASES, (APPLY,), "finding a key an interrupted run created",
+      accounts=BOTH),
+    N("kms:ListResourceTags", KEY, (APPLY,), "finding a key an interrupted run created",
+      accounts=BOTH),
     N("kms:CreateAlias", ALIAS, (APPLY,), "on the alias and on its key "
-      "(https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html)"),
-    N("kms:CreateAlias", KEY, (APPLY,)),
-    # Buckets (apply/plan)
+      "(https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html)",
+      accounts=BOTH),
+    N("kms:CreateAlias", KEY, (APPLY,), accounts=BOTH),
+    # Buckets (apply/plan), in every account holding buckets
     N("s3:ListAllMyBuckets", ANY, SETUP, "every bucket's Region in one call; without it, one "
-      "HeadBucket per bucket", optional=True),
-    N("s3:ListBucket", BUCKET, SETUP, "HeadBucket: a bucket's existence and Region"),
-    N("s3:CreateBucket", BUCKET, (APPLY,)),
-    N("s3:GetBucketVersioning", BUCKET, SETUP),
-    N("s3:PutBucketVersioning", BUCKET, (APPLY,)),
-    N("s3:GetEncryptionConfiguration", BUCKET, SETUP),
-    N("s3:PutEncryptionConfiguration", BUCKET, (APPLY,)),
-    N("s3:GetBucketPublicAccessBlock", BUCKET, SETUP),
-    N("s3:PutBucketPublicAccessBlock", BUCKET, (APPLY,)),
-    N("s3:GetBucketOwnershipControls", BUCKET, SETUP),
-    N("s3:PutBucketOwnershipControls", BUCKET, (APPLY,)),
-    N("s3:GetBucketAcl", BUCKET, SETUP, "an adopted bucket's ACL grantees"),
-    N("s3:GetBucketPolicy", BUCKET, SETUP),
-    N("s3:PutBucketPolicy", BUCKET, (APPLY,)),
+      "HeadBucket per bucket", optional=True, accounts=BOTH),
+    N("s3:ListBucket", BUCKET, SETUP, "HeadBucket: a bucket's existence and Region",
+      accounts=BOTH),
+    N("s3:CreateBucket", BUCKET, (APPLY,), accounts=BOTH),
+    N("s3:GetBucketVersioning", BUCKET, SETUP, accounts=BOTH),
+    N("s3:PutBucketVersioning", BUCKET, (APPLY,), accounts=BOTH),
+    N("s3:GetEncryptionConfiguration", BUCKET, SETUP, accounts=BOTH),
+    N("s3:PutEncryptionConfiguration", BUCKET, (APPLY,), accounts=BOTH),
+    N("s3:GetBucketPublicAccessBlock", BUCKET, SETUP, accounts=BOTH),
+    N("s3:PutBucketPublicAccessBlock", BUCKET, (APPLY,), accounts=BOTH),
+    N("s3:GetBucketOwnershipControls", BUCKET, SETUP, accounts=BOTH),
+    N("s3:PutBucketOwnershipControls", BUCKET, (APPLY,), accounts=BOTH),
+    N("s3:GetBucketAcl", BUCKET, SETUP, "an adopted bucket's ACL grantees", accounts=BOTH),
+    N("s3:GetBucketPolicy", BUCKET, SETUP, accounts=BOTH),
+    N("s3:PutBucketPolicy", BUCKET, (APPLY,), accounts=BOTH),
     N("s3:GetBucketTagging", BUCKET, (*CHANGES, VERIFY), "tags and the record of the rules a "
       "script owns; verify: when versioning was enabled, for a canary that did not replicate"),
+    N("s3:GetBucketTagging", BUCKET, (*SETUP, VERIFY), "tags; verify: when versioning was "
+      "enabled, for a canary that did not replicate", accounts=(THERE,)),
     N("s3:PutBucketTagging", BUCKET, WRITES, "PutBucketTagging and DeleteBucketTagging"),
+    N("s3:PutBucketTagging", BUCKET, (APPLY,), accounts=(THERE,)),
+    # What a destination in another account grants the source's replication role: statements
+    # in its bucket policy and its key policy (resources/account_grants.py)
+    N("s3:GetBucketPolicy", BUCKET, (DESTROY,), "the grant to the replication roles",
+      accounts=(THERE,)),
+    N("s3:PutBucketPolicy", BUCKET, (DESTROY,), "the grant to the replication roles",
+      accounts=(THERE,)),
+    N("s3:DeleteBucketPolicy", BUCKET, WRITES, "the grant removed from a policy that has no "
+      "other statement", accounts=(THERE,)),
+    N("kms:DescribeKey", KEY, (DESTROY,), "the replica key whose policy has the grant",
+      accounts=(THERE,)),
+    N("kms:GetKeyPolicy", KEY, CHANGES, "the grant to the replication roles "
+      "(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-"
+      "accounts.html)", accounts=(THERE,)),
+    N("kms:PutKeyPolicy", KEY, WRITES, "the grant to the replication roles", accounts=(THERE,)),
+    # Reaching the accounts of ACCOUNTS given by role_arn (aws/accounts.py)
+    N("sts:AssumeRole", ACCOUNT_ROLE, (*CHANGES, VERIFY, AUDIT, COPY), "reaching the buckets "
+      "of another account; the role must trust the caller too "
+      "(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html)"),
     # Replication roles
     N("iam:GetRole", ROLE, CHANGES),
     N("iam:CreateRole", ROLE, (APPLY,)),
@@ -130,17 +172,19 @@ NEEDS: tuple[Need, ...] = (
     N("cloudwatch:PutDashboard", DASHBOARD, WRITES),
     N("cloudwatch:DeleteDashboards", DASHBOARD, WRITES),
     N("cloudwatch:GetMetricData", ANY, (STATUS,)),
-    # verify, audit, backfill: objects
-    N("s3:ListBucketVersions", BUCKET, (VERIFY, AUDIT, COPY)),
+    # verify, audit, backfill: objects (replicas in another account: their listing for audit
+    # and backfill; the canary's replica for verify)
+    N("s3:ListBucketVersions", BUCKET, (VERIFY, AUDIT, COPY), accounts=BOTH),
     N("s3:PutObject", OBJECTS, (VERIFY, COPY), "the canary; CopyObject and multipart copies"),
     N("s3:PutObjectTagging", OBJECTS, (VERIFY, COPY), "a PUT or copy with tags "
       "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html)"),
-    N("s3:GetObject", OBJECTS, (VERIFY,), "HeadObject of the canary's replica"),
+    N("s3:GetObject", OBJECTS, (VERIFY,), "HeadObject of the canary's replica", accounts=BOTH),
     N("s3:GetObjectVersion", OBJECTS, (VERIFY, AUDIT, COPY), "HeadObject and copies of a "
       "version (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)"),
     N("s3:GetObjectVersionTagging", OBJECTS, (AUDIT, COPY), "tags of a version: tag-filtered "
       "rules, copies keeping their tags"),
-    N("s3:DeleteObjectVersion", OBJECTS, (VERIFY,), "removing every canary version"),
+    N("s3:DeleteObjectVersion", OBJECTS, (VERIFY,), "removing every canary version",
+      accounts=BOTH),
     N("s3:AbortMultipartUpload", OBJECTS, (COPY,), "a failed copy of an object over 5 GB"),
     N("kms:GenerateDataKey", KEY, (VERIFY, COPY), "writing into an SSE-KMS bucket "
       "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)",

@@ -1,5 +1,6 @@
-"""`permissions`: the IAM policies the caller needs to run every command of a script on a config
-(built in caller_policies from the table in permission_needs).
+"""`permissions`: the IAM policies the caller needs to run every command of a script on a config,
+and, for buckets in accounts of ACCOUNTS, those the role or profile of each such account needs
+there (built in caller_policies from the table in permission_needs).
 
     python -m s3replication.commands.permissions --readme   # same as permissions_readme --readme
 """
@@ -16,7 +17,8 @@ from .caller_policies import policies
 
 
 def permissions(ctx: Context, args: argparse.Namespace) -> PermissionsResult:
-    """The command: the policies on stdout, as JSON (whatever --json says), nothing else."""
+    """The command: the policies on stdout, as JSON (whatever --json says), nothing else: the
+    caller's account id -> its documents, then "ID (NAME)" -> each other account's."""
     return PermissionsResult(ExitStatus.OK, policies(ctx.config, ctx.account))
 
 

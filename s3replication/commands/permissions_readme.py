@@ -10,37 +10,61 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .permission_needs import ANY, COMMANDS, NEEDS, Need
+from .permission_needs import ANY, ANY_FOR_ALIASES, COMMANDS, HERE, NEEDS, THERE, Need
 
 README = Path(__file__).resolve().parent.parent.parent / "README.md"
 START, END = "<!-- permissions:start -->", "<!-- permissions:end -->"
 STS_NOTE = ("- `sts:GetCallerIdentity` (every command: the account id) needs no permission "
             "(https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)")
 SERVICES = {"s3": "S3", "kms": "KMS", "iam": "IAM", "sns": "SNS",
-            "cloudwatch": "CloudWatch"}
+            "cloudwatch": "CloudWatch", "sts": "STS"}
+OTHER_ACCOUNTS = (
+    "**In each account of ACCOUNTS that holds buckets of the config**, for the role (or "
+    "profile) the scripts reach it with, on the buckets of the config that live there and "
+    "their KMS keys (`permissions` prints these policies under the key \"ACCOUNT_ID (NAME)\"; "
+    "the caller's list above is for its own buckets). The role must also trust the caller "
+    "(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html), "
+    "and the destination's bucket and key policies allow the source's replication role "
+    "(apply writes those statements: "
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+    "setting-repl-config-perm-overview.html#setting-repl-config-crossacct).")
+KINDS = {ANY: "any resource", ANY_FOR_ALIASES: "any resource (where a key is named by alias)"}
+
+
+def _line(action: str, needs: list[Need]) -> str:
+    """One action's line: on what, for which commands, and the notes."""
+    commands = [c for c in COMMANDS if any(c in n.commands for n in needs)]
+    kinds = ", ".join(dict.fromkeys(KINDS.get(n.resource, n.resource) for n in needs))
+    notes = [n.why for n in needs if n.why]
+    notes += [f"only {n.condition}" for n in needs if n.condition]
+    notes += ["optional" for n in needs if n.optional]
+    note = f"; {'; '.join(dict.fromkeys(notes))}" if notes else ""
+    return f"- `{action}` on {kinds}: {', '.join(commands)}{note}"
+
+
+def _section(where: str, suffix: str = "") -> list[str]:
+    """The lines of the rows of NEEDS for `where` (HERE or THERE), by service."""
+    lines: list[str] = []
+    for prefix, title in SERVICES.items():
+        rows: dict[str, list[Need]] = {}
+        for need in NEEDS:
+            if need.action.split(":")[0] == prefix and where in need.accounts:
+                rows.setdefault(need.action, []).append(need)
+        if rows:
+            lines.append(f"\n**{title}{suffix}**\n")
+            lines += [_line(action, needs) for action, needs in rows.items()]
+    return lines
 
 
 def readme_list() -> str:
-    """The README's caller-permissions list, from NEEDS: one line per action."""
+    """The README's caller-permissions list, from NEEDS: one line per action, the caller's
+    account first, then what each account of ACCOUNTS needs."""
     lines = [START,
              "<!-- generated from s3replication/commands/permission_needs.py: "
              "`make readme-permissions` -->",
              "", STS_NOTE]
-    for prefix, title in SERVICES.items():
-        rows: dict[str, list[Need]] = {}
-        for need in NEEDS:
-            if need.action.split(":")[0] == prefix:
-                rows.setdefault(need.action, []).append(need)
-        lines.append(f"\n**{title}**\n")
-        for action, needs in rows.items():
-            commands = [c for c in COMMANDS if any(c in n.commands for n in needs)]
-            kinds = ", ".join(dict.fromkeys("any resource" if n.resource == ANY
-                                            else n.resource for n in needs))
-            notes = [n.why for n in needs if n.why]
-            notes += [f"only {n.condition}" for n in needs if n.condition]
-            notes += ["optional" for n in needs if n.optional]
-            note = f"; {'; '.join(dict.fromkeys(notes))}" if notes else ""
-            lines.append(f"- `{action}` on {kinds}: {', '.join(commands)}{note}")
+    lines += _section(HERE)
+    lines += ["", OTHER_ACCOUNTS, *_section(THERE, ", in that account")]
     lines.append(END)
     return "\n".join(lines)
 
