@@ -199,9 +199,6 @@ def test_every_access_into_the_other_account_is_allowed_by_both_policies(applied
         assert any(a.startswith(f"{action} ") for a in accesses), action
 
 
-@pytest.mark.xfail(strict=True, reason="the replication role's own policy lacks "
-                   "s3:GetBucketVersioning on a destination of another account, which the "
-                   "destination's bucket policy grants it (resources/iam_policy.py)")
 def test_reading_the_destinations_versioning_is_allowed_by_both_policies(applied) -> None:
     endpoint, config = applied
     refused = refused_accesses(endpoint, config, lambda action: action in IDENTITY_GAP)

@@ -3,12 +3,14 @@ command wants of them (`removing`). Every stage is one resource module's
 `lanes(ctx, scope) -> list[list[Item]]`; its lanes run in parallel, the stages one after the
 other.
 
-apply/plan: KMS keys, then buckets (versioning before replication), then roles, then
-replication rules, then role permissions, then monitoring, then forgetting removed rules.
-destroy goes the other way and keeps KMS keys, buckets and the settings that protect their
-data (it has no keys or buckets stage): it removes this script's rules (`removing`: none is
-wanted), their alarms and the shared monitoring parts no rule uses any more, its permissions,
-and roles the tool made that nothing else uses; other scripts' and hand-made rules stay.
+apply/plan: KMS keys, then buckets (versioning before replication; report buckets too), then
+inventory configurations (with INVENTORY), then roles, then replication rules, then role
+permissions, then monitoring, then access points (cr_replication.py), then forgetting removed
+rules. destroy goes the other way and keeps KMS keys, buckets, access points and the settings
+that protect their data (it has no keys or buckets stage): it removes this script's rules
+(`removing`: none is wanted), their alarms and the shared monitoring parts no rule uses any
+more, its inventory configurations, its permissions, and roles the tool made that nothing else
+uses; other scripts' and hand-made rules stay.
 
 Permissions are widened before use and narrowed after: the roles stage gives each role the
 permissions of both the rules on the buckets now and the rules wanted, the replication stage
@@ -29,6 +31,7 @@ from ..resources import (
     access_points,
     account_grants,
     buckets,
+    inventory,
     kms_keys,
     replication,
     role_permissions,
@@ -52,6 +55,7 @@ class Stage:
 
 KEYS = Stage("keys", kms_keys.lanes)
 BUCKETS = Stage("buckets", buckets.lanes)
+INVENTORY = Stage("inventory", inventory.lanes)  # after the report buckets exist
 ROLES = Stage("roles", roles.lanes)  # permissions widened: the rules now and those wanted
 GRANTS = Stage("grants", account_grants.widened)  # other accounts' policies, widened
 REPLICATION = Stage("replication", replication.lanes)
@@ -69,20 +73,29 @@ class Command:
     removing: bool  # the script wants none of its rules, and removes those of its config
 
 
-SETUP = Command((KEYS, BUCKETS, ROLES, GRANTS, REPLICATION, ROLE_PERMISSIONS, GRANTS_NARROWED,
-                 MONITORING, ACCESS_POINTS, OWNERSHIP), removing=False)
+SETUP = Command((KEYS, BUCKETS, INVENTORY, ROLES, GRANTS, REPLICATION, ROLE_PERMISSIONS,
+                 GRANTS_NARROWED, MONITORING, ACCESS_POINTS, OWNERSHIP), removing=False)
 COMMANDS: dict[str, Command] = {
     APPLY: SETUP,
     PLAN: SETUP,
-    DESTROY: Command((MONITORING, REPLICATION, ROLE_PERMISSIONS, GRANTS_NARROWED, ROLE_REMOVAL,
-                      OWNERSHIP), removing=True),
+    DESTROY: Command((MONITORING, INVENTORY, REPLICATION, ROLE_PERMISSIONS, GRANTS_NARROWED,
+                      ROLE_REMOVAL, OWNERSHIP), removing=True),
 }
+
+
+def reach_accounts(ctx: Context) -> None:
+    """Reach every other account of the config's buckets before the first write, so that one
+    that cannot be reached stops the run before anything changes anywhere."""
+    one_per_account = {b.account: b for b in ctx.config.buckets.values() if b.account}
+    for bucket in one_per_account.values():
+        ctx.clients_of(bucket)
 
 
 def run(ctx: Context) -> list[Change]:
     """Plan (and with apply/destroy, carry out) every stage; stop after a stage that failed."""
     command = COMMANDS[ctx.mode]
     scope = Scope.of(ctx, removing=command.removing)
+    reach_accounts(ctx)
     changes: list[Change] = []
     for stage in command.stages:
         result = run_lanes(stage.lanes(ctx, scope), apply=ctx.writes)

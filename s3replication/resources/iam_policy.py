@@ -100,6 +100,14 @@ def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[s
             "Action": ["s3:ObjectOwnerOverrideToBucketOwner"],
             "Resource": [f"{bucket_arn(d.bucket, d.region)}/*" for d in elsewhere],
         })
+        # The destination's bucket policy grants it too (replication-walkthrough-2.html);
+        # across accounts both policies must allow.
+        statements.append({
+            "Sid": "ReadDestinationVersioning",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketVersioning"],
+            "Resource": [bucket_arn(d.bucket, d.region) for d in elsewhere],
+        })
     if source.key_arn:
         statements.append(_kms_statement("DecryptSourceObjects", ["kms:Decrypt"], source))
         for n, dest in enumerate(d for d in destinations if d.key_arn):
