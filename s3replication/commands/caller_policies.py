@@ -31,6 +31,8 @@ from ..resources.iam_policy import S3_SERVICE, VERSION
 from .batch_role import BATCH_SERVICE
 from .batch_role import role_name as batch_role_name
 from .permission_needs import (
+    ACCESS_POINT,
+    ACCESS_POINT_REQUEST,
     ACCOUNT_ROLE,
     ALARM,
     ALIAS,
@@ -60,7 +62,8 @@ POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
 SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys",
         ALIAS: "KmsAliases", ROLE: "ReplicationRoles", BATCH_ROLE: "BatchRoles",
         TOPIC: "AlertTopics", ALARM: "Alarms", DASHBOARD: "Dashboard", JOB: "BatchJobs",
-        ACCOUNT_ROLE: "AccountRoles"}
+        ACCOUNT_ROLE: "AccountRoles", ACCESS_POINT: "AccessPoints",
+        ACCESS_POINT_REQUEST: "AccessPointRequests"}
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
 
 
@@ -127,6 +130,10 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
         found = [f"arn:{p}:s3:{r}:{account}:job/*" for r in sorted({b.region for b in sources})]
     elif kind == ACCOUNT_ROLE:
         found = list(place.assumed)
+    elif kind == ACCESS_POINT and config.access_points and place.where == HERE:
+        found = [f"arn:{p}:s3::{account}:accesspoint/*"]
+    elif kind == ACCESS_POINT_REQUEST and config.access_points and place.where == HERE:
+        found = [f"arn:{p}:s3:us-west-2:{account}:async-request/mrap/*"]
     return sorted(set(found))
 
 

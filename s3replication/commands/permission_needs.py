@@ -24,13 +24,17 @@ from dataclasses import dataclass
 APPLY, PLAN, DESTROY, STATUS = "apply", "plan", "destroy", "status"
 VERIFY, AUDIT, COPY, BATCH = "verify", "audit", "backfill --method copy", "backfill --method batch"
 PERMISSIONS = "permissions"
-COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, COPY, BATCH, PERMISSIONS)
+READINESS, FAILOVER = "readiness", "failover and failback"  # cr_replication.py
+COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, COPY, BATCH, PERMISSIONS, READINESS,
+            FAILOVER)
 # Every command first asks STS for the account id; GetCallerIdentity needs no permission
 # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it is
 # in no policy.
 CHANGES = (APPLY, PLAN, DESTROY)
 SETUP = (APPLY, PLAN)
 WRITES = (APPLY, DESTROY)
+CANARY = (VERIFY, READINESS, FAILOVER)  # readiness (and failover's check) run verify's canary
+ROUTES = (*SETUP, STATUS, READINESS, FAILOVER)  # read an access point and its routes
 
 # Accounts (see the module docstring).
 HERE = "the caller's account"
@@ -51,6 +55,8 @@ ALARM = "the tool's alarms (s3-replication:*), in each Region"
 DASHBOARD = "the dashboard"
 JOB = "Batch Operations jobs, in each source Region"
 ACCOUNT_ROLE = "the roles of ACCOUNTS"
+ACCESS_POINT = "the Multi-Region Access Points of ACCESS_POINTS"
+ACCESS_POINT_REQUEST = "Multi-Region Access Point requests, in us-west-2"
 
 # Conditions (see `conditions`).
 PASSED_TO_S3 = "passed to S3"
@@ -94,7 +100,7 @@ NEEDS: tuple[Need, ...] = (
     N("s3:ListBucket", BUCKET, SETUP, "HeadBucket: a bucket's existence and Region",
       accounts=BOTH),
     N("s3:CreateBucket", BUCKET, (APPLY,), accounts=BOTH),
-    N("s3:GetBucketVersioning", BUCKET, SETUP, accounts=BOTH),
+    N("s3:GetBucketVersioning", BUCKET, (*SETUP, READINESS, FAILOVER), accounts=BOTH),
     N("s3:PutBucketVersioning", BUCKET, (APPLY,), accounts=BOTH),
     N("s3:GetEncryptionConfiguration", BUCKET, SETUP, accounts=BOTH),
     N("s3:PutEncryptionConfiguration", BUCKET, (APPLY,), accounts=BOTH),
@@ -105,9 +111,9 @@ NEEDS: tuple[Need, ...] = (
     N("s3:GetBucketAcl", BUCKET, SETUP, "an adopted bucket's ACL grantees", accounts=BOTH),
     N("s3:GetBucketPolicy", BUCKET, SETUP, accounts=BOTH),
     N("s3:PutBucketPolicy", BUCKET, (APPLY,), accounts=BOTH),
-    N("s3:GetBucketTagging", BUCKET, (*CHANGES, VERIFY), "tags and the record of the rules a "
+    N("s3:GetBucketTagging", BUCKET, (*CHANGES, *CANARY), "tags and the record of the rules a "
       "script owns; verify: when versioning was enabled, for a canary that did not replicate"),
-    N("s3:GetBucketTagging", BUCKET, (*SETUP, VERIFY), "tags; verify: when versioning was "
+    N("s3:GetBucketTagging", BUCKET, (*SETUP, *CANARY), "tags; verify: when versioning was "
       "enabled, for a canary that did not replicate", accounts=(THERE,)),
     N("s3:PutBucketTagging", BUCKET, WRITES, "PutBucketTagging and DeleteBucketTagging"),
     N("s3:PutBucketTagging", BUCKET, (APPLY,), accounts=(THERE,)),
@@ -126,7 +132,7 @@ NEEDS: tuple[Need, ...] = (
       "accounts.html)", accounts=(THERE,)),
     N("kms:PutKeyPolicy", KEY, WRITES, "the grant to the replication roles", accounts=(THERE,)),
     # Reaching the accounts of ACCOUNTS given by role_arn (aws/accounts.py)
-    N("sts:AssumeRole", ACCOUNT_ROLE, (*CHANGES, VERIFY, AUDIT, COPY), "reaching the buckets "
+    N("sts:AssumeRole", ACCOUNT_ROLE, (*CHANGES, *CANARY, AUDIT, COPY), "reaching the buckets "
       "of another account; the role must trust the caller too "
       "(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html)"),
     # Replication roles
@@ -143,7 +149,7 @@ NEEDS: tuple[Need, ...] = (
     N("iam:ListAttachedRolePolicies", ROLE, (DESTROY,)),
     N("iam:DeleteRole", ROLE, (DESTROY,)),
     # Replication rules
-    N("s3:GetReplicationConfiguration", BUCKET, (*CHANGES, VERIFY)),
+    N("s3:GetReplicationConfiguration", BUCKET, (*CHANGES, *CANARY)),
     N("s3:PutReplicationConfiguration", BUCKET, WRITES,
       "PutBucketReplication and DeleteBucketReplication"),
     N("iam:PassRole", ROLE, WRITES, "the replication configuration names the role "
@@ -171,22 +177,33 @@ NEEDS: tuple[Need, ...] = (
     N("cloudwatch:GetDashboard", DASHBOARD, CHANGES),
     N("cloudwatch:PutDashboard", DASHBOARD, WRITES),
     N("cloudwatch:DeleteDashboards", DASHBOARD, WRITES),
-    N("cloudwatch:GetMetricData", ANY, (STATUS,)),
+    N("cloudwatch:GetMetricData", ANY, (STATUS, READINESS, FAILOVER)),
+    # Multi-Region Access Points (cr_replication.py; resources/access_points.py). The ARN
+    # names the alias, which AWS picks at creation, hence accesspoint/*
+    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html)
+    N("s3:GetMultiRegionAccessPoint", ACCESS_POINT, ROUTES),
+    N("s3:CreateMultiRegionAccessPoint", ACCESS_POINT, (APPLY,)),
+    N("s3:DescribeMultiRegionAccessPointOperation", ACCESS_POINT_REQUEST, (APPLY,),
+      "following the creation request"),
+    N("s3:GetMultiRegionAccessPointRoutes", ACCESS_POINT, ROUTES),
+    N("s3:SubmitMultiRegionAccessPointRoutes", ACCESS_POINT, (APPLY, FAILOVER),
+      "the first routes; failover and failback "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingFailover.html)"),
     # verify, audit, backfill: objects (replicas in another account: their listing for audit
     # and backfill; the canary's replica for verify)
-    N("s3:ListBucketVersions", BUCKET, (VERIFY, AUDIT, COPY), accounts=BOTH),
-    N("s3:PutObject", OBJECTS, (VERIFY, COPY), "the canary; CopyObject and multipart copies"),
-    N("s3:PutObjectTagging", OBJECTS, (VERIFY, COPY), "a PUT or copy with tags "
+    N("s3:ListBucketVersions", BUCKET, (*CANARY, AUDIT, COPY), accounts=BOTH),
+    N("s3:PutObject", OBJECTS, (*CANARY, COPY), "the canary; CopyObject and multipart copies"),
+    N("s3:PutObjectTagging", OBJECTS, (*CANARY, COPY), "a PUT or copy with tags "
       "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html)"),
-    N("s3:GetObject", OBJECTS, (VERIFY,), "HeadObject of the canary's replica", accounts=BOTH),
-    N("s3:GetObjectVersion", OBJECTS, (VERIFY, AUDIT, COPY), "HeadObject and copies of a "
+    N("s3:GetObject", OBJECTS, (*CANARY,), "HeadObject of the canary's replica", accounts=BOTH),
+    N("s3:GetObjectVersion", OBJECTS, (*CANARY, AUDIT, COPY), "HeadObject and copies of a "
       "version (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)"),
     N("s3:GetObjectVersionTagging", OBJECTS, (AUDIT, COPY), "tags of a version: tag-filtered "
       "rules, copies keeping their tags"),
-    N("s3:DeleteObjectVersion", OBJECTS, (VERIFY,), "removing every canary version",
+    N("s3:DeleteObjectVersion", OBJECTS, (*CANARY,), "removing every canary version",
       accounts=BOTH),
     N("s3:AbortMultipartUpload", OBJECTS, (COPY,), "a failed copy of an object over 5 GB"),
-    N("kms:GenerateDataKey", KEY, (VERIFY, COPY), "writing into an SSE-KMS bucket "
+    N("kms:GenerateDataKey", KEY, (*CANARY, COPY), "writing into an SSE-KMS bucket "
       "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)",
       condition=VIA_S3),
     N("kms:Decrypt", KEY, (COPY,), "copying an SSE-KMS object", condition=VIA_S3),
