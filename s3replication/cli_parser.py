@@ -40,11 +40,22 @@ def _max_report(parser: argparse.ArgumentParser) -> None:
                         help="problem objects listed per rule (default: 50)")
 
 
+def _inventory(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--inventory", action="store_true",
+                        help="compare S3 Inventory reports instead of listing the buckets "
+                             "(needs INVENTORY in the config)")
+    parser.add_argument("--engine", choices=("duckdb", "athena"), default="duckdb",
+                        help="--inventory: DuckDB in this process (default) or Amazon Athena")
+
+
 def _backfill(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=("batch", "copy"), default=None,
                         help="S3 Batch Replication job or copy in place (default: batch against "
                              "AWS, copy against an emulator)")
     parser.add_argument("--job", default=None, help="show the progress of this Batch job id")
+    parser.add_argument("--manifest", default=None, metavar="S3_URL",
+                        help="--method batch: replicate exactly the objects of this CSV "
+                             "manifest (as audit --inventory writes it)")
     parser.add_argument("--report-bucket", default=None,
                         help="--method batch: bucket for the manifest and completion report "
                              "(default: the source bucket)")
@@ -83,7 +94,8 @@ COMMANDS: dict[str, Command] = {
     "verify": Command("commands.verify", "verify", True,
                       "a canary object per rule: replicated, and how fast", (_timeout,)),
     "audit": Command("commands.audit", "audit", False,
-                     "compare source and replica object by object", (_max_report,)),
+                     "compare source and replica object by object",
+                     (_max_report, _inventory)),
     "backfill": Command("commands.backfill", "backfill", True,
                         "replicate what S3 will not: objects older than their rule, failed ones",
                         (_yes("copy or start the jobs"), _backfill, _max_report)),

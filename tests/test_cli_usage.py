@@ -22,8 +22,12 @@ from tests.shop import run_script, shop_config
 ROOT = Path(__file__).resolve().parent.parent
 OWN_OPTIONS = {
     "apply": (), "plan": (), "status": (), "permissions": (),
-    "destroy": ("--yes",), "verify": ("--timeout",), "audit": ("--max-report",),
-    "backfill": ("--yes", "--method", "--job", "--report-bucket", "--max-report"),
+    "destroy": ("--yes",), "verify": ("--timeout",),
+    "audit": ("--max-report", "--inventory", "--engine"),
+    "backfill": ("--yes", "--method", "--job", "--manifest", "--report-bucket", "--max-report"),
+    # cr_replication.py only
+    "readiness": ("--timeout",), "failover": ("--timeout", "--to", "--yes", "--force"),
+    "failback": ("--timeout", "--yes", "--force"),
 }
 SHARED = ("--config", "--sandbox", "--json", "--verbose")
 

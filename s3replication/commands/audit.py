@@ -26,6 +26,12 @@ def audit(ctx: Context, args: argparse.Namespace) -> AuditResult:
     script = script_name(ctx.kind)
     if not ctx.rules:
         return AuditResult(script=script, status=ExitStatus.OK, rules=[])
+    if getattr(args, "inventory", False):
+        from .inventory_audit import audit_rule as from_inventory
+
+        results = parallel_map(lambda r: from_inventory(ctx, r, args.max_report, args.engine),
+                               ctx.rules)
+        return AuditResult(script=script, status=overall_status(results), rules=results)
     progress = Progress("audit")
     try:
         results = parallel_map(lambda r: audit_rule(ctx, r, args.max_report, progress),

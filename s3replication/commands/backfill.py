@@ -22,7 +22,7 @@ from ..aws.naming import script_name
 from ..config.model import RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
-from ..errors import ExitStatus
+from ..errors import ExitStatus, UsageError
 from ..output.results import (
     BatchBackfillResult,
     CopyBackfillResult,
@@ -50,7 +50,10 @@ def backfill(ctx: Context, args: argparse.Namespace,
              ) -> CopyBackfillResult | BatchBackfillResult | JobProgress:
     if args.job:
         return batch_job.show_job(ctx, args.job)
-    method = args.method or ("copy" if custom_endpoint(ctx) else "batch")
+    method = args.method or ("batch" if getattr(args, "manifest", None) or not custom_endpoint(ctx)
+                             else "copy")
+    if method == "copy" and getattr(args, "manifest", None):
+        raise UsageError("--manifest is for --method batch (a Batch Replication job)")
     if method == "batch":
         return batch_job.start_jobs(ctx, args)
     return copy_missing(ctx, args)

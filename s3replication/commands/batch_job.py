@@ -24,6 +24,7 @@ from ..engine.context import Context
 from ..engine.items import run_lane
 from ..errors import AwsError, ExitStatus, UsageError
 from ..output.results import BatchBackfillResult, BatchJobPlan, JobProgress
+from .batch_manifest import read_manifest
 from .batch_role import REPORT_PREFIX, role_lane, role_name
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,10 @@ PROPAGATION_CODES = ("AccessDenied", "InvalidRequest")  # a role IAM has not pro
 
 
 def job_request(ctx: Context, source: BucketSpec, rules: list[RuleSpec], role: str,
-                reports: str, token: str) -> dict[str, Any]:
-    """The keyword arguments of `s3control.create_job` for one source bucket."""
+                reports: str, token: str,
+                manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The keyword arguments of `s3control.create_job` for one source bucket; with
+    `manifest` (batch_manifest.UserManifest.job_manifest), over exactly its objects."""
     account = ctx.account
     reports_arn = bucket_arn(reports, source.region)
     prefixes = sorted({r.prefix for r in rules})
@@ -43,7 +46,7 @@ def job_request(ctx: Context, source: BucketSpec, rules: list[RuleSpec], role: s
     if "" not in prefixes:
         selection["KeyNameConstraint"] = {"MatchAnyPrefix": prefixes}
     tags = [{"Key": k, "Value": v} for k, v in ctx.config.tags.items()]
-    return {
+    request = {
         "AccountId": account, "ConfirmationRequired": False, "Priority": JOB_PRIORITY,
         "RoleArn": role, "ClientRequestToken": token,
         "Description": f"{script_name(ctx.kind)} backfill of {source.name}"[:256],
@@ -61,6 +64,10 @@ def job_request(ctx: Context, source: BucketSpec, rules: list[RuleSpec], role: s
                    "Enabled": True, "ReportScope": "AllTasks", "ExpectedBucketOwner": account},
         "Tags": tags + [{"Key": MANAGED_TAG, "Value": "true"}],
     }
+    if manifest is not None:
+        del request["ManifestGenerator"]
+        request["Manifest"] = manifest
+    return request
 
 
 def s3control(ctx: Context, region: str) -> Any:
@@ -85,16 +92,20 @@ def _reports_bucket(ctx: Context, source: BucketSpec, chosen: str | None) -> str
 def start_jobs(ctx: Context, args: argparse.Namespace) -> BatchBackfillResult:
     """One job per source bucket of this script's rules; without --yes, only the plan."""
     chosen = getattr(args, "report_bucket", None)
+    given = read_manifest(ctx, args.manifest) if getattr(args, "manifest", None) else None
     jobs = []
     for source, rules in _sources(ctx):
+        if given is not None and given.source != source:
+            continue
         reports = _reports_bucket(ctx, source, chosen)
-        lane = role_lane(ctx, source, reports)
+        lane = role_lane(ctx, source, reports, given.arn if given else None)
         job = BatchJobPlan(source=source.name, region=source.region, role=role_name(source),
                            prefixes=sorted({r.prefix for r in rules}),
                            report=f"s3://{reports}/{REPORT_PREFIX}/",
                            role_changes=run_lane(lane, apply=args.yes))
         if args.yes:
-            job.job_id = _start_job(ctx, source, rules, reports, bool(job.role_changes))
+            job.job_id = _start_job(ctx, source, rules, reports, bool(job.role_changes),
+                                    given.job_manifest() if given else None)
             log.info("batch replication job %s started for %s", job.job_id, source.name)
         jobs.append(job)
     status = ExitStatus.OK if args.yes or not jobs else ExitStatus.ATTENTION
@@ -103,9 +114,9 @@ def start_jobs(ctx: Context, args: argparse.Namespace) -> BatchBackfillResult:
 
 
 def _start_job(ctx: Context, source: BucketSpec, rules: list[RuleSpec], reports: str,
-               role_changed: bool) -> str:
+               role_changed: bool, manifest: dict[str, Any] | None = None) -> str:
     arn = role_arn(ctx.account, role_name(source), source.region)
-    request = job_request(ctx, source, rules, arn, reports, str(uuid.uuid4()))
+    request = job_request(ctx, source, rules, arn, reports, str(uuid.uuid4()), manifest)
     client = s3control(ctx, source.region)
     try:
         if role_changed:  # a role IAM has just made or changed may take a while to be usable

@@ -35,31 +35,42 @@ def trust_policy() -> dict[str, Any]:
         {"Effect": "Allow", "Principal": {"Service": BATCH_SERVICE}, "Action": "sts:AssumeRole"}]}
 
 
-def permissions_policy(source: BucketSpec, reports: str) -> dict[str, Any]:
+def permissions_policy(source: BucketSpec, reports: str,
+                       manifest_arn: str | None = None) -> dict[str, Any]:
     """The Batch Replication role's permissions
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-policies.html),
-    with the generated manifest and the report under one prefix."""
+    with the generated manifest and the report under one prefix; with a manifest of the
+    user's (`manifest_arn`), reading it instead of generating one."""
     source_arn = bucket_arn(source.name, source.region)
     reports_objects = f"{bucket_arn(reports, source.region)}/{REPORT_PREFIX}/*"
+    initiate = {"Sid": "InitiateReplication", "Effect": "Allow",
+                "Action": ["s3:InitiateReplication"], "Resource": [f"{source_arn}/*"]}
+    write = {"Sid": "WriteManifestAndReport", "Effect": "Allow", "Action": ["s3:PutObject"],
+             "Resource": [reports_objects]}
+    if manifest_arn is not None:
+        return {"Version": "2012-10-17", "Statement": [
+            initiate,
+            {"Sid": "ReadManifest", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": [manifest_arn]},
+            {**write, "Sid": "WriteReport"}]}
     return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "InitiateReplication", "Effect": "Allow", "Action": ["s3:InitiateReplication"],
-         "Resource": [f"{source_arn}/*"]},
+        initiate,
         {"Sid": "GenerateManifest", "Effect": "Allow",
          "Action": ["s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration"],
          "Resource": [source_arn]},
         {"Sid": "ReadManifest", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": [reports_objects]},
-        {"Sid": "WriteManifestAndReport", "Effect": "Allow", "Action": ["s3:PutObject"],
-         "Resource": [reports_objects]},
+        write,
     ]}
 
 
-def role_lane(ctx: Context, source: BucketSpec, reports: str) -> list[Item]:
+def role_lane(ctx: Context, source: BucketSpec, reports: str,
+              manifest_arn: str | None = None) -> list[Item]:
     """The batch role: trust for Batch Operations, then its B.4 inline policy."""
     iam = ctx.iam()
     name = role_name(source)
     wanted_trust = normalize_document(trust_policy())
-    wanted_policy = permissions_policy(source, reports)
+    wanted_policy = permissions_policy(source, reports, manifest_arn)
 
     def read_role() -> Any:
         found = read_or_none(lambda: iam.get_role(RoleName=name), "NoSuchEntity")

@@ -42,17 +42,22 @@ from .permission_needs import (
     BUCKET,
     COMMANDS,
     DASHBOARD,
+    GLUE,
     HERE,
+    INVENTORIED,
     JOB,
     KEY,
     NEEDS,
     OBJECTS,
     PASSED_TO_BATCH,
     PASSED_TO_S3,
+    REPORT_BUCKET,
+    REPORT_OBJECTS,
     ROLE,
     THERE,
     TOPIC,
     VIA_S3,
+    WORKGROUP,
     Need,
 )
 
@@ -62,7 +67,9 @@ POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
 SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys",
         ALIAS: "KmsAliases", ROLE: "ReplicationRoles", BATCH_ROLE: "BatchRoles",
         TOPIC: "AlertTopics", ALARM: "Alarms", DASHBOARD: "Dashboard", JOB: "BatchJobs",
-        ACCOUNT_ROLE: "AccountRoles", ACCESS_POINT: "AccessPoints",
+        ACCOUNT_ROLE: "AccountRoles", ACCESS_POINT: "AccessPoints", INVENTORIED: "Inventoried",
+        REPORT_BUCKET: "ReportBuckets", REPORT_OBJECTS: "Reports", WORKGROUP: "Athena",
+        GLUE: "GlueCatalog",
         ACCESS_POINT_REQUEST: "AccessPointRequests"}
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
 
@@ -110,6 +117,8 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
     elif kind in (BUCKET, OBJECTS):
         suffix = "/*" if kind == OBJECTS else ""
         found = [bucket_arn(b.name, b.region) + suffix for b in buckets]
+        if kind == BUCKET:  # report buckets are managed like any bucket
+            found += _inventory_resources(REPORT_BUCKET, config, place, p)
     elif kind == KEY:
         found = [b.kms_key if b.kms_key.startswith("arn:")
                  else f"arn:{p}:kms:{b.region}:{account}:key/*" for b in buckets if b.kms_key]
@@ -130,11 +139,34 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
         found = [f"arn:{p}:s3:{r}:{account}:job/*" for r in sorted({b.region for b in sources})]
     elif kind == ACCOUNT_ROLE:
         found = list(place.assumed)
+    elif kind in (INVENTORIED, REPORT_BUCKET, REPORT_OBJECTS, WORKGROUP, GLUE):
+        found = _inventory_resources(kind, config, place, p)
     elif kind == ACCESS_POINT and config.access_points and place.where == HERE:
         found = [f"arn:{p}:s3::{account}:accesspoint/*"]
     elif kind == ACCESS_POINT_REQUEST and config.access_points and place.where == HERE:
         found = [f"arn:{p}:s3:us-west-2:{account}:async-request/mrap/*"]
     return sorted(set(found))
+
+
+def _inventory_resources(kind: str, config: Config, place: Place, p: str) -> list[str]:
+    """With INVENTORY: the inventoried buckets (here or there), and here the report buckets,
+    their reports, Athena and Glue (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html)."""
+    inventory, account = config.inventory, place.account
+    if inventory is None:
+        return []
+    if kind == INVENTORIED:
+        return [bucket_arn(b.name, b.region) for b in place.buckets]
+    if place.where != HERE:
+        return []
+    reports = sorted(inventory.buckets.items())
+    if kind == REPORT_BUCKET:
+        return [bucket_arn(name, region) for region, name in reports]
+    if kind == REPORT_OBJECTS:
+        return [f"{bucket_arn(name, region)}/inventory/*" for region, name in reports]
+    if kind == WORKGROUP:
+        return [f"arn:{p}:athena:{r}:{account}:workgroup/primary" for r, _ in reports]
+    return [f"arn:{p}:glue:{r}:{account}:{what}" for r, _ in reports for what in (
+        "catalog", "database/s3_replication_audit", "table/s3_replication_audit/*")]
 
 
 def conditions(name: str | None, place: Place) -> dict[str, Any] | None:

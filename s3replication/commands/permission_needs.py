@@ -25,8 +25,9 @@ APPLY, PLAN, DESTROY, STATUS = "apply", "plan", "destroy", "status"
 VERIFY, AUDIT, COPY, BATCH = "verify", "audit", "backfill --method copy", "backfill --method batch"
 PERMISSIONS = "permissions"
 READINESS, FAILOVER = "readiness", "failover and failback"  # cr_replication.py
-COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, COPY, BATCH, PERMISSIONS, READINESS,
-            FAILOVER)
+INVENTORY_AUDIT, ATHENA = "audit --inventory", "audit --inventory --engine athena"
+COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, INVENTORY_AUDIT, ATHENA, COPY, BATCH,
+            PERMISSIONS, READINESS, FAILOVER)
 # Every command first asks STS for the account id; GetCallerIdentity needs no permission
 # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it is
 # in no policy.
@@ -55,6 +56,11 @@ ALARM = "the tool's alarms (s3-replication:*), in each Region"
 DASHBOARD = "the dashboard"
 JOB = "Batch Operations jobs, in each source Region"
 ACCOUNT_ROLE = "the roles of ACCOUNTS"
+INVENTORIED = "the config's buckets, with INVENTORY"
+REPORT_BUCKET = "the report buckets of INVENTORY"
+REPORT_OBJECTS = "the reports in the report buckets (inventory/*)"
+WORKGROUP = "Athena's primary workgroup, in each report bucket's Region"
+GLUE = "the Glue catalog, the s3_replication_audit database and its tables"
 ACCESS_POINT = "the Multi-Region Access Points of ACCESS_POINTS"
 ACCESS_POINT_REQUEST = "Multi-Region Access Point requests, in us-west-2"
 
@@ -178,6 +184,29 @@ NEEDS: tuple[Need, ...] = (
     N("cloudwatch:PutDashboard", DASHBOARD, WRITES),
     N("cloudwatch:DeleteDashboards", DASHBOARD, WRITES),
     N("cloudwatch:GetMetricData", ANY, (STATUS, READINESS, FAILOVER)),
+    # S3 Inventory (resources/inventory.py): configurations on the rules' buckets, report
+    # buckets managed like any bucket (the bucket rows above name them too)
+    N("s3:GetInventoryConfiguration", INVENTORIED, CHANGES),
+    N("s3:PutInventoryConfiguration", INVENTORIED, WRITES,
+      "PutBucketInventoryConfiguration and DeleteBucketInventoryConfiguration "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html)"),
+    # audit --inventory (inventory/): the reports, the re-drive manifest
+    N("s3:ListBucket", REPORT_BUCKET, (INVENTORY_AUDIT, ATHENA), "finding the newest report"),
+    N("s3:GetObject", REPORT_OBJECTS, (INVENTORY_AUDIT, ATHENA, BATCH), "reports; backfill: "
+      "the first line of a --manifest"),
+    N("s3:PutObject", REPORT_OBJECTS, (INVENTORY_AUDIT, ATHENA), "the re-drive manifest; "
+      "Athena: copies of the report files and query results"),
+    N("s3:DeleteObject", REPORT_OBJECTS, (ATHENA,), "removing the copies afterwards"),
+    N("s3:GetBucketLocation", REPORT_BUCKET, (ATHENA,), "Athena's query results location "
+      "(https://docs.aws.amazon.com/athena/latest/ug/security-iam-athena.html)"),
+    N("athena:StartQueryExecution", WORKGROUP, (ATHENA,)),
+    N("athena:GetQueryExecution", WORKGROUP, (ATHENA,)),
+    N("athena:GetQueryResults", WORKGROUP, (ATHENA,)),
+    N("glue:CreateDatabase", GLUE, (ATHENA,)),
+    N("glue:GetDatabase", GLUE, (ATHENA,)),
+    N("glue:CreateTable", GLUE, (ATHENA,)),
+    N("glue:GetTable", GLUE, (ATHENA,)),
+    N("glue:DeleteTable", GLUE, (ATHENA,)),
     # Multi-Region Access Points (cr_replication.py; resources/access_points.py). The ARN
     # names the alias, which AWS picks at creation, hence accesspoint/*
     # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html)

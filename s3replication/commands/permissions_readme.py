@@ -17,7 +17,7 @@ START, END = "<!-- permissions:start -->", "<!-- permissions:end -->"
 STS_NOTE = ("- `sts:GetCallerIdentity` (every command: the account id) needs no permission "
             "(https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)")
 SERVICES = {"s3": "S3", "kms": "KMS", "iam": "IAM", "sns": "SNS",
-            "cloudwatch": "CloudWatch", "sts": "STS"}
+            "cloudwatch": "CloudWatch", "sts": "STS", "athena": "Athena", "glue": "Glue"}
 OTHER_ACCOUNTS = (
     "**In each account of ACCOUNTS that holds buckets of the config**, for the role (or "
     "profile) the scripts reach it with, on the buckets of the config that live there and "

@@ -17,6 +17,7 @@ from s3replication.config.checks_accounts import (
     check_rule_accounts,
 )
 from s3replication.config.checks_buckets import buckets, check_one_partition
+from s3replication.config.checks_inventory import inventory
 from s3replication.config.checks_monitoring import monitoring
 from s3replication.config.checks_rules import check_across_rules, rules
 from s3replication.config.checks_tags import tags
@@ -29,7 +30,8 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "s3_config.py"
 DEFAULT_LOG_FILE = "logs/replication_logs.txt"
 
 REQUIRED_NAMES = ("BUCKETS", "CRR_RULES", "SRR_RULES")
-OPTIONAL_NAMES = ("TAGS", "MONITORING", "LOG_FILE", "ACCOUNTS", "ACCESS_POINTS")
+OPTIONAL_NAMES = ("TAGS", "MONITORING", "LOG_FILE", "ACCOUNTS", "ACCESS_POINTS",
+                  "INVENTORY")
 
 
 def load_config(path: str | Path) -> Config:
@@ -49,6 +51,7 @@ def load_config(path: str | Path) -> Config:
     check_across_rules(crr + srr, specs, problems)
     check_rule_accounts(crr + srr, specs, problems)
     points = access_points(namespace.get("ACCESS_POINTS", {}), specs, problems)
+    reports = inventory(namespace.get("INVENTORY"), specs, crr + srr, problems)
     config_tags = tags("TAGS", namespace.get("TAGS", {}), problems)
     alerts = monitoring(namespace.get("MONITORING", {}), problems)
     log_file = _log_file(namespace.get("LOG_FILE", DEFAULT_LOG_FILE), problems)
@@ -56,7 +59,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(str(path), problems)
     return Config(path=Path(path).resolve(), buckets=specs, crr_rules=crr, srr_rules=srr,
                   tags=config_tags, monitoring=alerts, log_file=log_file,
-                  accounts=other_accounts, access_points=points)
+                  accounts=other_accounts, access_points=points,
+                  inventory=reports)
 
 
 def _execute(path: str | Path) -> dict[str, Any]:

@@ -66,6 +66,14 @@ class AccessPointSpec:
 
 
 @dataclass(frozen=True)
+class Inventory:
+    """S3 Inventory reports for the audit: a report bucket per Region."""
+
+    buckets: Mapping[str, str]  # Region -> report bucket name
+    format: str = "CSV"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     buckets: Mapping[str, BucketSpec]  # in the order the file lists them
@@ -76,6 +84,7 @@ class Config:
     log_file: Path = Path("logs/replication_logs.txt")
     accounts: Mapping[str, AccountSpec] = field(default_factory=dict)
     access_points: Mapping[str, AccessPointSpec] = field(default_factory=dict)
+    inventory: Inventory | None = None
 
     def rules(self, kind: str) -> tuple[RuleSpec, ...]:
         return self.crr_rules if kind == CRR else self.srr_rules

@@ -196,6 +196,10 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
     hidden = r.problems_total - len(r.problems)
     if hidden:
         lines.append(f"      ... and {hidden} more (--max-report {len(r.problems)})")
+    lines += [f"      inventory of {b}: {when}" for b, when in (r.reports or {}).items()]
+    if r.redrive_manifest:
+        lines.append(f"      to re-drive: {r.redrive_manifest} "
+                     f"(backfill --method batch --manifest {r.redrive_manifest})")
     return lines
 
 

@@ -115,6 +115,8 @@ class RuleAuditReport:
     problems: list[ProblemObject]  # the first --max-report problems
     problems_total: int
     exact_versions: bool
+    reports: dict[str, str] | None = None  # audit --inventory: bucket -> when its report is from
+    redrive_manifest: str | None = None  # audit --inventory: s3:// URL of the objects to re-drive
 
 
 @dataclass

@@ -18,6 +18,7 @@ from ..config.model import BucketSpec
 from ..engine.context import Context
 from ..engine.items import Item, parallel_map
 from ..engine.scope import Scope
+from . import inventory
 from .bucket_settings import BUCKET_SETTINGS
 from .bucket_tags import read_tags as read_tags  # verify reads the tags through this module
 from .bucket_target import BucketTarget
@@ -62,4 +63,5 @@ def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     one_per_account = {b.account: b for b in scope.touched}
     listed = dict(zip(one_per_account, parallel_map(
         lambda b: owned_bucket_regions(ctx, b), one_per_account.values()), strict=True))
-    return [bucket_lane(ctx, bucket, listed[bucket.account]) for bucket in scope.touched]
+    return ([bucket_lane(ctx, bucket, listed[bucket.account]) for bucket in scope.touched]
+            + inventory.report_bucket_lanes(ctx, scope))

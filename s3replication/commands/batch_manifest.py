@@ -1,0 +1,69 @@
+"""`backfill --method batch --manifest s3://BUCKET/KEY`: a Batch Replication job over exactly the
+objects a CSV manifest lists (`bucket,key,versionId`, as `audit --inventory` writes it), instead
+of a manifest S3 generates
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html,
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-create-job.html#specify-batchjob-manifest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..aws.naming import bucket_arn
+from ..config.model import BucketSpec
+from ..engine.context import Context
+from ..errors import UsageError
+
+FORMAT = "S3BatchOperations_CSV_20180820"
+FIELDS = ["Bucket", "Key", "VersionId"]
+
+
+@dataclass(frozen=True)
+class UserManifest:
+    bucket: str
+    key: str
+    region: str
+    etag: str
+    source: BucketSpec  # the bucket its lines name, a source of the script's rules
+
+    @property
+    def arn(self) -> str:
+        return f"{bucket_arn(self.bucket, self.region)}/{self.key}"
+
+    def job_manifest(self) -> dict[str, Any]:
+        return {"Spec": {"Format": FORMAT, "Fields": list(FIELDS)},
+                "Location": {"ObjectArn": self.arn, "ETag": self.etag}}
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    if not url.startswith("s3://") or "/" not in url[5:] or url.endswith("/"):
+        raise UsageError(f"--manifest {url}: give the manifest as s3://BUCKET/KEY")
+    bucket, key = url[5:].split("/", 1)
+    return bucket, key
+
+
+def read_manifest(ctx: Context, url: str) -> UserManifest:
+    """The manifest's location, ETag and the source bucket its first line names."""
+    bucket, key = parse_url(url)
+    sources = {r.source for r in ctx.rules}
+    region = next((ctx.bucket(s).region for s in sources if _in_reports(ctx, s, bucket)),
+                  ctx.bucket(next(iter(sources))).region if sources else "us-east-1")
+    s3 = ctx.s3(region)
+    found = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-2047")
+    first = found["Body"].read().decode("utf-8", "replace").split("\n", 1)[0]
+    named = first.split(",", 1)[0].strip()
+    if not first.strip():
+        raise UsageError(f"--manifest {url}: it lists no objects")
+    if named not in sources:
+        raise UsageError(f"--manifest {url}: its objects are in {named!r}, which is not a "
+                         f"source of this script's rules ({', '.join(sorted(sources))})")
+    etag = str(s3.head_object(Bucket=bucket, Key=key)["ETag"]).strip('"')
+    return UserManifest(bucket, key, region, etag, ctx.bucket(named))
+
+
+def _in_reports(ctx: Context, source: str, bucket: str) -> bool:
+    """Whether `bucket` is the report bucket (or the source itself) in `source`'s Region."""
+    inventory = ctx.config.inventory
+    region = ctx.bucket(source).region
+    return bucket == source or bool(inventory and inventory.buckets.get(region) == bucket)

@@ -1,0 +1,104 @@
+"""`audit --inventory [--engine duckdb|athena]`: the audit from S3 Inventory reports, for
+buckets too large to list (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html,
+storage-inventory.html). Per rule: the newest complete report of the source and of the
+replica (how old each is), their comparison (inventory/query.py) in DuckDB or Athena, the same
+counts as the listing audit, and the objects to re-drive written as a Batch Operations
+manifest to the source Region's report bucket."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..aws.calls import explain
+from ..config.model import BucketSpec, RuleSpec
+from ..engine.context import Context
+from ..errors import UsageError
+from ..inventory import redrive
+from ..inventory.query import REDRIVE_KINDS, Comparison
+from ..inventory.reports import Report, ReportError, newest_report
+from ..output.results import ProblemObject, RuleAuditReport
+from ..resources.inventory import INVENTORY_ID, REPORT_PREFIX, report_bucket
+from .replica_audit import custom_endpoint
+
+log = logging.getLogger(__name__)
+COUNTED = ("missing", "mismatched", "failed", "pending", "archived")
+
+
+def find_report(ctx: Context, bucket: BucketSpec) -> Report:
+    reports = report_bucket(ctx, bucket.region)
+    if reports is None:
+        raise UsageError("audit --inventory needs INVENTORY in the config (and a report "
+                         f"bucket for {bucket.region})")
+    found = newest_report(ctx.s3(reports.region), reports.name, REPORT_PREFIX, bucket.name,
+                          INVENTORY_ID)
+    if found is None:
+        raise ReportError(f"no complete inventory report of {bucket.name} in "
+                          f"s3://{reports.name}/{REPORT_PREFIX}/{bucket.name}/{INVENTORY_ID}/ "
+                          "yet (S3 delivers the first within 48 hours of apply)")
+    return found
+
+
+def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str) -> RuleAuditReport:
+    comparison = Comparison(rule, exact_versions=not custom_endpoint(ctx))
+    report = RuleAuditReport(rule=rule.id, source=rule.source, destination=rule.destination,
+                             prefix=rule.prefix, tags=dict(rule.tags), error=None,
+                             counts={"checked": 0, **dict.fromkeys(COUNTED, 0), "needs_key": 0},
+                             problems=[], problems_total=0,
+                             exact_versions=comparison.exact_versions)
+    try:
+        source, replica = (find_report(ctx, ctx.bucket(rule.source)),
+                           find_report(ctx, ctx.bucket(rule.destination)))
+        report.reports = {r.bucket: f"{r.created:%Y-%m-%d %H:%M} UTC ({r.age_hours:.1f} h old)"
+                          for r in (source, replica)}
+        _run(ctx, engine, comparison, (source, replica), report, max_report)
+    except ReportError as exc:
+        report.error = str(exc)
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one rule's failure is reported, others go on
+        report.error = str(explain(exc, f"auditing rule {rule.id} from inventory"))
+    if report.error:
+        log.error("%s", report.error)
+    return report
+
+
+def _run(ctx: Context, engine: str, comparison: Comparison, reports: tuple[Report, Report],
+         report: RuleAuditReport, max_report: int) -> None:
+    from ..inventory import athena_engine, duckdb_engine
+
+    runner: Any = athena_engine if engine == "athena" else duckdb_engine
+    with runner.session(ctx.clients, *reports) as connection:
+        for row in runner.rows(connection, comparison.counts()):
+            kind, objects = str(row["kind"]), int(row["objects"])
+            report.counts["checked"] += objects
+            if kind in COUNTED:
+                report.counts[kind] += objects
+        report.problems_total = sum(report.counts[k] for k in COUNTED)
+        report.problems = [_problem(row) for row in runner.rows(
+            connection, comparison.problems(max_report))]
+        if any(report.counts[k] for k in REDRIVE_KINDS):
+            source = ctx.bucket(comparison.rule.source)
+            reports_bucket = report_bucket(ctx, source.region)
+            assert reports_bucket is not None
+            listed = ((str(r["key"]), r["version_id"]) for r in runner.rows(
+                connection, comparison.redrive()))
+            url, _count = redrive.write_manifest(
+                ctx.s3(source.region), reports_bucket.name,
+                redrive.manifest_key(comparison.rule.id), source.name, listed)
+            report.redrive_manifest = url
+
+
+def _problem(row: dict[str, Any]) -> ProblemObject:
+    kind = {"mismatched": "size mismatch"}.get(str(row["kind"]), str(row["kind"]))
+    return ProblemObject(problem=kind, key=str(row["key"]), version_id=row["version_id"],
+                         size=_number(row["size"]) or 0, storage_class=row["storage_class"],
+                         replication_status=row["replication_status"] or None,
+                         replica_version_id=row["replica_version_id"] or None,
+                         replica_size=_number(row["replica_size"]),
+                         detail=f"from inventory: {kind}")
+
+
+def _number(value: Any) -> int | None:
+    """Athena answers every value as text; DuckDB as its type."""
+    return None if value in (None, "") else int(value)

@@ -1,0 +1,141 @@
+"""The comparison run by Amazon Athena, for inventories too large for one machine.
+
+Each report's data files are copied (server-side, CopyObject) under a prefix of their own in
+the report bucket, since a table reads every file under its location and the report's `data/`
+folder also holds other days' files; Glue tables over them (OpenCSVSerde, gzip read by
+extension: https://docs.aws.amazon.com/athena/latest/ug/csv-serde.html), the query in Athena,
+the rows read back page by page, and the tables and copies removed afterwards
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-athena-query.html).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AwsError
+from .query import column_name
+from .reports import Report
+
+DATABASE = "s3_replication_audit"
+WORK_PREFIX = "inventory/athena"
+POLL_SECONDS = 1.0
+QUERY_TIMEOUT = 3600.0
+
+
+@dataclass
+class AthenaSession:
+    athena: Any
+    glue: Any
+    s3: Any
+    report_bucket: str
+    run_id: str
+
+    @property
+    def work(self) -> str:
+        """The prefix of this run's copies and query results."""
+        return f"{WORK_PREFIX}/{self.run_id}"
+
+    def run(self, sql: str) -> str:
+        """Start `sql`, wait for it, return its execution id."""
+        started = self.athena.start_query_execution(
+            QueryString=sql, QueryExecutionContext={"Database": DATABASE},
+            ResultConfiguration={
+                "OutputLocation": f"s3://{self.report_bucket}/{self.work}/results/"})
+        execution = started["QueryExecutionId"]
+        deadline = time.monotonic() + QUERY_TIMEOUT
+        while True:
+            status = self.athena.get_query_execution(QueryExecutionId=execution)[
+                "QueryExecution"]["Status"]
+            state = status.get("State")
+            if state == "SUCCEEDED":
+                return str(execution)
+            if state in ("FAILED", "CANCELLED"):
+                raise AwsError(f"Athena query {execution} {state}: "
+                               f"{status.get('StateChangeReason', '')}")
+            if time.monotonic() > deadline:
+                raise AwsError(f"Athena query {execution} still {state} after "
+                               f"{QUERY_TIMEOUT:.0f} s")
+            time.sleep(POLL_SECONDS)
+
+
+def _copy_files(session: AthenaSession, report: Report, folder: str) -> None:
+    """The report's files under `folder`; a replica's report bucket may be in another
+    Region: CopyObject reads across Regions."""
+    for n, data_file in enumerate(report.files):
+        session.s3.copy_object(
+            Bucket=session.report_bucket, Key=f"{folder}{n:06d}.csv.gz",
+            CopySource={"Bucket": report.report_bucket, "Key": data_file.key})
+
+
+def _table(session: AthenaSession, name: str, report: Report, folder: str) -> None:
+    columns = ", ".join(f"`{column_name(c)}` string" for c in report.columns)
+    session.run(
+        f"CREATE EXTERNAL TABLE {name} ({columns}) ROW FORMAT SERDE "
+        "'org.apache.hadoop.hive.serde2.OpenCSVSerde' WITH SERDEPROPERTIES "
+        "('separatorChar' = ',', 'quoteChar' = '\"', 'escapeChar' = '\\\\') "
+        f"LOCATION 's3://{session.report_bucket}/{folder}'")
+
+
+def _ensure_database(glue: Any) -> None:
+    try:
+        glue.create_database(DatabaseInput={
+            "Name": DATABASE, "Description": "S3 replication audits (s3replication)"})
+    except Exception as exc:
+        from ..aws.calls import error_code
+
+        if error_code(exc) != "AlreadyExistsException":
+            raise
+
+
+@contextlib.contextmanager
+def session(clients: Any, source: Report, replica: Report) -> Iterator[AthenaSession]:
+    """Tables `source_inventory` and `replica_inventory` (named per run) in Athena, in the
+    source report bucket's Region; `clients` the caller's client factory."""
+    region = source.region
+    run_id = uuid.uuid4().hex[:12]
+    s3 = clients.get("s3", region)
+    found = AthenaSession(clients.get("athena", region), clients.get("glue", region), s3,
+                          source.report_bucket, run_id)
+    _ensure_database(found.glue)
+    tables = {"source_inventory": source, "replica_inventory": replica}
+    made: list[str] = []
+    try:
+        for name, report in tables.items():
+            folder = f"{found.work}/{name}/"
+            _copy_files(found, report, folder)
+            _table(found, f"{name}_{run_id}", report, folder)
+            made.append(f"{name}_{run_id}")
+        yield found
+    finally:
+        for table in made:
+            with contextlib.suppress(Exception):
+                found.glue.delete_table(DatabaseName=DATABASE, Name=table)
+        _remove_prefix(s3, found.report_bucket, found.work + "/")
+
+
+def _remove_prefix(s3: Any, bucket: str, prefix: str) -> None:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+
+
+def rows(found: AthenaSession, sql: str) -> Iterator[dict[str, Any]]:
+    """The query's rows as dicts, page by page; the per-run table names substituted."""
+    for name in ("source_inventory", "replica_inventory"):
+        sql = sql.replace(f"FROM {name}", f"FROM {name}_{found.run_id}")
+    execution = found.run(sql)
+    names: list[str] | None = None
+    for page in found.athena.get_paginator("get_query_results").paginate(
+            QueryExecutionId=execution):
+        for row in page["ResultSet"]["Rows"]:
+            values = [cell.get("VarCharValue") for cell in row.get("Data", [])]
+            if names is None:
+                names = [str(v) for v in values]  # the first row holds the column names
+                continue
+            yield dict(zip(names, values, strict=True))

@@ -1,0 +1,99 @@
+"""The comparison of a rule's source and replica inventories, in SQL: the one place it is
+written; DuckDB (duckdb_engine) and Athena (athena_engine) both run it.
+
+Each engine exposes the two reports as tables `source_inventory` and `replica_inventory`, with
+the report's columns (fileSchema) named in snake case: bucket, key, version_id, is_latest,
+is_delete_marker, size, storage_class, replication_status, ... The judgement mirrors the
+listing audit (commands/replica_audit.py), object for object:
+
+- the source's current versions (not delete markers) the rule selects: by prefix; a
+  tag-filtered rule by ReplicationStatus alone, since inventories carry no tags
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory.html);
+- each against the replica's current version of the key: same version id (on AWS replicas keep
+  it; emulators give new ones, then the key alone) and same size is healthy; present with
+  another size is a size mismatch; absent is FAILED or PENDING as the source says, else missing
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html);
+- an archived object (GLACIER, DEEP_ARCHIVE) that is not healthy or pending is archived: S3 does
+  not replicate those (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
+
+Keys are URL-encoded in reports; '+' is read as a space, as in form encoding (a literal '+' is
+%2B), so that DuckDB's and Athena's url_decode agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..config.model import RuleSpec
+
+KINDS = ("ok", "missing", "mismatched", "failed", "pending", "archived")
+REDRIVE_KINDS = ("missing", "failed", "mismatched")  # what backfill replicates
+
+
+def column_name(schema_name: str) -> str:
+    """`ReplicationStatus` -> `replication_status`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", schema_name.strip()).lower()
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    rule: RuleSpec
+    exact_versions: bool  # AWS: replicas keep the source's version id
+
+    def judged(self) -> str:
+        """One row per selected source object: key, version_id, size, storage_class,
+        replication_status, replica_version_id, replica_size, kind."""
+        same_version = "TRUE" if not self.exact_versions else "d.version_id = s.version_id"
+        selected = f"starts_with(s.k, {literal(self.rule.prefix)})"
+        if self.rule.tags:
+            selected += " AND coalesce(s.replication_status, '') <> ''"
+        return f"""
+WITH src AS (
+  SELECT url_decode(replace(key, '+', '%20')) AS k, version_id,
+         TRY_CAST(size AS BIGINT) AS size, storage_class, replication_status
+  FROM source_inventory
+  WHERE lower(is_latest) = 'true' AND lower(is_delete_marker) = 'false'
+), dst AS (
+  SELECT url_decode(replace(key, '+', '%20')) AS k, version_id,
+         TRY_CAST(size AS BIGINT) AS size
+  FROM replica_inventory
+  WHERE lower(is_latest) = 'true' AND lower(is_delete_marker) = 'false'
+), judged AS (
+  SELECT s.k AS key, s.version_id, s.size, s.storage_class, s.replication_status,
+         d.version_id AS replica_version_id, d.size AS replica_size,
+         CASE
+           WHEN d.k IS NOT NULL AND {same_version} AND d.size = s.size THEN 'ok'
+           WHEN d.k IS NOT NULL AND {same_version} THEN 'mismatched'
+           WHEN s.replication_status = 'FAILED' THEN 'failed'
+           WHEN s.replication_status = 'PENDING' THEN 'pending'
+           ELSE 'missing'
+         END AS verdict
+  FROM src s LEFT JOIN dst d ON d.k = s.k
+  WHERE {selected}
+)
+SELECT key, version_id, size, storage_class, replication_status, replica_version_id,
+       replica_size,
+       CASE WHEN verdict IN ('missing', 'mismatched', 'failed')
+                 AND storage_class IN ('GLACIER', 'DEEP_ARCHIVE') THEN 'archived'
+            ELSE verdict END AS kind
+FROM judged"""
+
+    def counts(self) -> str:
+        """kind, objects: one row per kind found."""
+        return f"SELECT kind, count(*) AS objects FROM ({self.judged()}) j GROUP BY kind"
+
+    def problems(self, limit: int) -> str:
+        """The first `limit` problem objects, in key order."""
+        return (f"SELECT * FROM ({self.judged()}) j WHERE kind <> 'ok' ORDER BY key "
+                f"LIMIT {int(limit)}")
+
+    def redrive(self) -> str:
+        """key, version_id of every object to re-drive, in key order."""
+        kinds = ", ".join(literal(k) for k in REDRIVE_KINDS)
+        return (f"SELECT key, version_id FROM ({self.judged()}) j WHERE kind IN ({kinds}) "
+                "ORDER BY key")
