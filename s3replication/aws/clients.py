@@ -177,9 +177,21 @@ class Clients:
         self._hooks.append(callback)
 
     def account_id(self, region: str = "us-east-1") -> str:
-        """The caller's account, from STS in `region` (the global Region of the partition)."""
+        """The caller's account, from STS in `region` (the global Region of the partition).
+
+        The run's first call: made once without retries, so that an endpoint that refuses the
+        connection or does not resolve (a mistyped AWS_ENDPOINT_URL, no network) is reported
+        at once rather than after botocore's ten attempts; any other failure (throttling, a
+        5xx) is retried as usual."""
         if self._account_id is None:
-            identity = self.get("sts", region).get_caller_identity()
+            from botocore.exceptions import EndpointConnectionError
+
+            try:
+                identity = self.single_attempt("sts", region).get_caller_identity()
+            except EndpointConnectionError:
+                raise
+            except Exception:  # noqa: BLE001 - retried with the patient client below
+                identity = self.get("sts", region).get_caller_identity()
             self._account_id = str(identity["Account"])
         return self._account_id
 
