@@ -29,8 +29,9 @@ def _clients(sandbox: bool) -> Any:  # Clients; imported on use to keep start-up
     if sandbox:
         from . import sandbox as sandbox_server
 
-        endpoint = sandbox_server.ensure_running()
-        return Clients(endpoint_url=endpoint, session=sandbox_server.sandbox_session())
+        # IAM enforced over HTTPS (self-signed: no TLS check), each account of ACCOUNTS
+        # reached with its own keys (sandbox.reach)
+        return sandbox_server.sandbox_clients(sandbox_server.ensure_running())
     clients = Clients()
     if not clients.has_credentials():
         raise NoCredentialsFound()

@@ -3,6 +3,7 @@ each command (state), and `make demo` (demo)."""
 
 from s3replication.sandbox.process import (
     HEALTH_PATH,
+    SANDBOX_KEY,
     SERVICES,
     START_TIMEOUT,
     STOP_TIMEOUT,
@@ -11,6 +12,9 @@ from s3replication.sandbox.process import (
     free_port,
     is_healthy,
     ministack_command,
+    quiet_tls_warning,
+    reach,
+    sandbox_clients,
     sandbox_session,
     server_env,
     start_ministack,
@@ -26,8 +30,8 @@ from s3replication.sandbox.state import (
 )
 
 __all__ = [
-    "HEALTH_PATH", "PROJECT_ROOT", "SERVICES", "START_TIMEOUT", "STATE_DIR", "STOP_TIMEOUT",
-    "SandboxError", "endpoint", "ensure_running", "free_port", "is_healthy", "main",
-    "ministack_command", "reset", "sandbox_session", "server_env", "start_ministack", "status",
-    "stop",
+    "HEALTH_PATH", "PROJECT_ROOT", "SANDBOX_KEY", "SERVICES", "START_TIMEOUT", "STATE_DIR",
+    "STOP_TIMEOUT", "SandboxError", "endpoint", "ensure_running", "free_port", "is_healthy",
+    "main", "ministack_command", "quiet_tls_warning", "reach", "reset", "sandbox_clients",
+    "sandbox_session", "server_env", "start_ministack", "status", "stop",
 ]

@@ -1,4 +1,6 @@
-"""One MiniStack process: its environment, start on a free loopback port, health, stop.
+"""One MiniStack process: its environment, start on a free loopback port, health, stop; and
+the sandbox's dummy credentials and client factory (`sandbox_session`, `reach`,
+`sandbox_clients`).
 
 The tests start their own MiniStack with `start_ministack`; the persistent sandbox in
 `state.py` starts one that outlives each command.
@@ -16,34 +18,67 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore.session
+from urllib3.exceptions import InsecureRequestWarning
 
+from s3replication.aws.clients import Clients
+from s3replication.config.model import AccountSpec
 from s3replication.errors import ReplicationToolError
 
 SERVICES = "s3,iam,kms,sts,sns,cloudwatch"
 START_TIMEOUT = 15.0  # seconds for a new server to answer its health check
 STOP_TIMEOUT = 15.0  # seconds for a clean shutdown (it saves its state) before SIGKILL
 HEALTH_PATH = "/_ministack/health"
+SANDBOX_KEY = "test"  # the access key id of the sandbox's caller: account 000000000000's root
 
 
 class SandboxError(ReplicationToolError):
     """The sandbox server could not be started or reached."""
 
 
-def sandbox_session() -> boto3.Session:
-    """A session with dummy credentials: the sandbox never sees real ones."""
+def sandbox_session(access_key: str = SANDBOX_KEY) -> boto3.Session:
+    """A session with dummy credentials: the sandbox never sees real ones. Under AUTH=true
+    the key `test` acts as the root of account 000000000000, and a 12-digit key as the root of
+    the account it names (MiniStack keeps one world per account); root keys need no secret."""
     core = botocore.session.Session()
     # No profile: an AWS_PROFILE naming a profile this machine lacks must not break it.
     core.get_component("config_store").set_config_variable("profile", None)
     return boto3.Session(
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
+        aws_access_key_id=access_key,
+        aws_secret_access_key="test",
         region_name="us-east-1",
         botocore_session=core,
     )
+
+
+def reach(account: AccountSpec, sts: Any) -> boto3.Session:
+    """How the sandbox reaches an account of ACCOUNTS (`Clients.reach`): as that account's
+    root, its access key id being the account id, whatever role_arn or profile it names (the
+    sandbox has neither the role nor the profile)."""
+    del sts  # nothing to assume
+    return sandbox_session(account.account_id)
+
+
+def quiet_tls_warning() -> None:
+    """Silence urllib3's InsecureRequestWarning for requests to 127.0.0.1 only: the sandbox is
+    our own local server, its certificate self-signed, so there is nothing to verify it
+    against (clients use verify=False); any other host still warns."""
+    warnings.filterwarnings(
+        "ignore", message=r"Unverified HTTPS request is being made to host '127\.0\.0\.1'",
+        category=InsecureRequestWarning)
+
+
+def sandbox_clients(url: str) -> Clients:
+    """The client factory of the sandbox at `url`: dummy root keys of account 000000000000,
+    no TLS check of its self-signed certificate, each account of ACCOUNTS reached with its
+    own keys (`reach`)."""
+    quiet_tls_warning()
+    return Clients(endpoint_url=url, session=sandbox_session(), verify=False, reach=reach)
 
 
 def free_port() -> int:
@@ -72,7 +107,7 @@ def server_env(port: int, workdir: Path, *, persist: bool, auth: bool = False,
         SFTP_ENABLED="0",
     )
     if auth:  # IAM enforced on every call, bucket policies included (access keys `test` and
-        env["AUTH"] = "true"  # `000000000000` act as the account root)
+        env["AUTH"] = "true"  # any 12-digit account id act as that account's root)
     if ssl:  # HTTPS on the same port, with a self-signed certificate made in workdir
         env.update(USE_SSL="1", TMPDIR=str(workdir))
     if persist:

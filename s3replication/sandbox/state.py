@@ -1,7 +1,13 @@
 """The persistent sandbox: one MiniStack on a loopback port that outlives each command.
 
-State lives in `.sandbox/` under the project root: `server.json` ({port, pid}) names the
-running server, `data/` holds S3 objects, `state/` the other services' state (buckets'
+The server enforces IAM on every call, bucket policies included (AUTH=true), and speaks
+HTTPS with a self-signed certificate (USE_SSL=1): the buckets' TLS-only policy statement
+denies plain-HTTP requests, and MiniStack applies it to the replicas written into a bucket of
+another account too, judging them by the request that wrote the source object (every request
+counts as plain HTTP without AUTH), so cross-account replication needs both.
+
+State lives in `.sandbox/` under the project root: `server.json` ({port, pid, https}) names
+the running server, `data/` holds S3 objects, `state/` the other services' state (buckets'
 settings, KMS, IAM, SNS, CloudWatch), which MiniStack writes when it is stopped cleanly
 (SIGTERM) and reloads when it starts. A server that dies uncleanly keeps only the objects.
 
@@ -62,17 +68,24 @@ def _locked(state_dir: Path) -> Iterator[None]:
 
 
 def _read_server(state_dir: Path) -> dict[str, int] | None:
+    """{port, pid, https} from server.json; https is 0 for a server an earlier version
+    started (plain HTTP, no IAM enforcement)."""
     try:
         data = json.loads((state_dir / "server.json").read_text())
-        return {"port": int(data["port"]), "pid": int(data["pid"])}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {"port": int(data["port"]), "pid": int(data["pid"]),
+                "https": int(data.get("https") is True)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def _write_server(state_dir: Path, port: int, pid: int) -> None:
     tmp = state_dir / "server.json.tmp"
-    tmp.write_text(json.dumps({"port": port, "pid": pid}) + "\n")
+    tmp.write_text(json.dumps({"port": port, "pid": pid, "https": True}) + "\n")
     os.replace(tmp, state_dir / "server.json")
+
+
+def _url(server: dict[str, int]) -> str:
+    return endpoint(server["port"], ssl=bool(server["https"]))
 
 
 def status(state_dir: Path | None = None) -> dict[str, Any] | None:
@@ -81,15 +94,17 @@ def status(state_dir: Path | None = None) -> dict[str, Any] | None:
     server = _read_server(state_dir)
     if server is None or not is_ministack(server["pid"]):
         return None
-    url = endpoint(server["port"])
+    url = _url(server)
     if not is_healthy(url):
         return None
-    return {"endpoint": url, **server, "state_dir": str(state_dir)}
+    return {"endpoint": url, "port": server["port"], "pid": server["pid"],
+            "state_dir": str(state_dir)}
 
 
 def ensure_running(state_dir: Path | None = None) -> str:
     """The sandbox's endpoint URL: the server named in server.json if it answers, else a new
-    one started detached (it stays up between commands, so state carries over)."""
+    one started detached (it stays up between commands, so state carries over). A plain-HTTP
+    server of an earlier version is stopped (its state saved) and replaced."""
     state_dir = _state_dir(state_dir)
     with _locked(state_dir):
         server = _read_server(state_dir)
@@ -98,7 +113,7 @@ def ensure_running(state_dir: Path | None = None) -> str:
             if url is not None:
                 return url
             (state_dir / "server.json").unlink(missing_ok=True)
-        proc, url = start_ministack(state_dir, persist=True, detach=True)
+        proc, url = start_ministack(state_dir, persist=True, detach=True, auth=True, ssl=True)
         _detached.append(proc)
         _write_server(state_dir, int(url.rsplit(":", 1)[1]), proc.pid)
         log.info("sandbox: started MiniStack at %s (pid %s, state in %s)", url, proc.pid, state_dir)
@@ -107,8 +122,10 @@ def ensure_running(state_dir: Path | None = None) -> str:
 
 def _answering(server: dict[str, int]) -> str | None:
     """The endpoint of the server named in server.json if it answers within 5 seconds;
-    else None, with that server stopped (or found gone) and the user told."""
-    pid, url = server["pid"], endpoint(server["port"])
+    else None, with that server stopped (or found gone) and the user told. A server of an
+    earlier version (plain HTTP, no IAM enforcement) is stopped: it saves its state, which
+    the new one reloads."""
+    pid, url = server["pid"], _url(server)
     if not is_ministack(pid):
         log.warning(
             "the sandbox server (pid %s) stopped without saving its state: objects are "
@@ -117,25 +134,43 @@ def _answering(server: dict[str, int]) -> str | None:
             pid,
         )
         return None
+    if not server["https"]:
+        log.warning("sandbox: restarting the server (pid %s) with IAM enforcement over HTTPS; "
+                    "its state is kept", pid)
+        _stop(pid)
+        return None
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         if is_healthy(url):
             return url
         time.sleep(0.1)
     log.warning("sandbox server (pid %s) does not answer; restarting it", pid)
-    terminate(pid)
+    _stop(pid)
     return None
 
 
+def _stop(pid: int) -> bool:
+    """terminate(pid); a server this process started is then known to have exited (else
+    Python warns at exit that the subprocess "is still running")."""
+    stopped = terminate(pid)
+    for proc in [p for p in _detached if p.pid == pid]:
+        proc.poll()
+        _detached.remove(proc)
+    return stopped
+
+
 def stop(state_dir: Path | None = None) -> bool:
-    """Stop the sandbox server cleanly (its state is saved). True if one was running."""
+    """Stop the sandbox server cleanly (its state is saved). True if one was running.
+    Over HTTPS MiniStack finishes only once its clients have closed their connections: a
+    process that still holds some (a test) closes them first, else it is killed after
+    STOP_TIMEOUT without saving."""
     state_dir = _state_dir(state_dir)
     if not state_dir.exists():
         return False
     with _locked(state_dir):
         server = _read_server(state_dir)
         running = server is not None and is_ministack(server["pid"])
-        if server is not None and running and not terminate(server["pid"]):
+        if server is not None and running and not _stop(server["pid"]):
             log.warning("sandbox server (pid %s) had to be killed; state not saved", server["pid"])
         (state_dir / "server.json").unlink(missing_ok=True)
         return running
