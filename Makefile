@@ -11,7 +11,8 @@ PYTEST_ARGS ?=
 .PHONY: help venv test lint typecheck demo bench readme-permissions sandbox-status sandbox-stop sandbox-reset clean
 
 help:
-	@echo "make demo           CRR and SRR on the shipped config, in the local sandbox"
+	@echo "make demo           CRR and SRR on the shipped config, then one rule into a backup"
+	@echo "                    account (config/examples/backup_account.py), in the local sandbox"
 	@echo "make test           all tests (PYTEST_ARGS=\"-m 'not e2e'\" skips MiniStack ones)"
 	@echo "make lint           ruff"
 	@echo "make typecheck      mypy (settings in pyproject.toml)"
@@ -47,6 +48,10 @@ demo: venv
 	$(PY) cr_replication.py verify --sandbox && $(PY) sr_replication.py verify --sandbox
 	@echo "== Nothing left to change (plan exits 0)"
 	$(PY) cr_replication.py plan --sandbox && $(PY) sr_replication.py plan --sandbox
+	@echo "== A separate backup account: order records into a vault bucket of account 222222222222"
+	$(PY) cr_replication.py --sandbox --config config/examples/backup_account.py apply
+	@echo "== A sample order under that rule: the replica, read with the backup account's own keys"
+	$(PY) -m s3replication.sandbox.demo config/examples/backup_account.py
 	@echo "== The log (logs/replication_logs.txt), last lines"
 	@tail -n 12 logs/replication_logs.txt
 	@echo "Sandbox still running: 'make sandbox-stop' stops it, 'make sandbox-reset' wipes it."

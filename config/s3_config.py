@@ -5,6 +5,15 @@ Plain Python constants, read by `cr_replication.py` (CRR_RULES) and `sr_replicat
 reported with the setting's name and the scripts exit with status 2.
 """
 
+# ACCOUNTS (optional; this shop keeps everything in one account): other AWS accounts that a
+# rule's destination bucket may live in, by a name of your choice, e.g.
+#     ACCOUNTS = {"backup": {"account_id": "222222222222",
+#                            "role_arn": "arn:aws:iam::222222222222:role/NAME"}}
+# The scripts reach such an account by assuming role_arn with your credentials, or with a
+# named AWS profile given as "profile": "NAME" instead of role_arn. A bucket there says
+# "account": "backup" (see BUCKETS). A worked example, with what the role must allow:
+# config/examples/backup_account.py.
+
 # Tags put on everything the scripts create (buckets, KMS keys, IAM roles), merged into
 # any tags already there. Keys and values are str; keys must not begin with "aws:".
 TAGS = {"project": "shopco", "owner": "platform-team"}
@@ -16,6 +25,8 @@ TAGS = {"project": "shopco", "owner": "platform-team"}
 #                     A rule from a bucket with a kms_key needs a destination with one too.
 #   replication_role  (source buckets only, optional) the IAM role S3 uses to replicate;
 #                     default "<bucket>-replication". Shared by CRR and SRR rules.
+#   account           (destination buckets only, optional) a name from ACCOUNTS: the bucket
+#                     lives in that AWS account; default: the account of your credentials.
 BUCKETS = {
     # Catalog, orders and customer data, primary copy.
     "shopco-data-use1": {"region": "us-east-1", "kms_key": "alias/shopco-use1"},
