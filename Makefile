@@ -12,7 +12,8 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo           CRR and SRR on the shipped config, then one rule into a backup"
-	@echo "                    account (config/examples/backup_account.py), in the local sandbox"
+	@echo "                    account (config/examples/backup_account.py), then a failover and"
+	@echo "                    failback (config/examples/failover.py), in the local sandbox"
 	@echo "make test           all tests (PYTEST_ARGS=\"-m 'not e2e'\" skips MiniStack ones)"
 	@echo "make lint           ruff"
 	@echo "make typecheck      mypy (settings in pyproject.toml)"
@@ -52,6 +53,13 @@ demo: venv
 	$(PY) cr_replication.py --sandbox --config config/examples/backup_account.py apply
 	@echo "== A sample order under that rule: the replica, read with the backup account's own keys"
 	$(PY) -m s3replication.sandbox.demo config/examples/backup_account.py
+	@echo "== Failover through a Multi-Region Access Point (config/examples/failover.py)"
+	$(PY) cr_replication.py --sandbox --config config/examples/failover.py apply
+	$(PY) cr_replication.py --sandbox --config config/examples/failover.py readiness
+	$(PY) cr_replication.py --sandbox --config config/examples/failover.py failover storefront --to shopco-web-usw2 --yes
+	$(PY) cr_replication.py --sandbox --config config/examples/failover.py status
+	$(PY) cr_replication.py --sandbox --config config/examples/failover.py plan
+	$(PY) cr_replication.py --sandbox --config config/examples/failover.py failback storefront --yes
 	@echo "== The log (logs/replication_logs.txt), last lines"
 	@tail -n 12 logs/replication_logs.txt
 	@echo "Sandbox still running: 'make sandbox-stop' stops it, 'make sandbox-reset' wipes it."

@@ -30,7 +30,7 @@ from s3replication.aws.clients import Clients
 from s3replication.config.model import AccountSpec
 from s3replication.errors import ReplicationToolError
 
-SERVICES = "s3,iam,kms,sts,sns,cloudwatch"
+SERVICES = "s3,iam,kms,sts,sns,cloudwatch,athena,glue"  # athena, glue: audit --inventory
 START_TIMEOUT = 15.0  # seconds for a new server to answer its health check
 STOP_TIMEOUT = 15.0  # seconds for a clean shutdown (it saves its state) before SIGKILL
 HEALTH_PATH = "/_ministack/health"

@@ -187,7 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m s3replication.sandbox", description="Manage the local MiniStack sandbox."
     )
-    parser.add_argument("command", choices=["start", "stop", "reset", "status"])
+    parser.add_argument("command", choices=["start", "stop", "reset", "status", "inventory"],
+                        help="inventory: deliver S3 Inventory reports, as S3's daily job would")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="inventory: the config whose buckets to report on")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
@@ -195,6 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(ensure_running())
         elif args.command == "stop":
             print("sandbox stopped" if stop() else "sandbox was not running")
+        elif args.command == "inventory":
+            from .inventory_job import deliver
+
+            for where in deliver(ensure_running(), args.config):
+                print(f"report delivered: {where}")
         elif args.command == "reset":
             reset()
             print(f"sandbox reset: {STATE_DIR} removed")
