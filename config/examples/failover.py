@@ -2,10 +2,11 @@
 
 A worked example of ACCESS_POINTS (see config/s3_config.py for every other setting):
 
-    python cr_replication.py --config config/examples/failover.py apply
-    python cr_replication.py --config config/examples/failover.py readiness
-    python cr_replication.py --config config/examples/failover.py failover storefront --to shopco-web-usw2 --yes
-    python cr_replication.py --config config/examples/failover.py failback storefront --yes
+    cfg=config/examples/failover.py
+    python cr_replication.py --config $cfg apply
+    python cr_replication.py --config $cfg readiness
+    python cr_replication.py --config $cfg failover storefront --to shopco-web-usw2 --yes
+    python cr_replication.py --config $cfg failback storefront --yes
 
 The shop reads and writes through the access point's global endpoint, never a bucket's own
 name, so a failover moves every reader and writer at once: the routes say which bucket takes
