@@ -103,6 +103,20 @@ MONITORING = {
     "dashboard": "shopco-replication",
 }
 
+# ACCESS_POINTS (optional, cr_replication.py): Multi-Region Access Points over buckets in
+# different Regions, for failover during a regional outage, e.g.
+#     ACCESS_POINTS = {"storefront": {"buckets": ["shopco-web-use1", "shopco-web-usw2"],
+#                                     "active": ["shopco-web-use1"]}}
+# buckets: 2 or more, one per Region, fixed when AWS creates the access point; active: the
+# buckets that take traffic at first (default all). Give the buckets two-way rules with
+# replica_modifications. Then `readiness`, `failover NAME --to BUCKET` and `failback NAME`.
+# A worked example: config/examples/failover.py.
+#
+# INVENTORY (optional): S3 Inventory reports for `audit --inventory`, at any size, e.g.
+#     INVENTORY = {"buckets": {"us-east-1": "shopco-inventory-use1",
+#                              "us-west-2": "shopco-inventory-usw2"}, "format": "CSV"}
+# One report bucket per Region of the rules' buckets (not one of BUCKETS); "CSV" only.
+
 # Where each run appends one line per change or failure. A relative path is relative to
 # the project root (the folder above config/).
 LOG_FILE = "logs/replication_logs.txt"
