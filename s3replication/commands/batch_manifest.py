@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..aws.calls import is_not_found
 from ..aws.naming import bucket_arn
 from ..config.model import BucketSpec
 from ..engine.context import Context
@@ -44,22 +45,31 @@ def parse_url(url: str) -> tuple[str, str]:
 
 
 def read_manifest(ctx: Context, url: str) -> UserManifest:
-    """The manifest's location, ETag and the source bucket its first line names."""
+    """The manifest's location, ETag and the source bucket its first line names. HEAD first:
+    S3 answers a ranged GET of an empty object with InvalidRange, not with no bytes."""
     bucket, key = parse_url(url)
     sources = {r.source for r in ctx.rules}
-    region = next((ctx.bucket(s).region for s in sources if _in_reports(ctx, s, bucket)),
-                  ctx.bucket(next(iter(sources))).region if sources else "us-east-1")
+    region = next((ctx.bucket(s).region for s in sorted(sources) if _in_reports(ctx, s, bucket)),
+                  ctx.bucket(min(sources)).region if sources else "us-east-1")
     s3 = ctx.s3(region)
-    found = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-2047")
-    first = found["Body"].read().decode("utf-8", "replace").split("\n", 1)[0]
-    named = first.split(",", 1)[0].strip()
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        if is_not_found(exc, "NoSuchKey", "NoSuchBucket"):
+            raise UsageError(f"--manifest {url}: no such object") from exc
+        raise
+    etag = str(head["ETag"])
+    first = ""
+    if head.get("ContentLength"):
+        found = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-2047", IfMatch=etag)
+        first = found["Body"].read().decode("utf-8", "replace").split("\n", 1)[0]
     if not first.strip():
         raise UsageError(f"--manifest {url}: it lists no objects")
+    named = first.split(",", 1)[0].strip()
     if named not in sources:
         raise UsageError(f"--manifest {url}: its objects are in {named!r}, which is not a "
                          f"source of this script's rules ({', '.join(sorted(sources))})")
-    etag = str(s3.head_object(Bucket=bucket, Key=key)["ETag"]).strip('"')
-    return UserManifest(bucket, key, region, etag, ctx.bucket(named))
+    return UserManifest(bucket, key, region, etag.strip('"'), ctx.bucket(named))
 
 
 def _in_reports(ctx: Context, source: str, bucket: str) -> bool:

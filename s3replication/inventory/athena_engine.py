@@ -1,16 +1,19 @@
 """The comparison run by Amazon Athena, for inventories too large for one machine.
 
-Each report's data files are copied (server-side, CopyObject) under a prefix of their own in
-the report bucket, since a table reads every file under its location and the report's `data/`
-folder also holds other days' files; Glue tables over them (OpenCSVSerde, gzip read by
-extension: https://docs.aws.amazon.com/athena/latest/ug/csv-serde.html), the query in Athena,
-the rows read back page by page, and the tables and copies removed afterwards
+Each report's data files are checked against its manifest (size, and MD5: the ETag where it is
+one, else read through) and copied (server-side, CopyObject, only while still the object
+checked) under a prefix of their own in the report bucket, since a table reads every file under
+its location and the report's `data/` folder also holds other days' files; Glue tables over
+them (OpenCSVSerde, gzip read by extension:
+https://docs.aws.amazon.com/athena/latest/ug/csv-serde.html), the query in Athena, the rows read
+back page by page, and the tables and copies removed afterwards
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-athena-query.html).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +22,7 @@ from typing import Any
 
 from ..errors import AwsError
 from .query import column_name
-from .reports import Report
+from .reports import DataFile, Report, check_digest
 
 DATABASE = "s3_replication_audit"
 WORK_PREFIX = "inventory/athena"
@@ -63,13 +66,36 @@ class AthenaSession:
             time.sleep(POLL_SECONDS)
 
 
-def _copy_files(session: AthenaSession, report: Report, folder: str) -> None:
-    """The report's files under `folder`; a replica's report bucket may be in another
-    Region: CopyObject reads across Regions."""
+def _copy_files(session: AthenaSession, report: Report, folder: str, reader: Any) -> None:
+    """The report's files under `folder`, each checked first; `reader`: S3 in the report
+    bucket's Region (a replica's report bucket may be in another Region: CopyObject reads
+    across Regions)."""
     for n, data_file in enumerate(report.files):
+        etag = _checked_etag(reader, report, data_file)
         session.s3.copy_object(
             Bucket=session.report_bucket, Key=f"{folder}{n:06d}.csv.gz",
-            CopySource={"Bucket": report.report_bucket, "Key": data_file.key})
+            CopySource={"Bucket": report.report_bucket, "Key": data_file.key},
+            CopySourceIfMatch=etag)
+
+
+def _checked_etag(s3: Any, report: Report, data_file: DataFile) -> str:
+    """The data file's ETag, once its size and MD5 are the manifest's. The ETag is the MD5 of
+    the content for an object of one part, plain or SSE-S3; not for multipart uploads, SSE-KMS
+    or SSE-C (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html): those are read
+    through to hash them."""
+    head = s3.head_object(Bucket=report.report_bucket, Key=data_file.key)
+    etag = str(head["ETag"])
+    md5 = etag.strip('"')
+    if ("-" in md5 or str(head.get("ServerSideEncryption", "")).startswith("aws:kms")
+            or head.get("SSECustomerAlgorithm")):
+        body = s3.get_object(Bucket=report.report_bucket, Key=data_file.key,
+                             IfMatch=etag)["Body"]
+        digest = hashlib.md5(usedforsecurity=False)
+        for chunk in iter(lambda: body.read(8 * 1024 * 1024), b""):
+            digest.update(chunk)
+        md5 = digest.hexdigest()
+    check_digest(report, data_file, int(head["ContentLength"]), md5)
+    return etag
 
 
 def _table(session: AthenaSession, name: str, report: Report, folder: str) -> None:
@@ -107,7 +133,7 @@ def session(clients: Any, source: Report, replica: Report) -> Iterator[AthenaSes
     try:
         for name, report in tables.items():
             folder = f"{found.work}/{name}/"
-            _copy_files(found, report, folder)
+            _copy_files(found, report, folder, clients.get("s3", report.region))
             _table(found, f"{name}_{run_id}", report, folder)
             made.append(f"{name}_{run_id}")
         yield found

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .query import column_name
-from .reports import DataFile, Report, ReportError
+from .reports import DataFile, Report, check_digest
 
 MEMORY_LIMIT = "400MB"
 CHUNK = 8 * 1024 * 1024
@@ -38,12 +38,7 @@ def _download(s3: Any, report: Report, data_file: DataFile, path: Path) -> None:
             digest.update(chunk)
             size += len(chunk)
             out.write(chunk)
-    where = f"s3://{report.report_bucket}/{data_file.key}"
-    if size != data_file.size:
-        raise ReportError(f"{where}: {size} bytes, but the manifest says {data_file.size}; "
-                          "refusing the report")
-    if digest.hexdigest() != data_file.md5:
-        raise ReportError(f"{where}: its MD5 does not match the manifest; refusing the report")
+    check_digest(report, data_file, size, digest.hexdigest())
 
 
 def _table(connection: Any, name: str, report: Report, paths: list[Path]) -> None:

@@ -54,8 +54,8 @@ def folder_of(prefix: str, bucket: str, config_id: str) -> str:
 
 def newest_report(s3: Any, report_bucket: str, prefix: str, bucket: str,
                   config_id: str) -> Report | None:
-    """`s3`: a client of the report bucket's Region (the inventoried bucket's too)."""
-    """The newest complete delivery (manifest.json with its manifest.checksum), or None."""
+    """The newest complete delivery (manifest.json with its manifest.checksum), or None;
+    `s3`: a client of the report bucket's Region (the inventoried bucket's too)."""
     root = folder_of(prefix, bucket, config_id)
     folders: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(
@@ -87,7 +87,8 @@ def _complete(s3: Any, report_bucket: str, bucket: str, folder: str) -> Report |
     where = f"s3://{report_bucket}/{folder}{MANIFEST}"
     if manifest is None:
         raise ReportError(f"{where}: missing, though its manifest.checksum is there")
-    if hashlib.md5(manifest, usedforsecurity=False).hexdigest() != checksum.decode().strip():
+    if (hashlib.md5(manifest, usedforsecurity=False).hexdigest()
+            != checksum.decode("utf-8", "replace").strip().lower()):
         raise ReportError(f"{where}: its MD5 does not match manifest.checksum; refusing the "
                           "report")
     return parse_manifest(json.loads(manifest), bucket, s3.meta.region_name, report_bucket,
@@ -116,9 +117,15 @@ def parse_manifest(manifest: dict[str, Any], bucket: str, region: str, report_bu
 
 def check_file(report: Report, data_file: DataFile, content: bytes) -> None:
     """Refuse a data file whose size or MD5 differs from the manifest's."""
+    check_digest(report, data_file, len(content),
+                 hashlib.md5(content, usedforsecurity=False).hexdigest())
+
+
+def check_digest(report: Report, data_file: DataFile, size: int, md5: str) -> None:
+    """Refuse a data file of `size` bytes and MD5 `md5` (hex) unless the manifest says so."""
     where = f"s3://{report.report_bucket}/{data_file.key}"
-    if len(content) != data_file.size:
-        raise ReportError(f"{where}: {len(content)} bytes, but the manifest says "
-                          f"{data_file.size}; refusing the report")
-    if hashlib.md5(content, usedforsecurity=False).hexdigest() != data_file.md5:
+    if size != data_file.size:
+        raise ReportError(f"{where}: {size} bytes, but the manifest says {data_file.size}; "
+                          "refusing the report")
+    if md5.lower() != data_file.md5.lower():
         raise ReportError(f"{where}: its MD5 does not match the manifest; refusing the report")
