@@ -66,6 +66,15 @@ NOT_REACHED = {
     "kms:ListResourceTags": "only when the Region already has keys: looking for a key an "
                             "interrupted run made (a key it may not read is not its own)",
     "sts:AssumeRole": "only with ACCOUNTS (tests/test_least_privilege_cross_account_access_e2e.py)",
+    **dict.fromkeys(
+        ("s3:GetMultiRegionAccessPoint", "s3:CreateMultiRegionAccessPoint",
+         "s3:DescribeMultiRegionAccessPointOperation", "s3:GetMultiRegionAccessPointRoutes",
+         "s3:SubmitMultiRegionAccessPointRoutes"),
+        "only with ACCESS_POINTS (the shipped config has none; tests/test_failover_e2e.py)"),
+    **dict.fromkeys(
+        ("s3:GetInventoryConfiguration", "s3:PutInventoryConfiguration"),
+        "only with INVENTORY, and never sent to an emulator (MiniStack routes them to "
+        "CreateBucket/DeleteBucket)"),
 }
 # Where MiniStack evaluates another resource than AWS does, the user also gets the action on
 # "*", only while the printed policies grant it (so removing the action removes both).
