@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,9 @@ from ..errors import AwsError, ReplicationToolError
 
 log = logging.getLogger(__name__)
 MAX_WORKERS = 16
+READ_WORKERS = 32
+# The early reads of every lane (run_lane); shared, so their number stays bounded.
+READS = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="s3replication-read")
 
 
 def _identity(value: Any) -> Any:
@@ -82,12 +85,31 @@ class RunFailed(ReplicationToolError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+def _read_all(items: list[Item]) -> list[Future[Any]]:
+    """Every item's read, started at once: a lane's reads do not depend on each other, only
+    on the writes before them, so until the lane writes they need not wait for one another."""
+    return [READS.submit(item.read) for item in items]
+
+
+def _current(item: Item, early: Future[Any] | None) -> Any:
+    """The item's current value: read early when that still holds, else now. A failed early
+    read is made again here, so that its error is raised where it belongs."""
+    if early is not None:
+        try:
+            return early.result()
+        except Exception:  # noqa: BLE001 - read again below, raising in its place
+            pass
+    return item.read()
+
+
 def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
+    items = list(items)
+    early: list[Future[Any]] | None = _read_all(items) if len(items) > 1 else None
     changes: list[Change] = []
     absent = False
-    for item in items:
+    for n, item in enumerate(items):
         try:
-            current = None if absent else item.read()
+            current = None if absent else _current(item, early[n] if early else None)
         except Exception as exc:  # every failure becomes one named line
             raise explain(exc, f"reading {item.setting} of {item.resource}") from exc
         seen, wanted = item.project(current), item.wanted_for(current)
@@ -98,6 +120,7 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
         if not apply:
             absent = absent or (item.gate and current is None)
             continue
+        early = None  # a write: what was read early may no longer hold
         try:
             item.write(current)
         except Exception as exc:
