@@ -11,7 +11,8 @@ Every comparison is a ratio taken in the same run (these machines are noisy):
 - audit vs a bare listing of both buckets' versions, and verify latency.
 
 Sizes: BENCH_SIZES="1 10 50" (default); BENCH_AUDIT_SIZES="5000 50000"; or the options
---sizes, --audit-sizes (and --report PATH), e.g. the quickest whole run:
+--sizes, --audit-sizes (and --report PATH); --inventory-sizes N M adds `audit --inventory`
+(bench/inventory_audit.py), e.g. 50000 1000000. The quickest whole run:
 
     .venv/bin/python bench/run.py --sizes 1 --audit-sizes --report bench/.work/benchmarks.md
 """
@@ -100,10 +101,6 @@ def measure_size(n: int) -> dict:
         row["tf_apply"], row["tf_plan"] = terraform.apply, terraform.plan
         row["tf_attempts"] = terraform.attempts
     return row
-
-
-def measure_cli() -> peers.Measurement | None:
-    return peers.aws_cli_run() if peers.aws_cli_available() else None
 
 
 def measure_verify() -> dict | None:
@@ -253,9 +250,9 @@ def _audit_and_verify(audits: list[dict], verify: dict | None) -> list[str]:
 
 
 def report(rows: list[dict], cli: peers.Measurement | None, verify: dict | None,
-           audits: list[dict], started: float) -> str:
+           audits: list[dict], started: float, inventory: list[str] | None = None) -> str:
     lines = _header(started) + _terraform_table(rows) + _calls_table(rows)
-    lines += _targets(rows, cli, audits) + _audit_and_verify(audits, verify)
+    lines += _targets(rows, cli, audits) + _audit_and_verify(audits, verify) + (inventory or [])
     lines += ["", "## Notes", ""] + [f"- Terraform on MiniStack: {q}" for q in peers.QUIRKS]
     lines += ["", "Reproduce: `make bench` (or `BENCH_SIZES=\"1 10\" make bench` for a shorter "
               "run)."]
@@ -269,6 +266,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--audit-sizes", type=int, nargs="*", default=AUDIT_SIZES, metavar="N",
                     help="objects for the audit benchmark, none when given no value "
                          "(default: $BENCH_AUDIT_SIZES or 5000 50000)")
+    ap.add_argument("--inventory-sizes", type=int, nargs="*", default=[], metavar="N",
+                    help="audit --inventory: the smallest N as objects, side by side with the "
+                         "listing audit; larger ones as inventory files only (default: none)")
     ap.add_argument("--report", type=Path, default=REPORT,
                     help="where to write the report (default: docs/benchmarks.md)")
     return ap.parse_args(argv)
@@ -282,12 +282,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"N={n} ...", flush=True)
         rows.append(measure_size(n))
     print("AWS CLI ...", flush=True)
-    cli = measure_cli() if 1 in args.sizes else None
+    cli = peers.aws_cli_run() if 1 in args.sizes and peers.aws_cli_available() else None
     print("verify ...", flush=True)
     verify = measure_verify()
     print("audit ...", flush=True)
     audits = measure_audits(args.audit_sizes)
-    text = report(rows, cli, verify, audits, started)
+    from bench.inventory_audit import report_section  # nothing without --inventory-sizes
+    text = report(rows, cli, verify, audits, started, report_section(args.inventory_sizes))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(text)
     print(text)
