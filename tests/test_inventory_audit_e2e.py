@@ -13,11 +13,12 @@ the buckets hold is made the way S3 makes it:
   written while the source has no replication configuration;
 - FAILED: a replica S3 cannot write, here because the destination's versioning is suspended
   (replication needs versioning on both buckets,
-  https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html; MiniStack
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html; MiniStack
   then marks the source version FAILED, as AWS reports a failed replication,
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html);
 - archived: StorageClass GLACIER given at PutObject
-  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html), never replicated here;
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html), written while no replica
+  could be made (S3 does not replicate archived objects at all: the first page above);
 - replicas deleted or written over by hand.
 A tag-filtered rule's objects are all written while it exists (the inventory audit selects
 them by replication status, as reports carry no tags: inventory/query.py).
