@@ -91,10 +91,13 @@ def _read_all(items: list[Item]) -> list[Future[Any]]:
     return [READS.submit(item.read) for item in items]
 
 
+_DONE: Future[Any] = Future()  # a place holder for the item read before the others
+
+
 def _current(item: Item, early: Future[Any] | None) -> Any:
     """The item's current value: read early when that still holds, else now. A failed early
     read is made again here, so that its error is raised where it belongs."""
-    if early is not None:
+    if early is not None and early is not _DONE:
         try:
             return early.result()
         except Exception:  # noqa: BLE001 - read again below, raising in its place
@@ -104,10 +107,14 @@ def _current(item: Item, early: Future[Any] | None) -> Any:
 
 def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
     items = list(items)
-    early: list[Future[Any]] | None = _read_all(items) if len(items) > 1 else None
+    early: list[Future[Any]] | None = None
     changes: list[Change] = []
     absent = False
     for n, item in enumerate(items):
+        if n == 1 and not changes and len(items) > 2:
+            # the rest read at once, once the first item (a lane's gate: the bucket, key or
+            # role) is there as wanted; after a change each is read when its turn comes
+            early = [_DONE, *_read_all(items[1:])]
         try:
             current = None if absent else _current(item, early[n] if early else None)
         except Exception as exc:  # every failure becomes one named line

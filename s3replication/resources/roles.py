@@ -23,7 +23,7 @@ from ..aws.calls import error_code, is_not_found, policy_document, read_or_none
 from ..aws.naming import MANAGED_TAG, inline_policy_name
 from ..config.model import BucketSpec
 from ..engine.context import Context
-from ..engine.items import Item
+from ..engine.items import Item, parallel_map
 from ..engine.scope import Scope
 from .iam_policy import Endpoint, normalize_document, permissions_policy, trust_policy
 from .replication import owned_live_rules, read_configuration, under_foreign_role
@@ -191,6 +191,8 @@ def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     whose configuration another role holds for rules we did not make gets no role or
     permissions here: its replication stage stops, naming both roles."""
     sources = scope.sources
-    if ctx.writes:
-        sources = [s for s in sources if not under_foreign_role(ctx, s)]
-    return [role_lane(ctx, scope, name, group) for name, group in by_role(sources).items()]
+    if ctx.writes:  # each source's configuration read at once (parallel_map)
+        foreign = parallel_map(lambda s: under_foreign_role(ctx, s), sources)
+        sources = [s for s, other in zip(sources, foreign, strict=True) if not other]
+    groups = list(by_role(sources).items())
+    return parallel_map(lambda group: role_lane(ctx, scope, *group), groups)

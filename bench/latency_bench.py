@@ -1,0 +1,112 @@
+"""`make bench`, at real API latency: our tool and Terraform (default parallelism) through a
+loopback proxy that delays every request (bench/latency_proxy.py; 50 ms by default,
+`BENCH_LATENCY_MS`), at N = 10 and 50 CRR pairs with the full stack, each on a fresh
+MiniStack. Reports apply, no-change apply and plan as ratios to Terraform, and each run's
+critical path: the longest chain of calls that ran one after another.
+
+    .venv/bin/python bench/latency_bench.py [--sizes 10 50] [--latency-ms 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import peers  # noqa: E402
+from bench.latency_proxy import Proxy, critical_path, latency_proxy  # noqa: E402
+from bench.ministack_server import ministack, run_measured  # noqa: E402
+from bench.run import env_for, shop_config  # noqa: E402
+from bench.terraform_peer import terraform_apply, terraform_init, terraform_plan  # noqa: E402
+from bench.terraform_setup import terraform_workdir  # noqa: E402
+
+WORK = ROOT / "bench" / ".work"
+LATENCY_MS = float(os.environ.get("BENCH_LATENCY_MS", "50"))
+
+
+def _ours(command: str, config: Path, endpoint: str, proxy: Proxy) -> dict:
+    proxy.reset()
+    seconds, rss, code, output = run_measured(
+        [sys.executable, str(ROOT / "cr_replication.py"), command, "--config", str(config)],
+        env=env_for(endpoint), cwd=str(ROOT))
+    return {"seconds": round(seconds, 2), "ok": code in (0, 3), "calls": len(proxy.calls),
+            "critical_path": critical_path(proxy.calls), "rss_kib": rss,
+            "detail": output.strip().splitlines()[0] if output.strip() else ""}
+
+
+def _measured(m: peers.Measurement, proxy: Proxy) -> dict:
+    return {"seconds": round(m.seconds, 2), "ok": m.ok, "calls": len(proxy.calls),
+            "critical_path": critical_path(proxy.calls), "rss_kib": m.peak_rss_kib,
+            "detail": m.detail}
+
+
+def ours_at(n: int, latency_ms: float) -> dict:
+    with ministack() as server, latency_proxy(server, latency_ms) as (endpoint, proxy):
+        config = shop_config(n, Path(tempfile.mkdtemp(prefix="latency-", dir=WORK)) / "c.py")
+        return {"apply": _ours("apply", config, endpoint, proxy),
+                "no-change apply": _ours("apply", config, endpoint, proxy),
+                "plan": _ours("plan", config, endpoint, proxy)}
+
+
+def terraform_at(n: int, latency_ms: float) -> dict:
+    with ministack() as server, latency_proxy(server, latency_ms) as (endpoint, proxy):
+        workdir = terraform_workdir(n, endpoint, Path(tempfile.mkdtemp(prefix="tf-", dir=WORK)))
+        terraform_init(workdir)
+        proxy.reset()
+        apply = _measured(terraform_apply(workdir), proxy)
+        proxy.reset()
+        plan = _measured(terraform_plan(workdir), proxy)
+        return {"apply": apply, "plan": plan}
+
+
+def ratio(a: dict, b: dict) -> str:
+    return f"{a['seconds'] / b['seconds']:.3f}" if a["ok"] and b["ok"] and b["seconds"] else "-"
+
+
+def report(results: dict[int, dict], latency_ms: float) -> list[str]:
+    lines = [f"At {latency_ms:g} ms per API call (a loopback proxy in front of MiniStack), "
+             "ours vs Terraform (default parallelism), one run:", "",
+             "| N | run | ours s | critical path | calls | Terraform s | critical path | "
+             "calls | ratio |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for n, found in results.items():
+        mine, theirs = found["ours"], found["terraform"]
+        for run, peer in (("apply", "apply"), ("no-change apply", "plan"), ("plan", "plan")):
+            a, b = mine[run], theirs[peer]
+            lines.append(f"| {n} | {run} vs terraform {peer} | {a['seconds']} | "
+                         f"{a['critical_path']} | {a['calls']} | {b['seconds']} | "
+                         f"{b['critical_path']} | {b['calls']} | {ratio(a, b)} |")
+    if len(results) > 1:
+        small, large = min(results), max(results)
+        applies = [results[n]["ours"]["apply"]["seconds"] for n in (large, small)]
+        grow = applies[0] / applies[1]
+        lines += ["", f"apply N={large} / apply N={small}: {grow:.2f}"]
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--latency-ms", type=float, default=LATENCY_MS)
+    parser.add_argument("--no-terraform", action="store_true")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    results: dict[int, dict] = {}
+    for n in args.sizes:
+        results[n] = {"ours": ours_at(n, args.latency_ms)}
+        empty = {"seconds": 0, "ok": False, "calls": 0, "critical_path": 0, "rss_kib": 0}
+        results[n]["terraform"] = ({"apply": empty, "plan": empty} if args.no_terraform
+                                   else terraform_at(n, args.latency_ms))
+        print(json.dumps({n: results[n]}, indent=1), file=sys.stderr)
+    (WORK / "latency.json").write_text(json.dumps(results, indent=2))
+    print("\n".join(report(results, args.latency_ms)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
