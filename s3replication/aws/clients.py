@@ -37,7 +37,7 @@ BASE_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 10},
     connect_timeout=5,
     read_timeout=30,
-    max_pool_connections=50,  # the engine's 16 lanes and 32 early reads (engine/items.py)
+    max_pool_connections=128,  # the engine's 64 lanes and 64 early reads (engine/items.py)
 )
 # For calls that must not be repeated blindly (KMS CreateKey makes a new key each time): the
 # caller checks what a failed attempt may have done before it tries again.

@@ -20,8 +20,8 @@ from ..aws.calls import explain
 from ..errors import AwsError, ReplicationToolError
 
 log = logging.getLogger(__name__)
-MAX_WORKERS = 16
-READ_WORKERS = 32
+MAX_WORKERS = 64  # lanes at once: API calls wait on the network, not the CPU
+READ_WORKERS = 64
 # The early reads of every lane (run_lane); shared, so their number stays bounded.
 READS = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="s3replication-read")
 
