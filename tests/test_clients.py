@@ -43,7 +43,10 @@ def test_retry_timeout_and_pool_settings(aws_env):
     assert config.retries["mode"] == "standard"
     assert config.retries["total_max_attempts"] == 11  # botocore: max_attempts + the first
     assert (config.connect_timeout, config.read_timeout) == (5, 30)
-    assert config.max_pool_connections == 20
+    # as many connections as the engine runs calls at once, so none waits for a connection
+    from s3replication.engine.items import MAX_WORKERS, READ_WORKERS
+
+    assert config.max_pool_connections >= MAX_WORKERS + READ_WORKERS
 
 
 @pytest.mark.parametrize(
