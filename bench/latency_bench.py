@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,7 @@ from bench.terraform_peer import terraform_apply, terraform_init, terraform_plan
 from bench.terraform_setup import terraform_workdir  # noqa: E402
 
 WORK = ROOT / "bench" / ".work"
+REPORT = ROOT / "docs" / "benchmarks-latency.md"
 LATENCY_MS = float(os.environ.get("BENCH_LATENCY_MS", "50"))
 
 
@@ -94,6 +96,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS)
     parser.add_argument("--no-terraform", action="store_true")
+    parser.add_argument("--report", type=Path, default=REPORT,
+                        help="where to write the figures (default docs/benchmarks-latency.md)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     results: dict[int, dict] = {}
@@ -104,7 +108,12 @@ def main() -> int:
                                    else terraform_at(n, args.latency_ms))
         print(json.dumps({n: results[n]}, indent=1), file=sys.stderr)
     (WORK / "latency.json").write_text(json.dumps(results, indent=2))
-    print("\n".join(report(results, args.latency_ms)))
+    text = "\n".join(report(results, args.latency_ms))
+    print(text)
+    command = "python bench/latency_bench.py " + " ".join(sys.argv[1:])
+    args.report.write_text(f"# Benchmarks at API latency\n\nMade by `{command.strip()}` "
+                           f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).\n\n"
+                           f"{text}\n")
     return 0
 
 
