@@ -24,6 +24,8 @@ MAX_WORKERS = 64  # lanes at once: API calls wait on the network, not the CPU
 READ_WORKERS = 64
 # The early reads of every lane (run_lane); shared, so their number stays bounded.
 READS = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="s3replication-read")
+# The items of a lane that run at once (run_lane: `Item.touches`).
+BATCHES = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="s3replication-item")
 
 
 def _identity(value: Any) -> Any:
@@ -40,6 +42,9 @@ class Item:
     project: Callable[[Any], Any] = _identity  # the part of the current value we manage
     gate: bool = False  # an existence item: when absent, later items of its lane are absent too
     desire: Callable[[Any], Any] | None = None  # when what we want depends on what is there
+    # The document it reads and writes (an alarm, a bucket's notification configuration,
+    # ...). Consecutive items that say one run at once, those of one document in order.
+    touches: str | None = None
 
     def wanted_for(self, current: Any) -> Any:
         return self.desire(current) if self.desire is not None else self.wanted
@@ -105,35 +110,91 @@ def _current(item: Item, early: Future[Any] | None) -> Any:
     return item.read()
 
 
+def _read(item: Item, early: Future[Any] | None) -> Any:
+    try:
+        return _current(item, early)
+    except Exception as exc:  # every failure becomes one named line
+        raise explain(exc, f"reading {item.setting} of {item.resource}") from exc
+
+
+def _settle(item: Item, current: Any, apply: bool) -> Change | None:
+    """The item's change, if any; with `apply`, made."""
+    seen, wanted = item.project(current), item.wanted_for(current)
+    if seen == wanted:
+        return None
+    change = Change(item.resource, item.setting, seen, wanted)
+    if not apply:
+        return change
+    try:
+        item.write(current)
+    except Exception as exc:
+        log.info("%s %s: %s -> failed", change.resource, change.setting, change.action)
+        raise explain(exc, f"{change.action} {item.setting} of {item.resource}") from exc
+    log.info("%s %s: %s done", change.resource, change.setting, change.action)
+    return change
+
+
+Entry = tuple[int, Item, "Future[Any] | None"]  # place in the lane, item, its early read
+
+
+def _group(entries: list[Entry], apply: bool) -> list[tuple[int, Change]]:
+    """Items of one document, in order; an early read holds until the group writes."""
+    found: list[tuple[int, Change]] = []
+    for index, item, early in entries:
+        wrote = apply and bool(found)
+        change = _settle(item, _read(item, None if wrote else early), apply)
+        if change is not None:
+            found.append((index, change))
+    return found
+
+
+def _batch(entries: list[Entry], apply: bool) -> list[Change]:
+    """Items of different documents at once; every one waited for, the first failure raised."""
+    groups: dict[str | None, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry[1].touches, []).append(entry)
+    futures = [BATCHES.submit(_group, group, apply) for group in groups.values()]
+    found: list[tuple[int, Change]] = []
+    errors: list[BaseException] = []
+    for future in futures:
+        try:
+            found += future.result()
+        except Exception as exc:  # noqa: BLE001 - raised below, after the others finished
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return [change for _, change in sorted(found, key=lambda pair: pair[0])]
+
+
 def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
     items = list(items)
     early: list[Future[Any]] | None = None
     changes: list[Change] = []
-    absent = False
-    for n, item in enumerate(items):
+    absent, n = False, 0
+    while n < len(items):
         if n == 1 and not changes and len(items) > 2:
             # the rest read at once, once the first item (a lane's gate: the bucket, key or
             # role) is there as wanted; after a change each is read when its turn comes
             early = [_DONE, *_read_all(items[1:])]
-        try:
-            current = None if absent else _current(item, early[n] if early else None)
-        except Exception as exc:  # every failure becomes one named line
-            raise explain(exc, f"reading {item.setting} of {item.resource}") from exc
-        seen, wanted = item.project(current), item.wanted_for(current)
-        if seen == wanted:
+        if items[n].touches and not absent:
+            end = next((k for k in range(n, len(items)) if not items[k].touches), len(items))
+            found = _batch([(k, items[k], early[k] if early else None)
+                            for k in range(n, end)], apply)
+            changes += found
+            early = None if apply and found else early
+            n = end
             continue
-        change = Change(item.resource, item.setting, seen, wanted)
+        item = items[n]
+        current = None if absent else _read(item, early[n] if early else None)
+        change = _settle(item, current, apply)
+        n += 1
+        if change is None:
+            continue
         changes.append(change)
-        if not apply:
+        if apply:
+            early = None  # a write: what was read early may no longer hold
+        else:
             absent = absent or (item.gate and current is None)
-            continue
-        early = None  # a write: what was read early may no longer hold
-        try:
-            item.write(current)
-        except Exception as exc:
-            log.info("%s %s: %s -> failed", change.resource, change.setting, change.action)
-            raise explain(exc, f"{change.action} {item.setting} of {item.resource}") from exc
-        log.info("%s %s: %s done", change.resource, change.setting, change.action)
     return changes
 
 

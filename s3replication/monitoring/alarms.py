@@ -18,6 +18,7 @@ read in one call (describe_alarms by name prefix) and shared by the items of its
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,11 +136,13 @@ class RegionAlarms:
     def __init__(self, cloudwatch: Any):
         self.cloudwatch = cloudwatch
         self._found: list[dict[str, Any]] | None = None
+        self._lock = threading.Lock()  # the lane's items read at once: one of them asks
 
     def read(self) -> list[dict[str, Any]]:
-        if self._found is None:
-            self._found = read_alarms(self.cloudwatch)
-        return self._found
+        with self._lock:
+            if self._found is None:
+                self._found = read_alarms(self.cloudwatch)
+            return self._found
 
 
 def alarm_item(ctx: Context, region: str, alarms: RegionAlarms, rule: RuleSpec,
@@ -160,7 +163,8 @@ def alarm_item(ctx: Context, region: str, alarms: RegionAlarms, rule: RuleSpec,
             {"Key": k, "Value": v} for k, v in tags.items()])
 
     return Item(f"rule {rule.id} ({region})", f"alarm {check.suffix}",
-                normalize(spec) if spec else None, alarms.read, write, project=project)
+                normalize(spec) if spec else None, alarms.read, write, project=project,
+                touches=f"alarm {name}")  # alarms are written at once
 
 
 def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionAlarms,
@@ -187,7 +191,7 @@ def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionA
 
     setting = "alarms of its rules" if scope.removing else "alarms of removed rules"
     return Item(f"{script_name(ctx.kind)} alarms ({region})", setting, None, alarms.read,
-                delete, project=project)
+                delete, project=project, touches="dropped alarms")
 
 
 def lane(ctx: Context, scope: Scope, region: str, sources: list[BucketSpec]) -> list[Item]:

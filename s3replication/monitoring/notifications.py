@@ -62,4 +62,5 @@ def item(ctx: Context, bucket: BucketSpec, rules: list[RuleSpec]) -> Item:
             NotificationConfiguration=merged(current, wanted_entry(ctx, bucket, rules)))
 
     return Item(f"bucket {bucket.name} ({bucket.region})", "replication event notification",
-                wanted_entry(ctx, bucket, rules), read, write, project=project_entry)
+                wanted_entry(ctx, bucket, rules), read, write, project=project_entry,
+                touches=f"notification of {bucket.name}")  # buckets' entries: written at once
