@@ -91,6 +91,18 @@ def report(results: dict[int, dict], latency_ms: float) -> list[str]:
     return lines
 
 
+def _write_report(path: Path, command: str, table: str) -> None:
+    """The page's head and table made anew; what follows the table (by hand) kept."""
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        mark = old.find("\n\nEach side ran on")
+        kept = old[mark:] if mark >= 0 else ""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    path.write_text(f"# Benchmarks at API latency\n\nMade by `{command}` ({stamp}).\n\n"
+                    f"{table}{kept or chr(10)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50])
@@ -111,9 +123,7 @@ def main() -> int:
     text = "\n".join(report(results, args.latency_ms))
     print(text)
     command = "python bench/latency_bench.py " + " ".join(sys.argv[1:])
-    args.report.write_text(f"# Benchmarks at API latency\n\nMade by `{command.strip()}` "
-                           f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).\n\n"
-                           f"{text}\n")
+    _write_report(args.report, command.strip(), text)
     return 0
 
 

@@ -4,8 +4,11 @@ difference.
 Every managed setting is an `Item`: what we want (plain data), how to read what AWS has, which
 part of that we manage (`project`), and how to write it. Items of one bucket, key or role form
 a lane, handled in order (versioning before replication, bucket before its settings); lanes
-run in parallel on a small thread pool. Plan reads and compares; apply also writes each
-difference as it finds it, so it does exactly what a plan would show.
+run in parallel on a thread pool. Within a lane, once its first item is as wanted, the other
+items are read at once (a read depends only on the writes before it); consecutive items that
+name different documents (`touches`: each alarm, each bucket's notification entry) are read
+and written at once. Plan reads and compares; apply also writes each difference as it finds
+it, so it does exactly what a plan would show.
 """
 
 from __future__ import annotations
