@@ -26,6 +26,8 @@ them by replication status, as reports carry no tags: inventory/query.py).
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -259,3 +261,22 @@ def test_a_report_without_its_checksum_is_not_used(scene: Scene) -> None:
         assert by_rule(data)[RULE]["reports"][SOURCE].startswith(f"{DELIVERED:%Y-%m-%d %H:%M}")
     finally:
         remove(world, REPORTS_USE1, folder, [])
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_inventory_audit_shows_its_progress_on_a_terminal(
+        scene: Scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the listing audit does: progress on a TTY (stderr), here the report files read."""
+    from s3replication.commands import audit
+    from s3replication.output.progress import Progress
+
+    terminal = _Terminal()
+    monkeypatch.setattr(audit, "Progress", lambda label, **kw: Progress(
+        label, stream=terminal, after=0.0, every=0.0, **kw))
+    status, _ = scene.audit("--inventory")
+    assert status == 3
+    assert re.search(r"audit --inventory: \d+ report files read", terminal.getvalue())

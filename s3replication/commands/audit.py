@@ -29,8 +29,12 @@ def audit(ctx: Context, args: argparse.Namespace) -> AuditResult:
     if getattr(args, "inventory", False):
         from .inventory_audit import audit_rule as from_inventory
 
-        results = parallel_map(lambda r: from_inventory(ctx, r, args.max_report, args.engine),
-                               ctx.rules)
+        files = Progress("audit --inventory", unit="report files read")
+        try:
+            results = parallel_map(lambda r: from_inventory(
+                ctx, r, args.max_report, args.engine, files.add), ctx.rules)
+        finally:
+            files.close()
         return AuditResult(script=script, status=overall_status(results), rules=results)
     progress = Progress("audit")
     try:

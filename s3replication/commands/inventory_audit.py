@@ -8,6 +8,7 @@ manifest to the source Region's report bucket."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ..aws.calls import explain
@@ -39,7 +40,8 @@ def find_report(ctx: Context, bucket: BucketSpec) -> Report:
     return found
 
 
-def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str) -> RuleAuditReport:
+def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
+               on_file: Callable[[int], None] = lambda n: None) -> RuleAuditReport:
     comparison = Comparison(rule, exact_versions=not custom_endpoint(ctx))
     report = RuleAuditReport(rule=rule.id, source=rule.source, destination=rule.destination,
                              prefix=rule.prefix, tags=dict(rule.tags), error=None,
@@ -51,7 +53,7 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str) -> Ru
                            find_report(ctx, ctx.bucket(rule.destination)))
         report.reports = {r.bucket: f"{r.created:%Y-%m-%d %H:%M} UTC ({r.age_hours:.1f} h old)"
                           for r in (source, replica)}
-        _run(ctx, engine, comparison, (source, replica), report, max_report)
+        _run(ctx, engine, comparison, (source, replica), report, max_report, on_file)
     except ReportError as exc:
         report.error = str(exc)
     except UsageError:
@@ -64,11 +66,11 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str) -> Ru
 
 
 def _run(ctx: Context, engine: str, comparison: Comparison, reports: tuple[Report, Report],
-         report: RuleAuditReport, max_report: int) -> None:
+         report: RuleAuditReport, max_report: int, on_file: Callable[[int], None]) -> None:
     from ..inventory import athena_engine, duckdb_engine
 
     runner: Any = athena_engine if engine == "athena" else duckdb_engine
-    with runner.session(ctx.clients, *reports) as connection:
+    with runner.session(ctx.clients, *reports, on_file) as connection:
         for row in runner.rows(connection, comparison.counts()):
             kind, objects = str(row["kind"]), int(row["objects"])
             report.counts["checked"] += objects

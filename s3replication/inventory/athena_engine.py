@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,8 @@ class AthenaSession:
             time.sleep(POLL_SECONDS)
 
 
-def _copy_files(session: AthenaSession, report: Report, folder: str, reader: Any) -> None:
+def _copy_files(session: AthenaSession, report: Report, folder: str, reader: Any,
+                on_file: Callable[[int], None]) -> None:
     """The report's files under `folder`, each checked first; `reader`: S3 in the report
     bucket's Region (a replica's report bucket may be in another Region: CopyObject reads
     across Regions)."""
@@ -76,6 +77,7 @@ def _copy_files(session: AthenaSession, report: Report, folder: str, reader: Any
             Bucket=session.report_bucket, Key=f"{folder}{n:06d}.csv.gz",
             CopySource={"Bucket": report.report_bucket, "Key": data_file.key},
             CopySourceIfMatch=etag)
+        on_file(1)
 
 
 def _checked_etag(s3: Any, report: Report, data_file: DataFile) -> str:
@@ -119,7 +121,8 @@ def _ensure_database(glue: Any) -> None:
 
 
 @contextlib.contextmanager
-def session(clients: Any, source: Report, replica: Report) -> Iterator[AthenaSession]:
+def session(clients: Any, source: Report, replica: Report,
+            on_file: Callable[[int], None] = lambda n: None) -> Iterator[AthenaSession]:
     """Tables `source_inventory` and `replica_inventory` (named per run) in Athena, in the
     source report bucket's Region; `clients` the caller's client factory."""
     region = source.region
@@ -133,7 +136,7 @@ def session(clients: Any, source: Report, replica: Report) -> Iterator[AthenaSes
     try:
         for name, report in tables.items():
             folder = f"{found.work}/{name}/"
-            _copy_files(found, report, folder, clients.get("s3", report.region))
+            _copy_files(found, report, folder, clients.get("s3", report.region), on_file)
             _table(found, f"{name}_{run_id}", report, folder)
             made.append(f"{name}_{run_id}")
         yield found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,15 @@ MEMORY_LIMIT = "400MB"
 CHUNK = 8 * 1024 * 1024
 
 
-def fetch(s3: Any, report: Report, folder: Path) -> list[Path]:
+def fetch(s3: Any, report: Report, folder: Path,
+          on_file: Callable[[int], None] = lambda n: None) -> list[Path]:
     """Every data file of the report, on disk, each checked against the manifest."""
     paths = []
     for n, data_file in enumerate(report.files):
         path = folder / f"{n:06d}.csv.gz"
         _download(s3, report, data_file, path)
         paths.append(path)
+        on_file(1)
     return paths
 
 
@@ -55,9 +57,11 @@ def _table(connection: Any, name: str, report: Report, paths: list[Path]) -> Non
 
 
 @contextlib.contextmanager
-def session(clients: Any, source: Report, replica: Report) -> Iterator[Any]:
+def session(clients: Any, source: Report, replica: Report,
+            on_file: Callable[[int], None] = lambda n: None) -> Iterator[Any]:
     """A DuckDB connection with `source_inventory` and `replica_inventory`; `clients` the
-    caller's client factory (each report is read in its report bucket's Region)."""
+    caller's client factory (each report is read in its report bucket's Region); `on_file`
+    called as each data file is read."""
     import duckdb
 
     with tempfile.TemporaryDirectory(prefix="s3replication-inventory-") as tmp:
@@ -71,7 +75,7 @@ def session(clients: Any, source: Report, replica: Report) -> Iterator[Any]:
             for name, report, folder in (("source_inventory", source, folders[0]),
                                          ("replica_inventory", replica, folders[1])):
                 _table(connection, name, report,
-                       fetch(clients.get("s3", report.region), report, folder))
+                       fetch(clients.get("s3", report.region), report, folder, on_file))
             yield connection
         finally:
             connection.close()

@@ -17,10 +17,10 @@ class Progress:
     the work has taken `after` seconds; safe to call from several threads."""
 
     def __init__(self, label: str, stream: IO[str] | None = None, after: float = 2.0,
-                 every: float = 0.5):
+                 every: float = 0.5, unit: str = "objects compared"):
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.label, self.after, self.every = label, after, every
+        self.label, self.after, self.every, self.unit = label, after, every, unit
         self.done = 0
         self._start = self._last = time.monotonic()
         self._shown = False
@@ -34,7 +34,7 @@ class Progress:
                 return
             self._last, self._shown = now, True
             rate = self.done / (now - self._start)
-            self.stream.write(f"\r{self.label}: {self.done:,} objects compared ({rate:,.0f}/s) ")
+            self.stream.write(f"\r{self.label}: {self.done:,} {self.unit} ({rate:,.0f}/s) ")
             self.stream.flush()
 
     def close(self) -> None:
