@@ -9,10 +9,12 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import threading
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,10 +109,26 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-@pytest.fixture
-def moto_clients(aws_env: None) -> Iterator[Clients]:
-    """A client factory whose every call goes to moto's in-process mock."""
-    from moto import mock_aws
+MOTO_LOCK = threading.RLock()
 
+
+@pytest.fixture
+def moto_clients(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clients]:
+    """A client factory whose every call goes to moto's in-process mock.
+
+    moto answers requests one at a time here: its in-process backend is not thread-safe (a
+    ListObjectVersions that runs while another thread deletes a version in the same bucket
+    fails inside moto with "'NoneType' object is not iterable"), whereas AWS serves each
+    request atomically. The tool's threads still send their requests at once."""
+    from moto import mock_aws
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    unlocked = BotocoreStubber.process_request
+
+    def one_at_a_time(self: BotocoreStubber, request: Any) -> Any:
+        with MOTO_LOCK:
+            return unlocked(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
     with mock_aws():
         yield Clients()

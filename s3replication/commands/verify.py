@@ -95,12 +95,14 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
         if latency is None:
             doing = "reading when versioning was enabled"
             result.versioning_settling = versioning_settling(ctx, rule)
-    except Exception as exc:  # noqa: BLE001 - reported per rule; the canary is removed below
+    except Exception as exc:  # reported per rule (traceback in the log); removed below
         result.error = str(explain(exc, f"rule {rule.id}: {doing} {key}"))
+        log.debug("rule %s: %s", rule.id, doing, exc_info=exc)
     try:
         result.removed_versions = remove_canary(ctx, rule, key)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.error = str(explain(exc, f"rule {rule.id}: removing the canary {key}"))
+        log.debug("rule %s: removing the canary", rule.id, exc_info=exc)
     result.ok = bool(result.replicated and result.rtc_met is not False and not result.error)
     log.info("rule %s: %s", rule.id, canary_words(result))
     return result
