@@ -21,6 +21,7 @@ from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageE
 from .output import runlog
 
 log = logging.getLogger("s3replication.cli")
+READ_AHEAD_COMMANDS = ("apply", "plan")  # their reads go ahead (aws/read_ahead.py)
 
 
 def _clients(sandbox: bool) -> Any:  # Clients; imported on use to keep start-up lean
@@ -50,6 +51,7 @@ def _account(clients: Any, region_of_partition: str) -> str:
 
 def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     from .aws.naming import script_name
+    from .aws.read_ahead import begin as begin_read_ahead
     from .config.load import DEFAULT_CONFIG_PATH, load_config
     from .engine.context import Context
     from .engine.runlock import held
@@ -61,12 +63,20 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     spec = COMMANDS[args.command]
     command = getattr(importlib.import_module(f"s3replication.{spec.module}"), spec.function)
     clients = _clients(args.sandbox)
-    ctx = Context(config=config, kind=kind, clients=clients,
-                  account=_account(clients, config.region_of_partition))
-    lock = (held(config.log_file.parent / ".s3replication.lock") if spec.changes_aws
-            else contextlib.nullcontext())
-    with lock:
-        outcome = render.outcome(command(ctx, args))
+    ahead = (begin_read_ahead(clients, config, script_name(kind))
+             if args.command in READ_AHEAD_COMMANDS else None)
+    finished = False
+    try:
+        ctx = Context(config=config, kind=kind, clients=clients,
+                      account=_account(clients, config.region_of_partition))
+        lock = (held(config.log_file.parent / ".s3replication.lock") if spec.changes_aws
+                else contextlib.nullcontext())
+        with lock:
+            outcome = render.outcome(command(ctx, args))
+        finished = True
+    finally:
+        if ahead is not None:
+            ahead.finish(keep=finished)
     stdout.write((render.as_json(outcome.data) if args.json else outcome.text) + "\n")
     for error in outcome.errors:
         stderr.write(f"error: {error}\n")
