@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from .cli_parser import COMMANDS, parse
@@ -53,22 +54,26 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     from .aws.naming import script_name
     from .aws.read_ahead import begin as begin_read_ahead
     from .config.load import DEFAULT_CONFIG_PATH, load_config
-    from .engine.context import Context
-    from .engine.runlock import held
-    from .output import render
 
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
     log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
     spec = COMMANDS[args.command]
-    command = getattr(importlib.import_module(f"s3replication.{spec.module}"), spec.function)
     clients = _clients(args.sandbox)
     ahead = (begin_read_ahead(clients, config, script_name(kind))
              if args.command in READ_AHEAD_COMMANDS else None)
+    # the first call goes out now; the command's modules are imported while it is on its way
+    first_call = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3replication-sts")
+    account = first_call.submit(_account, clients, config.region_of_partition)
+    first_call.shutdown(wait=False)
     finished = False
     try:
-        ctx = Context(config=config, kind=kind, clients=clients,
-                      account=_account(clients, config.region_of_partition))
+        from .engine.context import Context
+        from .engine.runlock import held
+        from .output import render
+
+        command = getattr(importlib.import_module(f"s3replication.{spec.module}"), spec.function)
+        ctx = Context(config=config, kind=kind, clients=clients, account=account.result())
         lock = (held(config.log_file.parent / ".s3replication.lock") if spec.changes_aws
                 else contextlib.nullcontext())
         with lock:

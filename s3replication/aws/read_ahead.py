@@ -244,5 +244,8 @@ def begin(clients: Any, config: Any, script: str) -> ReadAhead:
         return getattr(client, xform_name(operation))(**json.loads(params))
 
     clients.read_ahead = ahead
+    # the run's first call (Clients.account_id) is made while the reads go: its client first,
+    # since clients are made one at a time
+    clients.single_attempt("sts", sts_region)
     ahead.start(send)
     return ahead
