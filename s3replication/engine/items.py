@@ -7,7 +7,8 @@ a lane, handled in order (versioning before replication, bucket before its setti
 run in parallel on a thread pool. Within a lane, once its first item is as wanted, the other
 items are read at once (a read depends only on the writes before it); consecutive items that
 name different documents (`touches`: each alarm, each bucket's notification entry) are read
-and written at once. Plan reads and compares; apply also writes each difference as it finds
+and written at once, or read at once and written one at a time (`writes_alone`: the settings
+of one bucket). Plan reads and compares; apply also writes each difference as it finds
 it, so it does exactly what a plan would show.
 """
 
@@ -48,6 +49,11 @@ class Item:
     # The document it reads and writes (an alarm, a bucket's notification configuration,
     # ...). Consecutive items that say one run at once, those of one document in order.
     touches: str | None = None
+    # With `touches`: read at once with its neighbours, but written one at a time. S3 answers
+    # OperationAborted ("a conflicting conditional operation is currently in progress") to
+    # configuration writes that overlap on one bucket
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+    writes_alone: bool = False
 
     def wanted_for(self, current: Any) -> Any:
         return self.desire(current) if self.desire is not None else self.wanted
@@ -152,10 +158,17 @@ def _group(entries: list[Entry], apply: bool) -> list[tuple[int, Change]]:
 
 
 def _batch(entries: list[Entry], apply: bool) -> list[Change]:
-    """Items of different documents at once; every one waited for, the first failure raised."""
+    """Items of different documents at once; every one waited for, the first failure raised.
+    Items that write alone are all read at once, then settled one document after the other
+    (a write to one document leaves the others' reads as they were)."""
     groups: dict[str | None, list[Entry]] = {}
     for entry in entries:
         groups.setdefault(entry[1].touches, []).append(entry)
+    if any(item.writes_alone for _, item, _ in entries):
+        read = {index: early if early not in (None, _DONE) else READS.submit(item.read)
+                for index, item, early in entries}
+        return [change for group in groups.values() for _, change in
+                _group([(index, item, read[index]) for index, item, _ in group], apply)]
     futures = [BATCHES.submit(_group, group, apply) for group in groups.values()]
     found: list[tuple[int, Change]] = []
     errors: list[BaseException] = []

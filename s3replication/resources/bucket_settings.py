@@ -2,6 +2,10 @@
 the order they are handled (the bucket first, as the lane's gate; versioning before anything
 replicates). Each row names its read call, the part we manage, the value we want, its write
 call and their IAM actions (tests check those against commands/permissions.py's NEEDS).
+The rows marked `apart` (encryption, public access block, object ownership, TLS-only policy:
+each its own document) are read at the same time, then written one at a time, since S3
+refuses overlapping configuration writes on one bucket with OperationAborted
+(https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
 
 Adding a setting: its read, wanted and write functions here, and one row in BUCKET_SETTINGS.
 """
@@ -188,17 +192,18 @@ BUCKET_SETTINGS: tuple[Setting[BucketTarget], ...] = (
             lambda on, _: enable_versioning(on.ctx, on.bucket, on.resource)),
     Setting("encryption", ("s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
             read_encryption, lambda on: wanted_encryption(on.ctx.key_arn(on.bucket)),
-            write_encryption, project=project_encryption),
+            write_encryption, project=project_encryption, apart=True),
     Setting("public access block",
             ("s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
-            read_public_access_block, lambda on: PUBLIC_ACCESS_BLOCK, write_public_access_block),
+            read_public_access_block, lambda on: PUBLIC_ACCESS_BLOCK, write_public_access_block,
+            apart=True),
     Setting("object ownership",
             ("s3:GetBucketOwnershipControls", "s3:GetBucketAcl", "s3:PutBucketOwnershipControls"),
             owner.read_ownership, lambda on: owner.OWNER_ENFORCED, owner.write_ownership,
-            project=owner.project_ownership, desire=owner.desired_ownership),
+            project=owner.project_ownership, desire=owner.desired_ownership, apart=True),
     Setting("TLS-only policy", ("s3:GetBucketPolicy", "s3:PutBucketPolicy"),
             read_policy, lambda on: normalize_document(tls_statement(on.bucket)),
-            merge_tls_statement, project=project_tls_statement),
+            merge_tls_statement, project=project_tls_statement, apart=True),
     Setting("tags", ("s3:GetBucketTagging", "s3:PutBucketTagging"),
             lambda on: read_tags(on.ctx, on.bucket), wanted_tags, merge_tags,
             project=project_tags),

@@ -28,6 +28,9 @@ class Setting(Generic[Target]):
     project: Callable[[Target, Any], Any] = whole  # the part of the current value we manage
     desire: Callable[[Target, Any], Any] | None = None  # wanted, when it depends on what is there
     gate: bool = False  # an existence row: when absent, the rows after it read as absent
+    # its own document, apart from the rows around it: next to other such rows, read at the
+    # same time as they are, then written one at a time (engine Item.touches, writes_alone)
+    apart: bool = False
 
     def item(self, resource: str, target: Target) -> Item:
         desire = self.desire
@@ -38,4 +41,5 @@ class Setting(Generic[Target]):
             project=lambda current: self.project(target, current),
             gate=self.gate,
             desire=None if desire is None else (lambda current: desire(target, current)),
+            touches=self.name if self.apart else None, writes_alone=self.apart,
         )
