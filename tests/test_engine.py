@@ -1,7 +1,8 @@
 """The engine on its own, with items over an in-memory store: no AWS, no emulator.
 
 Gate semantics, a failing lane not stopping the others, plan and apply on the same items,
-`desire` over `wanted`; and the stage table and scope as data."""
+`desire` over `wanted`; and the stage table and scope as data (the stage graph of apply and
+plan, and how it runs: tests/test_stage_graph.py)."""
 
 from __future__ import annotations
 
@@ -189,7 +190,13 @@ def test_apply_and_plan_run_the_same_stages() -> None:
 
 
 def test_permissions_widen_before_the_rules_change_and_narrow_after() -> None:
-    order = names(APPLY)
+    # apply/plan: a graph (tests/test_stage_graph.py has every edge); destroy: a sequence
+    setup = stages.COMMANDS[APPLY]
+    assert stages.ROLES in setup.waits_for(stages.REPLICATION)
+    assert stages.GRANTS in setup.waits_for(stages.REPLICATION)
+    assert stages.REPLICATION in setup.waits_for(stages.ROLE_PERMISSIONS)
+    assert stages.REPLICATION in setup.waits_for(stages.GRANTS_NARROWED)
+    order = names(APPLY)  # the written order, that of the changes, is one the graph allows
     assert order.index("roles") < order.index("replication") < order.index("role permissions")
     destroy = names(DESTROY)
     assert destroy.index("replication") < destroy.index("role permissions") \

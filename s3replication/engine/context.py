@@ -16,6 +16,11 @@ APPLY, PLAN, DESTROY = "apply", "plan", "destroy"
 
 @dataclass
 class Context:
+    """Stages that run at once (engine/stages.py) share it: each runs on a copy of its own
+    (`dataclasses.replace`, only `notes` its own), so a fact learned during a run lives in one
+    of the containers below, shared by every copy and changed under `lock`, never in a field
+    set anew."""
+
     config: Config
     kind: str  # "crr" or "srr"
     clients: Any  # s3replication.aws.clients.Clients

@@ -3,12 +3,14 @@ resource module's `lanes(ctx, scope)` receives.
 
 The buckets a script looks at are those its rules name, and those whose tags say it created
 rules there earlier (rules since removed from the config are removed by apply). Finding the
-latter reads every bucket's tags, so it happens once, when a stage first needs it.
+latter reads every bucket's tags, so it happens once, when a stage first needs it (stages that
+run at once and ask together wait for the one finding).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +33,8 @@ class Scope:
     removing: bool  # destroy: the script wants none of its rules, and removes its config's
     find_sources: Callable[[], list[BucketSpec]] = field(repr=False)
     _sources: list[BucketSpec] | None = field(default=None, repr=False)
+    # stages running at once may ask together; the sources are found once
+    _finding: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def of(cls, ctx: Context, removing: bool = False) -> Scope:
@@ -39,9 +43,10 @@ class Scope:
     @property
     def sources(self) -> list[BucketSpec]:
         """Sources of this script's rules, then buckets holding its ownership records."""
-        if self._sources is None:
-            self._sources = self.find_sources()
-        return self._sources
+        with self._finding:
+            if self._sources is None:
+                self._sources = self.find_sources()
+            return self._sources
 
     def wanted_rules(self, source: str) -> list[RuleSpec]:
         """This script's config rules on `source`; none when removing."""

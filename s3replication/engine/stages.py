@@ -1,16 +1,54 @@
-"""The order of a run, as data: per command, which stages run in which order, and what the
-command wants of them (`removing`). Every stage is one resource module's
-`lanes(ctx, scope) -> list[list[Item]]`; its lanes run in parallel, the stages one after the
-other.
+"""The order of a run, as data: per command, its stages and which stages each waits for
+(`Step.after`), and what the command wants of them (`removing`). Every stage is one resource
+module's `lanes(ctx, scope) -> list[list[Item]]`; its lanes run in parallel (items.py), and a
+stage starts, in a thread of its own, as soon as every stage it waits for has finished without
+error (graph.py). After a failure nothing new starts; the stages running finish.
 
-apply/plan: KMS keys, then buckets (versioning before replication; report buckets too), then
-inventory configurations (with INVENTORY), then roles, then replication rules, then role
-permissions, then monitoring, then access points (cr_replication.py), then forgetting removed
-rules. destroy goes the other way and keeps KMS keys, buckets, access points and the settings
-that protect their data (it has no keys or buckets stage): it removes this script's rules
-(`removing`: none is wanted), their alarms and the shared monitoring parts no rule uses any
-more, its inventory configurations, its permissions, and roles the tool made that nothing else
-uses; other scripts' and hand-made rules stay.
+apply/plan make the resources in the order they need each other; each edge and why:
+
+- keys: none.
+- buckets after keys: default encryption names the key's ARN, which the keys stage finds or
+  creates (`ctx.key_arns`).
+- roles after keys, beside buckets: a role's policies name key ARNs (made by the keys stage,
+  read when the stage lists its lanes) and bucket ARNs, which need no bucket. With apply it
+  reads each source's replication configuration and tags (to widen to the rules there now):
+  a bucket not made yet reads as having neither (NoSuchBucket: None and no tags, as plan reads
+  a bucket it would create), and the only tags the buckets stage adds meanwhile are records
+  of the script's config rules, which roles.py counts as the script's whatever the tags say.
+- inventory after buckets: its configurations sit on the buckets and deliver into the report
+  buckets, both made by the buckets stage.
+- grants after buckets and roles: a policy naming a role is refused while the role does not
+  exist; the destination bucket (and its key, made before it) must exist; and the buckets
+  stage writes the same bucket policies (the TLS-only statement), so the two never run at once.
+- replication after buckets, roles and grants: S3 takes rules only between versioned buckets
+  that exist; the buckets stage records the rules as the script's before they exist
+  (ownership.py); each rule's role must exist with its widened permissions, and another
+  account's grants must be widened. Not after inventory: a rule names nothing of it.
+- role permissions and grants narrowed after replication: cut to the rules wanted only once
+  those are the rules on the buckets (below).
+- monitoring after replication: we do not rely on S3 accepting replication event
+  notifications and alarms for rules that do not exist yet. It runs beside the narrowing:
+  topics, alarms, the dashboard and notification configurations are written by no other stage.
+- access points (cr_replication.py) after buckets: an access point is made over its buckets;
+  it names no rule, role or key.
+- ownership after every other stage: it forgets removed rules in the source buckets' tags,
+  which the buckets stage writes too (two stages writing one bucket's tags at once would lose
+  a write); the rule ids it names are those every configuration read by the run held
+  (`ctx.rule_ids_seen`, from the roles and replication stages); and a record is cleared only
+  after its rule is gone.
+
+So buckets and roles run at once, then inventory, access points and grants beside each other,
+and after replication the narrowing and monitoring. Stages running at once share the run's
+facts in `Context` (key ARNs, bucket tags, rule ids seen, what was made new), each written
+under `ctx.lock`; bucket tags only the buckets and ownership stages write, never at once, and
+a read never replaces tags written meanwhile (bucket_tags.py). Each stage notes on a view of
+the context of its own, and the notes are gathered in the order of the steps, as the changes.
+
+destroy goes the other way, one stage after the other, and keeps KMS keys, buckets, access
+points and the settings that protect their data (it has no keys or buckets stage): it removes
+this script's rules (`removing`: none is wanted), their alarms and the shared monitoring parts
+no rule uses any more, its inventory configurations, its permissions, and roles the tool made
+that nothing else uses; other scripts' and hand-made rules stay.
 
 Permissions are widened before use and narrowed after: the roles stage gives each role the
 permissions of both the rules on the buckets now and the rules wanted, the replication stage
@@ -22,10 +60,13 @@ after the roles exist ("grants"), narrowed after the rules changed ("grants narr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..aws.calls import explain
+from ..errors import ReplicationToolError
 from ..monitoring import lanes as monitoring
 from ..resources import (
     access_points,
@@ -40,7 +81,8 @@ from ..resources import (
     stale_records,
 )
 from .context import APPLY, DESTROY, PLAN, Context
-from .items import Change, Item, RunFailed, run_lanes
+from .graph import Step, chain, check_order, run_graph
+from .items import Change, Item, RunFailed, StageResult, run_lanes
 from .scope import Scope
 
 log = logging.getLogger(__name__)
@@ -51,6 +93,9 @@ Lanes = Callable[[Context, Scope], list[list[Item]]]
 class Stage:
     name: str
     lanes: Lanes
+
+    def __str__(self) -> str:
+        return self.name
 
 
 KEYS = Stage("keys", kms_keys.lanes)
@@ -69,17 +114,39 @@ OWNERSHIP = Stage("ownership", stale_records.lanes)
 
 @dataclass(frozen=True)
 class Command:
-    stages: tuple[Stage, ...]
+    steps: tuple[Step[Stage], ...]  # in the order their changes are listed
     removing: bool  # the script wants none of its rules, and removes those of its config
 
+    def __post_init__(self) -> None:
+        check_order(self.steps)
 
-SETUP = Command((KEYS, BUCKETS, INVENTORY, ROLES, GRANTS, REPLICATION, ROLE_PERMISSIONS,
-                 GRANTS_NARROWED, MONITORING, ACCESS_POINTS, OWNERSHIP), removing=False)
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        return tuple(step.stage for step in self.steps)
+
+    def waits_for(self, stage: Stage) -> tuple[Stage, ...]:
+        return next(step.after for step in self.steps if step.stage == stage)
+
+
+SETUP = Command((
+    Step(KEYS),
+    Step(BUCKETS, (KEYS,)),
+    Step(INVENTORY, (BUCKETS,)),
+    Step(ROLES, (KEYS,)),
+    Step(GRANTS, (BUCKETS, ROLES)),
+    Step(REPLICATION, (BUCKETS, ROLES, GRANTS)),
+    Step(ROLE_PERMISSIONS, (REPLICATION,)),
+    Step(GRANTS_NARROWED, (REPLICATION,)),
+    Step(MONITORING, (REPLICATION,)),
+    Step(ACCESS_POINTS, (BUCKETS,)),
+    Step(OWNERSHIP, (KEYS, BUCKETS, INVENTORY, ROLES, GRANTS, REPLICATION, ROLE_PERMISSIONS,
+                     GRANTS_NARROWED, MONITORING, ACCESS_POINTS)),
+), removing=False)
 COMMANDS: dict[str, Command] = {
     APPLY: SETUP,
     PLAN: SETUP,
-    DESTROY: Command((MONITORING, INVENTORY, REPLICATION, ROLE_PERMISSIONS, GRANTS_NARROWED,
-                      ROLE_REMOVAL, OWNERSHIP), removing=True),
+    DESTROY: Command(chain(MONITORING, INVENTORY, REPLICATION, ROLE_PERMISSIONS,
+                           GRANTS_NARROWED, ROLE_REMOVAL, OWNERSHIP), removing=True),
 }
 
 
@@ -91,16 +158,44 @@ def reach_accounts(ctx: Context) -> None:
         ctx.clients_of(bucket)
 
 
+def run_stage(ctx: Context, scope: Scope, stage: Stage) -> StageResult:
+    """The stage's lanes, listed and run. A failure while listing them that the tool can name
+    (an AWS error, say) fails the stage like a failed lane; anything else is raised."""
+    try:
+        lanes = stage.lanes(ctx, scope)
+    except Exception as exc:
+        error = explain(exc, f"preparing the {stage.name} stage")
+        if not isinstance(error, ReplicationToolError):
+            raise
+        log.error("failed: %s", error)
+        log.debug("details", exc_info=exc)
+        return StageResult(errors=[error])
+    return run_lanes(lanes, apply=ctx.writes)
+
+
+def run_steps(ctx: Context, scope: Scope, steps: tuple[Step[Stage], ...]) -> list[Change]:
+    """Every stage of `steps` as a graph (graph.py); its changes, errors and notes in the
+    order of `steps`."""
+    views = {step.stage: dataclasses.replace(ctx, notes=[]) for step in steps}
+    try:
+        results = run_graph(steps, lambda stage: run_stage(views[stage], scope, stage))
+    finally:
+        for view in views.values():
+            for text in view.notes:
+                if text not in ctx.notes:
+                    ctx.notes.append(text)
+    changes = [change for _, result in results for change in result.changes]
+    errors = [error for _, result in results for error in result.errors]
+    if errors:
+        log.debug("stages failed: %s", ", ".join(str(s) for s, r in results if r.errors))
+        raise RunFailed(errors, changes)
+    return changes
+
+
 def run(ctx: Context) -> list[Change]:
-    """Plan (and with apply/destroy, carry out) every stage; stop after a stage that failed."""
+    """Plan (and with apply/destroy, carry out) every stage, each once those it waits for
+    are done; after a stage failed, start no other."""
     command = COMMANDS[ctx.mode]
     scope = Scope.of(ctx, removing=command.removing)
     reach_accounts(ctx)
-    changes: list[Change] = []
-    for stage in command.stages:
-        result = run_lanes(stage.lanes(ctx, scope), apply=ctx.writes)
-        changes.extend(result.changes)
-        if result.errors:
-            log.debug("stage %s failed", stage.name)
-            raise RunFailed(result.errors, changes)
-    return changes
+    return run_steps(ctx, scope, command.steps)

@@ -20,8 +20,9 @@ def read_tags(ctx: Context, bucket: BucketSpec) -> dict[str, str]:
         "NoSuchTagSet", "NoSuchTagSetError", "NoSuchBucket")
     tags = {t["Key"]: t["Value"] for t in tag_set or []}
     with ctx.lock:
-        ctx.bucket_tags[bucket.name] = tags
-    return dict(tags)
+        # Tags another thread read or wrote meanwhile are as new as ours, or newer (a write
+        # made after our read): never replaced by what we read (stages run at once).
+        return dict(ctx.bucket_tags.setdefault(bucket.name, tags))
 
 
 def write_tags(ctx: Context, bucket: BucketSpec, tags: dict[str, str]) -> None:

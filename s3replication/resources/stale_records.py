@@ -15,7 +15,8 @@ from .bucket_tags import read_tags, write_tags
 
 def records_lane(ctx: Context, scope: Scope, source: BucketSpec) -> list[Item]:
     keep = {ownership.rule_hash(r.id) for r in scope.wanted_rules(source.name)}
-    known = {r.id for r in ctx.config.all_rules()} | ctx.rule_ids_seen
+    with ctx.lock:
+        known = {r.id for r in ctx.config.all_rules()} | ctx.rule_ids_seen
     names = {ownership.rule_hash(rule_id): rule_id for rule_id in known}
 
     def project(tags: Any) -> Any:
