@@ -74,8 +74,15 @@ def crash_then_rerun(endpoint: str, config: str, kind: str, reset, points: list[
         for earlier in prepare:
             assert run(endpoint, earlier, "apply", "--config", config).status == 0
         clients = killing_before_call(endpoint, k)
-        with pytest.raises(Killed):
-            run_script(kind, "apply", "--config", config, clients=lambda c=clients: c)
+        try:
+            ended = run_script(kind, "apply", "--config", config, clients=lambda c=clients: c)
+        except Killed:
+            pass
+        else:
+            # Stages run at once (engine/stages.py), so a run's reads of one bucket's tags are
+            # shared or not as they happen to meet: a run may make a few calls fewer than the
+            # one sampled, and end before call k. Then nothing was killed.
+            assert ended.status == 0 and len(ended.calls) < k, (k, len(ended.calls))
         rerun = run(endpoint, kind, "apply", "--config", config)
         try:
             assert rerun.status == 0, rerun.stdout + rerun.stderr

@@ -64,11 +64,11 @@ def test_apply_and_plan_run_the_same_graph() -> None:
     (S.BUCKETS, {S.KEYS}),
     (S.ROLES, {S.KEYS}),
     (S.INVENTORY, {S.KEYS, S.BUCKETS}),
-    (S.GRANTS, {S.KEYS, S.BUCKETS, S.ROLES}),
-    (S.REPLICATION, {S.KEYS, S.BUCKETS, S.ROLES, S.GRANTS}),
-    (S.ROLE_PERMISSIONS, {S.KEYS, S.BUCKETS, S.ROLES, S.GRANTS, S.REPLICATION}),
-    (S.GRANTS_NARROWED, {S.KEYS, S.BUCKETS, S.ROLES, S.GRANTS, S.REPLICATION}),
-    (S.MONITORING, {S.KEYS, S.BUCKETS, S.ROLES, S.GRANTS, S.REPLICATION}),
+    (S.GRANTS, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES}),
+    (S.REPLICATION, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS}),
+    (S.ROLE_PERMISSIONS, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS, S.REPLICATION}),
+    (S.GRANTS_NARROWED, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS, S.REPLICATION}),
+    (S.MONITORING, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS, S.REPLICATION}),
     (S.ACCESS_POINTS, {S.KEYS, S.BUCKETS}),
     (S.OWNERSHIP, set(SETUP.stages) - {S.OWNERSHIP}),
 ], ids=lambda value: value.name if isinstance(value, stages.Stage) else "")
@@ -82,6 +82,10 @@ def test_stages_that_write_the_same_documents_never_run_at_once() -> None:
         "bucket tags": [S.BUCKETS, S.OWNERSHIP],
         "bucket policies": [S.BUCKETS, S.GRANTS, S.GRANTS_NARROWED],
         "role policies": [S.ROLES, S.ROLE_PERMISSIONS],
+        # S3 answers OperationAborted to configuration writes overlapping on one bucket
+        "the caller's buckets": [S.BUCKETS, S.INVENTORY, S.REPLICATION, S.MONITORING,
+                                 S.OWNERSHIP],
+        "other accounts' buckets": [S.BUCKETS, S.INVENTORY, S.GRANTS, S.GRANTS_NARROWED],
     }
     for document, these in writers.items():
         for n, a in enumerate(these):
@@ -98,7 +102,7 @@ def test_permissions_widen_before_the_rules_change_and_narrow_after() -> None:
 
 def test_what_runs_at_once() -> None:
     assert at_once(SETUP, S.BUCKETS, S.ROLES)
-    assert at_once(SETUP, S.INVENTORY, S.REPLICATION)
+    assert at_once(SETUP, S.INVENTORY, S.ROLES)
     assert at_once(SETUP, S.ACCESS_POINTS, S.REPLICATION)
     assert at_once(SETUP, S.MONITORING, S.ROLE_PERMISSIONS)
     assert at_once(SETUP, S.MONITORING, S.GRANTS_NARROWED)

@@ -17,32 +17,42 @@ apply/plan make the resources in the order they need each other; each edge and w
   of the script's config rules, which roles.py counts as the script's whatever the tags say.
 - inventory after buckets: its configurations sit on the buckets and deliver into the report
   buckets, both made by the buckets stage.
-- grants after buckets and roles: a policy naming a role is refused while the role does not
-  exist; the destination bucket (and its key, made before it) must exist; and the buckets
-  stage writes the same bucket policies (the TLS-only statement), so the two never run at once.
-- replication after buckets, roles and grants: S3 takes rules only between versioned buckets
-  that exist; the buckets stage records the rules as the script's before they exist
-  (ownership.py); each rule's role must exist with its widened permissions, and another
-  account's grants must be widened. Not after inventory: a rule names nothing of it.
+- grants after buckets, inventory and roles: a policy naming a role is refused while the role
+  does not exist; the destination bucket (and its key, made before it) must exist; and the
+  buckets stage writes the same bucket policies (the TLS-only statement). Inventory: see
+  replication.
+- replication after buckets, inventory, roles and grants: S3 takes rules only between
+  versioned buckets that exist; the buckets stage records the rules as the script's before
+  they exist (ownership.py); each rule's role must exist with its widened permissions, and
+  another account's grants must be widened. A rule needs nothing of the inventory stage, but
+  S3 refuses configuration writes that overlap on one bucket (OperationAborted, "a
+  conflicting conditional operation is currently in progress",
+  https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html), and the inventory
+  configurations sit on the same buckets as the rules, the grants and the notifications
+  (monitoring, after replication): so it runs before them, beside the roles stage (IAM only).
 - role permissions and grants narrowed after replication: cut to the rules wanted only once
   those are the rules on the buckets (below).
 - monitoring after replication: we do not rely on S3 accepting replication event
   notifications and alarms for rules that do not exist yet. It runs beside the narrowing:
-  topics, alarms, the dashboard and notification configurations are written by no other stage.
+  topics, alarms, the dashboard and notification configurations are written by no other
+  stage, and the buckets it writes (sources, the caller's) are not those whose policies
+  "grants narrowed" writes (in other accounts); "role permissions" writes IAM only.
 - access points (cr_replication.py) after buckets: an access point is made over its buckets;
-  it names no rule, role or key.
+  it names no rule, role or key, and writes nothing on the buckets (S3 Control only).
 - ownership after every other stage: it forgets removed rules in the source buckets' tags,
   which the buckets stage writes too (two stages writing one bucket's tags at once would lose
   a write); the rule ids it names are those every configuration read by the run held
   (`ctx.rule_ids_seen`, from the roles and replication stages); and a record is cleared only
   after its rule is gone.
 
-So buckets and roles run at once, then inventory, access points and grants beside each other,
-and after replication the narrowing and monitoring. Stages running at once share the run's
-facts in `Context` (key ARNs, bucket tags, rule ids seen, what was made new), each written
-under `ctx.lock`; bucket tags only the buckets and ownership stages write, never at once, and
-a read never replaces tags written meanwhile (bucket_tags.py). Each stage notes on a view of
-the context of its own, and the notes are gathered in the order of the steps, as the changes.
+So the roles stage runs beside buckets and then beside inventory, access points beside
+everything after buckets, and after replication the narrowing beside monitoring; no two
+stages that may run at once write one bucket's configuration or one policy. Stages running
+at once share the run's facts in `Context` (key ARNs, bucket tags, rule ids seen, what was
+made new), each written under `ctx.lock`; bucket tags only the buckets and ownership stages
+write, never at once, and a read never replaces tags written meanwhile (bucket_tags.py). Each
+stage notes on a view of the context of its own, and the notes are gathered in the order of
+the steps, as the changes.
 
 destroy goes the other way, one stage after the other, and keeps KMS keys, buckets, access
 points and the settings that protect their data (it has no keys or buckets stage): it removes
@@ -133,8 +143,8 @@ SETUP = Command((
     Step(BUCKETS, (KEYS,)),
     Step(INVENTORY, (BUCKETS,)),
     Step(ROLES, (KEYS,)),
-    Step(GRANTS, (BUCKETS, ROLES)),
-    Step(REPLICATION, (BUCKETS, ROLES, GRANTS)),
+    Step(GRANTS, (BUCKETS, INVENTORY, ROLES)),
+    Step(REPLICATION, (BUCKETS, INVENTORY, ROLES, GRANTS)),
     Step(ROLE_PERMISSIONS, (REPLICATION,)),
     Step(GRANTS_NARROWED, (REPLICATION,)),
     Step(MONITORING, (REPLICATION,)),
