@@ -54,7 +54,7 @@ def measure(runs: int) -> dict[str, float]:
                AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/nonexistent",
                AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
     folder = Path(tempfile.mkdtemp(prefix="startup-"))
-    config = folder / "s3_config.py"  # the shipped config, its log (and read-ahead list) here
+    config = folder / "s3_config.py"  # the shipped config, its log here
     config.write_text(f"{SHIPPED_CONFIG.read_text()}\n"
                       f"LOG_FILE = {str(folder / 'replication_logs.txt')!r}\n")
     ours = [sys.executable, str(ROOT / "cr_replication.py"), "plan", "--config", str(config)]

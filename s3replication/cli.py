@@ -22,7 +22,6 @@ from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageE
 from .output import runlog
 
 log = logging.getLogger("s3replication.cli")
-READ_AHEAD_COMMANDS = ("apply", "plan")  # their reads go ahead (aws/read_ahead.py)
 
 
 def _clients(sandbox: bool) -> Any:  # Clients; imported on use to keep start-up lean
@@ -52,7 +51,6 @@ def _account(clients: Any, region_of_partition: str) -> str:
 
 def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     from .aws.naming import script_name
-    from .aws.read_ahead import begin as begin_read_ahead
     from .config.load import DEFAULT_CONFIG_PATH, load_config
 
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
@@ -60,28 +58,20 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
     spec = COMMANDS[args.command]
     clients = _clients(args.sandbox)
-    ahead = (begin_read_ahead(clients, config, script_name(kind))
-             if args.command in READ_AHEAD_COMMANDS else None)
     # the first call goes out now; the command's modules are imported while it is on its way
     first_call = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3replication-sts")
     account = first_call.submit(_account, clients, config.region_of_partition)
     first_call.shutdown(wait=False)
-    finished = False
-    try:
-        from .engine.context import Context
-        from .engine.runlock import held
-        from .output import render
+    from .engine.context import Context
+    from .engine.runlock import held
+    from .output import render
 
-        command = getattr(importlib.import_module(f"s3replication.{spec.module}"), spec.function)
-        ctx = Context(config=config, kind=kind, clients=clients, account=account.result())
-        lock = (held(config.log_file.parent / ".s3replication.lock") if spec.changes_aws
-                else contextlib.nullcontext())
-        with lock:
-            outcome = render.outcome(command(ctx, args))
-        finished = True
-    finally:
-        if ahead is not None:
-            ahead.finish(keep=finished)
+    command = getattr(importlib.import_module(f"s3replication.{spec.module}"), spec.function)
+    ctx = Context(config=config, kind=kind, clients=clients, account=account.result())
+    lock = (held(config.log_file.parent / ".s3replication.lock") if spec.changes_aws
+            else contextlib.nullcontext())
+    with lock:
+        outcome = render.outcome(command(ctx, args))
     stdout.write((render.as_json(outcome.data) if args.json else outcome.text) + "\n")
     for error in outcome.errors:
         stderr.write(f"error: {error}\n")

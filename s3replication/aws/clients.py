@@ -17,8 +17,6 @@ import boto3
 from botocore.config import Config
 
 from ..errors import AwsError
-from .read_ahead import ReadAhead
-from .read_ahead import attach as attach_read_ahead
 
 if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -109,10 +107,6 @@ class Clients:
         self._accounts: dict[str, Clients] = {}
         self._hooks: list[CallHook] = []
         self._account_id: str | None = None
-        # reads ahead of a plan or apply (read_ahead.begin), shared with every account's
-        # factory; `label` names this factory's account in them ("" for the caller's)
-        self.read_ahead: ReadAhead | None = None
-        self.label = ""
 
     # Typed per service (boto3-stubs) for the services the tool calls; any other is Any.
     @overload
@@ -162,13 +156,10 @@ class Clients:
         if service == "s3control" and self.custom_endpoint():
             client.meta.events.register("before-send.s3-control.*", _strip_account,
                                         unique_id="s3replication-strip-account-host")
-        attach_read_ahead(client, self, service, region)
         client.meta.events.register("before-parameter-build", _remember)
         client.meta.events.register("after-call", _attach)
 
         def emit(model: Any, **_: Any) -> None:  # returns None: never short-circuits the call
-            if ReadAhead.in_background():  # seen when the run asks for its answer
-                return
             for hook in list(self._hooks):
                 hook(service, model.name, region)
 
@@ -181,8 +172,7 @@ class Clients:
 
     def on_call(self, callback: CallHook) -> None:
         """Call `callback(service, operation_name, region)` before every API call of every
-        client of this factory, those already made included (a read sent ahead is seen when
-        the run asks for it, answered ahead or not). An exception it raises aborts
+        client of this factory, those already made included. An exception it raises aborts
         the call (tests use this to simulate a crash before the k-th call)."""
         self._hooks.append(callback)
 
@@ -226,7 +216,6 @@ class Clients:
             session = (self.reach or reach)(account, sts)
             made = Clients(self.endpoint_url, session, self.verify, self.reach)
             made._hooks = self._hooks  # the same callbacks see every account's calls
-            made.read_ahead, made.label = self.read_ahead, account.name
             actual = made.account_id(region)
         except Exception as exc:
             from .calls import explain
