@@ -18,7 +18,7 @@ help:
 	@echo "make lint           ruff"
 	@echo "make typecheck      mypy (settings in pyproject.toml)"
 	@echo "make readme-permissions  the README's caller-permissions list, from the permissions table"
-	@echo "make bench          benchmarks (loopback, then at 50 ms per API call: BENCH_LATENCY_MS)"
+	@echo "make bench          benchmarks (loopback, then at 50 ms per API call: BENCH_LATENCY_MS, then start-up)"
 	@echo "make sandbox-status | sandbox-stop | sandbox-reset"
 	@echo "make clean          stop and delete the sandbox, .venv and caches"
 
@@ -70,6 +70,7 @@ readme-permissions: venv
 bench: venv
 	$(PY) bench/run.py
 	$(PY) bench/latency_bench.py
+	$(PY) bench/startup_bench.py
 
 sandbox-status: venv
 	$(PY) -m s3replication.sandbox status

@@ -13,8 +13,9 @@ import importlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 from .cli_parser import COMMANDS, parse
@@ -49,6 +50,23 @@ def _account(clients: Any, region_of_partition: str) -> str:
         raise explain(exc, "finding the AWS account (sts:GetCallerIdentity)") from exc
 
 
+def _first_call(clients: Any, region_of_partition: str) -> Future[str]:
+    """The run's first call (the caller's account), sent in a thread of its own; returns once
+    the request is on its way, so that the command's modules are imported while it is."""
+    from .aws.naming import global_region
+
+    sent = threading.Event()
+    sts = clients.single_attempt("sts", global_region(region_of_partition))
+    sts.meta.events.register("before-send", lambda **_: sent.set(),
+                             unique_id="s3replication-first-call-sent")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3replication-sts")
+    account = pool.submit(_account, clients, region_of_partition)
+    pool.shutdown(wait=False)
+    account.add_done_callback(lambda _: sent.set())  # failed before sending: no wait
+    sent.wait(timeout=5)
+    return account
+
+
 def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     from .aws.naming import script_name
     from .config.load import DEFAULT_CONFIG_PATH, load_config
@@ -58,10 +76,7 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
     spec = COMMANDS[args.command]
     clients = _clients(args.sandbox)
-    # the first call goes out now; the command's modules are imported while it is on its way
-    first_call = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3replication-sts")
-    account = first_call.submit(_account, clients, config.region_of_partition)
-    first_call.shutdown(wait=False)
+    account = _first_call(clients, config.region_of_partition)
     from .engine.context import Context
     from .engine.runlock import held
     from .output import render
