@@ -333,7 +333,8 @@ def test_roles_beside_buckets_read_a_missing_bucket_as_no_configuration() -> Non
     clients = MissingBuckets()
     ctx = Context(config, CRR, clients, "000000000000", mode=APPLY)
     assert replication.read_configuration(ctx, source) is None
-    assert not replication.under_foreign_role(ctx, source)
+    assert not replication.under_foreign_role(ctx, source,
+                                              replication.read_configuration(ctx, source))
     [lane] = roles.lanes(ctx, Scope.of(ctx))
     assert [item.setting for item in lane] == ["trust (s3.amazonaws.com)",
                                                "permissions (s3-replication-crr)"]

@@ -82,10 +82,11 @@ def _foreign_under_other_role(ctx: Context, source: BucketSpec, current: Any) ->
     return _rule_ids(ctx, source, current, None)
 
 
-def under_foreign_role(ctx: Context, source: BucketSpec) -> bool:
-    """Whether `source`'s configuration has a role other than the configured one, used by
-    rules neither script made: the tool then leaves the bucket alone (see `role_conflict`)."""
-    return bool(_foreign_under_other_role(ctx, source, read_configuration(ctx, source)))
+def under_foreign_role(ctx: Context, source: BucketSpec, current: Any) -> bool:
+    """Whether `source`'s configuration (`current`, as read_configuration gave it) has a role
+    other than the configured one, used by rules neither script made: the tool then leaves
+    the bucket alone (see `role_conflict`)."""
+    return bool(_foreign_under_other_role(ctx, source, current))
 
 
 def role_conflict(ctx: Context, source: BucketSpec, current: Any) -> str | None:

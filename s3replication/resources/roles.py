@@ -17,6 +17,7 @@ destroy.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ..aws.calls import error_code, is_not_found, policy_document, read_or_none
@@ -58,10 +59,11 @@ def read_role(ctx: Context, name: str) -> Any:
     return read_or_none(lambda: ctx.iam().get_role(RoleName=name)["Role"], "NoSuchEntity")
 
 
-def _live_endpoints(ctx: Context, source: BucketSpec) -> list[Endpoint]:
-    """The destinations of the rules this script owns on `source` now, as the rules say."""
+def _live_endpoints(ctx: Context, source: BucketSpec, current: Any) -> list[Endpoint]:
+    """The destinations of the rules this script owns on `source` now (its configuration
+    `current`), as the rules say."""
     found = []
-    for rule in owned_live_rules(ctx, source, read_configuration(ctx, source)):
+    for rule in owned_live_rules(ctx, source, current):
         destination = rule.get("Destination", {})
         name = str(destination.get("Bucket", "")).split(":::")[-1]
         key = destination.get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID")
@@ -71,20 +73,21 @@ def _live_endpoints(ctx: Context, source: BucketSpec) -> list[Endpoint]:
     return found
 
 
-def policy_for(ctx: Context, scope: Scope, sources: list[BucketSpec], widen: bool = False) -> Any:
+def policy_for(ctx: Context, scope: Scope, sources: list[BucketSpec],
+               live: Mapping[str, Any] | None = None) -> Any:
     """This script's permissions for the sources that share one role, or None if none. With
-    `widen`, also for the rules it owns on those buckets now, which stay live until the
-    replication stage has rewritten them."""
+    `live` (each source's configuration now, by bucket name), also for the rules it owns on
+    those buckets now, which stay live until the replication stage has rewritten them."""
     statements: list[dict[str, Any]] = []
     for n, source in enumerate(sources):
         source_end = Endpoint(source.name, source.region, ctx.key_arn(source))
         dests = [ctx.bucket(r.destination) for r in scope.wanted_rules(source.name)]
         ends = [Endpoint(d.name, d.region, ctx.key_arn(d) if source_end.key_arn else None,
                          ctx.in_other_account(d)) for d in dests]
-        if widen:
+        if live is not None:
             ends += [e if source_end.key_arn else Endpoint(e.bucket, e.region, None,
                                                            e.other_account)
-                     for e in _live_endpoints(ctx, source)]
+                     for e in _live_endpoints(ctx, source, live[source.name])]
         if not ends:
             continue
         for statement in permissions_policy(source_end, ends)["Statement"]:
@@ -162,17 +165,18 @@ def policy_item(ctx: Context, role_name: str, policy: Any, only_if_present: bool
                 write_policy, desire=desire)
 
 
-def role_lane(ctx: Context, scope: Scope, role_name: str,
-              sources: list[BucketSpec]) -> list[Item]:
+def role_lane(ctx: Context, scope: Scope, role_name: str, sources: list[BucketSpec],
+              live: Mapping[str, Any] | None = None) -> list[Item]:
     """Before the rules change: the role, and (apply only) this script's permissions widened
-    to cover both the rules on the buckets now and the rules wanted, so that no rule is ever
-    live without its permissions. A plan shows only the end state (role_permissions.py)."""
+    to cover both the rules on the buckets now (`live`: each source's configuration, as
+    read by `lanes`) and the rules wanted, so that no rule is ever live without its
+    permissions. A plan shows only the end state (role_permissions.py)."""
     items: list[Item] = []
     wanted = policy_for(ctx, scope, sources)
     if wanted is not None:
         items.append(_trust_item(ctx, role_name))
-    if ctx.writes:
-        widened = policy_for(ctx, scope, sources, widen=True)
+    if ctx.writes and live is not None:
+        widened = policy_for(ctx, scope, sources, live)
         if widened is not None:
             # no rule wanted: the live ones are covered by the policy there, if any
             items.append(policy_item(ctx, role_name, widened, only_if_present=wanted is None))
@@ -191,8 +195,10 @@ def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     whose configuration another role holds for rules we did not make gets no role or
     permissions here: its replication stage stops, naming both roles."""
     sources = scope.sources
-    if ctx.writes:  # each source's configuration read at once (parallel_map)
-        foreign = parallel_map(lambda s: under_foreign_role(ctx, s), sources)
-        sources = [s for s, other in zip(sources, foreign, strict=True) if not other]
+    live: dict[str, Any] | None = None
+    if ctx.writes:  # each source's configuration read once, all at once (parallel_map)
+        live = dict(zip([s.name for s in sources],
+                        parallel_map(lambda s: read_configuration(ctx, s), sources), strict=True))
+        sources = [s for s in sources if not under_foreign_role(ctx, s, live[s.name])]
     groups = list(by_role(sources).items())
-    return parallel_map(lambda group: role_lane(ctx, scope, *group), groups)
+    return parallel_map(lambda group: role_lane(ctx, scope, group[0], group[1], live), groups)
