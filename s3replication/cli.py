@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from .cli_parser import COMMANDS, parse
 from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageError
@@ -127,3 +127,20 @@ def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = 
         return int(ExitStatus.FAILURE)
     finally:
         runlog.teardown()
+
+
+def script(kind: str) -> NoReturn:
+    """The entry point of cr_replication.py and sr_replication.py: `main`, then the process
+    ends at once. Python's own exit would join every idle worker thread and close each HTTP
+    connection pool in turn, about 0.1 s of a 1.3 s no-change run (measured); by then every
+    write has been waited for, the output is written and the log closed, and at most a read
+    sent early is still under way. An interrupted run ends the usual way, so that calls
+    already under way finish (https://docs.python.org/3/library/os.html#os._exit)."""
+    status = main(kind)
+    if status == ExitStatus.INTERRUPTED:
+        raise SystemExit(status)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    logging.shutdown()
+    os._exit(status)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -136,6 +137,20 @@ def test_the_script_itself_exits_2_with_a_usage_line() -> None:
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("usage: sr_replication.py plan ")
     assert "unrecognized arguments: --yes" in done.stderr
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("plan", "--help"), ("plan", "--yes"),
+                                  ("plan", "--config", "config/nonexistent.py")])
+def test_the_script_ends_at_once_with_its_whole_output_and_status(capsys, argv) -> None:
+    """cli.script ends the process with os._exit: what main wrote must all reach the pipe,
+    and the status must be main's, the same as in this process."""
+    expected = cli.main("crr", list(argv))  # to sys.stdout and sys.stderr, as captured
+    shown = capsys.readouterr()
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "cr_replication.py", *argv], cwd=ROOT, env=buffered,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout, done.stderr) == (expected, shown.out, shown.err)
+    assert done.stdout or done.stderr
 
 
 def test_json_before_or_after_the_command_prints_the_same_plan(moto_clients, tmp_path) -> None:
