@@ -93,3 +93,50 @@ def test_no_credentials_is_one_line(tmp_path, monkeypatch):
                   stderr=err)
     assert status == 1
     assert "--sandbox" in err.getvalue() and len(err.getvalue().strip().splitlines()) == 1
+
+
+def _count(calls, operation):
+    return sum(1 for _, name, _ in calls if name == operation)
+
+
+def test_a_second_apply_reads_each_sources_rules_and_each_roles_permissions_once(moto,
+                                                                                 tmp_path):
+    """Read before the rules change (to widen the permissions) and again after (to narrow
+    them): a document this run did not write in between is read once (Context.reread)."""
+    config = str(shop_config(tmp_path))
+    assert run("crr", "apply", "--config", config).status == 0
+    again = run("crr", "apply", "--config", config)
+    assert again.status == 0, again.stderr
+    assert _count(again.calls, "PutRolePolicy") == 0
+    sources = {r["source"] for r in __import__("runpy").run_path(config)["CRR_RULES"]}
+    roles = {"shopco-data-use1-replication", "shopco-assets-replicator"}
+    assert _count(again.calls, "GetBucketReplication") == len(sources)
+    assert _count(again.calls, "GetRolePolicy") == len(roles)
+
+
+MOVED_TO_DR = """
+BUCKETS["shopco-data-usw2-dr"] = dict(BUCKETS["shopco-data-usw2"])
+for rule in CRR_RULES:
+    if rule["destination"] == "shopco-data-usw2":
+        rule["destination"] = "shopco-data-usw2-dr"
+"""
+
+
+def test_a_permissions_write_is_what_the_narrowing_sees(moto, tmp_path):
+    """The widening wrote the permissions: the narrowing takes what was written, not a read
+    that IAM's eventual consistency may answer with the old document, and a changed rule
+    still ends with exactly the permissions its rules need."""
+    config = str(shop_config(tmp_path))
+    first = run("crr", "apply", "--config", config)
+    assert first.status == 0, first.stderr
+    assert _count(first.calls, "PutRolePolicy") == _count(first.calls, "GetRolePolicy")
+    changed = str(shop_config(tmp_path, extra=MOVED_TO_DR))
+    second = run("crr", "apply", "--config", changed)
+    assert second.status == 0, second.stderr
+    # widened (old and new destinations), then narrowed (the new one only): two writes
+    assert _count(second.calls, "PutRolePolicy") == 2
+    iam = moto.get("iam", "us-east-1")
+    role = "shopco-data-use1-replication"
+    policy = iam.get_role_policy(RoleName=role, PolicyName="s3-replication-crr")
+    text = json.dumps(policy["PolicyDocument"])
+    assert "shopco-data-usw2-dr" in text and "shopco-data-usw2/" not in text

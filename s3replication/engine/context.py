@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ class Context:
     rule_ids_seen: set[str] = field(default_factory=set)  # ids on the buckets read, for messages
     made_new: set[str] = field(default_factory=set)  # roles/buckets this run created or changed
     notes: list[str] = field(default_factory=list)  # things a user should know, not changes
+    # A document one stage read, for the next stage that reads it (see `reread`)
+    read_earlier: dict[tuple[str, ...], Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, text: str) -> None:
@@ -43,6 +46,30 @@ class Context:
                 return
             self.notes.append(text)
         log.warning("note: %s", text)
+
+    def reread(self, key: tuple[str, ...], read: Callable[[], Any]) -> Any:
+        """`read()`, unless an earlier stage of this run read the same document (`key`) and
+        nothing of this run wrote it since: then that answer, once. The answer is kept for
+        the next reader; a writer calls `written(key)` first. (A no-change apply reads each
+        source's replication rules and each role's permissions before the rules change and
+        again after; reading them once saves a call per source and per role.)"""
+        with self.lock:
+            if key in self.read_earlier:
+                return self.read_earlier.pop(key)
+        value = read()
+        with self.lock:
+            self.read_earlier[key] = value
+        return value
+
+    def written(self, key: tuple[str, ...], *now: Any) -> None:
+        """This run is about to write the document `key`: what was read of it no longer holds.
+        Once the write succeeded, `written(key, now)` gives what the document holds now (IAM
+        is eventually consistent: a read right after a write may still show the old one,
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)."""
+        with self.lock:
+            self.read_earlier.pop(key, None)
+            if now:
+                self.read_earlier[key] = now[0]
 
     @property
     def writes(self) -> bool:

@@ -29,10 +29,15 @@ from .bucket_tags import read_tags
 from .replication_rules import assign_priorities, merge_rules, normalize_rule, s3_rule
 
 
+def _document(bucket: BucketSpec) -> tuple[str, ...]:
+    return ("replication", bucket.name)
+
+
 def read_configuration(ctx: Context, bucket: BucketSpec) -> Any:
     # NoSuchBucket: only in a plan, for a bucket the plan creates
-    answer = read_or_none(lambda: ctx.s3(bucket.region).get_bucket_replication(
-        Bucket=bucket.name), "ReplicationConfigurationNotFoundError", "NoSuchBucket")
+    answer = ctx.reread(_document(bucket), lambda: read_or_none(
+        lambda: ctx.s3(bucket.region).get_bucket_replication(Bucket=bucket.name),
+        "ReplicationConfigurationNotFoundError", "NoSuchBucket"))
     if answer is None:
         return None
     found = answer["ReplicationConfiguration"]
@@ -191,6 +196,7 @@ def _write(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> None
         raise RoleConflict(conflict)
     merged = merge_rules((current or {}).get("Rules", []), own,
                          _dropped_ids(ctx, scope, source, current))
+    ctx.written(_document(source))
     if not merged:
         s3.delete_bucket_replication(Bucket=source.name)
         return

@@ -141,18 +141,23 @@ def policy_item(ctx: Context, role_name: str, policy: Any, only_if_present: bool
     iam = ctx.iam()
     policy_name = inline_policy_name(ctx.kind)
 
+    document = ("role policy", role_name, policy_name)
+
     def read_policy() -> Any:
-        found = read_or_none(lambda: iam.get_role_policy(
-            RoleName=role_name, PolicyName=policy_name), "NoSuchEntity")
+        found = ctx.reread(document, lambda: read_or_none(lambda: iam.get_role_policy(
+            RoleName=role_name, PolicyName=policy_name), "NoSuchEntity"))
         return found and normalize_document(policy_document(found["PolicyDocument"]))
 
     def write_policy(_: Any) -> None:
+        ctx.written(document)
         if policy is None:
             delete_quietly(
                 lambda: iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name))
+            ctx.written(document, None)
             return
         iam.put_role_policy(RoleName=role_name, PolicyName=policy_name,
                             PolicyDocument=json.dumps(policy))
+        ctx.written(document, {"PolicyDocument": policy})
         with ctx.lock:
             ctx.made_new.add(f"role:{role_name}")
 
