@@ -15,8 +15,9 @@ it, so it does exactly what a plan would show.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,11 @@ READ_WORKERS = 64
 READS = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="s3replication-read")
 # The items of a lane that run at once (run_lane: `Item.touches`).
 BATCHES = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="s3replication-item")
+# The lanes of every stage (run_lanes); a lane never waits for another lane, so stages running
+# at once share it without deadlock. One pool for the run: its threads, once started, serve
+# every later stage (starting a thread waits for it to get the interpreter lock, which costs
+# milliseconds while the others run; a 10-pair run started about 75 for its stages).
+LANES = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="s3replication-lane")
 
 
 def _identity(value: Any) -> Any:
@@ -220,22 +226,33 @@ def run_lanes(lanes: list[list[Item]], apply: bool) -> StageResult:
     lanes = [lane for lane in lanes if lane]
     if not lanes:
         return result
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(lanes))) as pool:
-        futures = [pool.submit(run_lane, lane, apply) for lane in lanes]
-        for future in futures:
-            try:
-                result.changes.extend(future.result())
-            except (AwsError, ReplicationToolError) as exc:
-                log.error("failed: %s", exc)
-                log.debug("details", exc_info=exc)
-                result.errors.append(exc)
+    futures = [LANES.submit(run_lane, lane, apply) for lane in lanes]
+    wait(futures)  # every lane ended before any failure is raised
+    for future in futures:
+        try:
+            result.changes.extend(future.result())
+        except (AwsError, ReplicationToolError) as exc:
+            log.error("failed: %s", exc)
+            log.debug("details", exc_info=exc)
+            result.errors.append(exc)
     return result
 
 
+_mapping = threading.local()  # set in the threads of MAPS
+MAPS = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="s3replication-map",
+                          initializer=lambda: setattr(_mapping, "inside", True))
+
+
 def parallel_map(function: Callable[[Any], Any], values: Iterable[Any]) -> list[Any]:
-    """`map` on the engine's thread pool, for reads that do not belong to a lane."""
+    """`map` on the engine's thread pool, for reads that do not belong to a lane; every call
+    ends before a failure is raised. Called from within such a call, on a pool of its own (a
+    shared pool would wait for itself once all its threads wait)."""
     values = list(values)
     if len(values) <= 1:
         return [function(v) for v in values]
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(values))) as pool:
-        return list(pool.map(function, values))
+    if getattr(_mapping, "inside", False):
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(values))) as pool:
+            return list(pool.map(function, values))
+    futures = [MAPS.submit(function, value) for value in values]
+    wait(futures)
+    return [future.result() for future in futures]
