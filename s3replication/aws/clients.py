@@ -13,12 +13,13 @@ import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from ..errors import AwsError
 
 if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
+    import boto3
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
@@ -89,7 +90,7 @@ def _strip_account(request: Any, **_: Any) -> None:
 
 
 class Clients:
-    """Makes and caches boto3 clients; safe to share between threads."""
+    """Makes and caches the clients; safe to share between threads."""
 
     def __init__(self, endpoint_url: str | None = None, session: boto3.Session | None = None,
                  verify: bool | str | None = None, reach: Reach | None = None):
@@ -99,9 +100,13 @@ class Clients:
         account's own keys)."""
         self.endpoint_url = endpoint_url
         self.verify = verify
-        self.session = session if session is not None else boto3.Session()
+        self._session = session
+        # Without a session given: botocore's default one (the default credential chain),
+        # under the boto3 session made on first use (`session`).
+        self._core = botocore.session.Session()
         self.reach = reach
         self._lock = threading.Lock()
+        self._session_lock = threading.Lock()
         self._account_lock = threading.Lock()
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._accounts: dict[str, Clients] = {}
@@ -149,10 +154,17 @@ class Clients:
         if service == "s3" and self.custom_endpoint():
             config = config.merge(PATH_STYLE)
         # boto3-stubs type client() per service name literal; ours is a str chosen at run time.
-        client = self.session.client(
-            cast(Any, service), region_name=region, endpoint_url=self.endpoint_url, config=config,
-            verify=self.verify,
-        )
+        if self._session is None and service != "s3":
+            # botocore alone: of boto3, the tool uses only S3's managed transfers
+            # (upload_fileobj), and importing it takes about a tenth of a second, so the run's
+            # first call (STS) is sent before boto3 is imported, with its first S3 client.
+            client = self._core.create_client(
+                service, region_name=region, endpoint_url=self.endpoint_url, config=config,
+                verify=self.verify)
+        else:
+            client = self.session.client(
+                cast(Any, service), region_name=region, endpoint_url=self.endpoint_url,
+                config=config, verify=self.verify)
         if service == "s3control" and self.custom_endpoint():
             client.meta.events.register("before-send.s3-control.*", _strip_account,
                                         unique_id="s3replication-strip-account-host")
@@ -229,5 +241,22 @@ class Clients:
                            f"not {account.account_id}; fix its account_id, role_arn or profile")
         return made
 
+    @property
+    def session(self) -> boto3.Session:
+        """The boto3 session: the one given, else one over botocore's default session."""
+        with self._session_lock:
+            if self._session is None:
+                import boto3
+
+                self._session = boto3.Session(botocore_session=self._core)
+            return self._session
+
+    @session.setter
+    def session(self, session: boto3.Session) -> None:
+        """Another session, for the clients made from now on."""
+        with self._session_lock:
+            self._session = session
+
     def has_credentials(self) -> bool:
-        return self.session.get_credentials() is not None
+        found = (self._session or self._core).get_credentials()
+        return found is not None
