@@ -129,7 +129,10 @@ def test_a_permissions_write_is_what_the_narrowing_sees(moto, tmp_path):
     config = str(shop_config(tmp_path))
     first = run("crr", "apply", "--config", config)
     assert first.status == 0, first.stderr
-    assert _count(first.calls, "PutRolePolicy") == _count(first.calls, "GetRolePolicy")
+    # roles made by this run: no permissions read at all (a new role has none, and the
+    # narrowing takes what the widening wrote)
+    assert _count(first.calls, "PutRolePolicy") == 2
+    assert _count(first.calls, "GetRolePolicy") == 0
     changed = str(shop_config(tmp_path, extra=MOVED_TO_DR))
     second = run("crr", "apply", "--config", changed)
     assert second.status == 0, second.stderr
@@ -140,3 +143,34 @@ def test_a_permissions_write_is_what_the_narrowing_sees(moto, tmp_path):
     policy = iam.get_role_policy(RoleName=role, PolicyName="s3-replication-crr")
     text = json.dumps(policy["PolicyDocument"])
     assert "shopco-data-usw2-dr" in text and "shopco-data-usw2/" not in text
+
+
+def bucket_sections(text):
+    """Each bucket's changes (action and setting) in plan or apply output."""
+    sections, name = {}, None
+    for line in text.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            name = line.strip() if line.strip().startswith("bucket ") else None
+        elif name:
+            sections.setdefault(name, []).append(line.split(":", 1)[0])
+    return sections
+
+
+def test_apply_writes_the_settings_of_a_bucket_it_made_without_reading_them(moto, tmp_path):
+    """A bucket apply made has nothing set (https://docs.aws.amazon.com/AmazonS3/latest/API/
+    API_CreateBucket.html): each setting is written from nothing, as the plan showed it, and
+    the next apply finds them all as wanted."""
+    config = str(shop_config(tmp_path))
+    planned = run("crr", "plan", "--config", config)
+    made = run("crr", "apply", "--config", config)
+    assert made.status == 0, made.stderr
+    unread = ("GetBucketEncryption", "GetPublicAccessBlock", "GetBucketOwnershipControls",
+              "GetBucketAcl", "GetBucketPolicy")
+    assert [c for c in made.calls if c[1] in unread] == []
+    # on each bucket, the changes the plan showed (all of them new)
+    assert bucket_sections(made.stdout) == bucket_sections(planned.stdout)
+    again = run("crr", "apply", "--config", config)
+    settings = {"encryption", "public access block", "object ownership", "TLS-only policy",
+                "tags", "versioning"}
+    assert not [line for line in again.stdout.splitlines()
+                if line.strip().lstrip("~+- ").split(":")[0] in settings], again.stdout

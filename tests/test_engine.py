@@ -71,6 +71,34 @@ def test_apply_creates_the_gate_then_reads_the_items_behind_it() -> None:
     assert run_lane(lane, apply=False) == []
 
 
+def test_a_fresh_gate_once_it_made_its_resource_writes_the_items_behind_it_unread() -> None:
+    """A gate that makes its resource with nothing set (Item.fresh: a new bucket has no
+    policy or tags, https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html):
+    apply writes what a plan showed, from nothing, reading nothing behind it."""
+    store: Store = {}
+    writes: list[str] = []
+    gate = stored(store, "exists", "yes", writes, gate=True)
+    gate.fresh = True
+
+    def write_from_nothing(current: Any) -> None:
+        assert current is None
+        writes.append("versioning")
+
+    behind = Item("thing t", "versioning", "on", unreadable("versioning").read,
+                  write_from_nothing)
+    planned = run_lane([gate, behind], apply=False)
+    made = run_lane([gate, behind], apply=True)
+    assert made == planned and writes == ["exists", "versioning"]
+
+
+def test_a_fresh_gate_already_there_lets_the_items_behind_it_be_read() -> None:
+    store: Store = {"exists": "yes", "versioning": "off"}
+    gate = stored(store, "exists", "yes", [], gate=True)
+    gate.fresh = True
+    lane = [gate, stored(store, "versioning", "on", [])]
+    assert run_lane(lane, apply=True) == [Change("thing t", "versioning", "off", "on")]
+
+
 def test_a_present_gate_lets_the_items_behind_it_be_read() -> None:
     store: Store = {"exists": "yes", "versioning": "off"}
     lane = [stored(store, "exists", "yes", []), stored(store, "versioning", "on", [])]

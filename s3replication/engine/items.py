@@ -51,6 +51,10 @@ class Item:
     write: Callable[[Any], None]  # given the full current value, make it `wanted`
     project: Callable[[Any], Any] = _identity  # the part of the current value we manage
     gate: bool = False  # an existence item: when absent, later items of its lane are absent too
+    # A gate whose write makes the resource with nothing else set (a new bucket has no policy,
+    # tags, ...; a new role no inline policy): once it made it, later items of its lane are
+    # written from nothing, unread, as a plan shows them.
+    fresh: bool = False
     desire: Callable[[Any], Any] | None = None  # when what we want depends on what is there
     # The document it reads and writes (an alarm, a bucket's notification configuration,
     # ...). Consecutive items that say one run at once, those of one document in order.
@@ -215,8 +219,9 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
         changes.append(change)
         if apply:
             early = None  # a write: what was read early may no longer hold
-        else:
-            absent = absent or (item.gate and current is None)
+        # what follows starts from nothing: the gate's resource is absent (a plan), or was
+        # made just now by a gate that makes it with nothing set (Item.fresh)
+        absent = absent or (item.gate and current is None and (item.fresh or not apply))
     return changes
 
 

@@ -185,7 +185,7 @@ def merge_tags(on: BucketTarget, current: Any) -> None:
 
 BUCKET_SETTINGS: tuple[Setting[BucketTarget], ...] = (
     Setting("bucket", ("s3:ListBucket", "s3:CreateBucket"),
-            read_exists, lambda on: EXISTS, create_bucket, gate=True),
+            read_exists, lambda on: EXISTS, create_bucket, gate=True, fresh=True),
     Setting("versioning", ("s3:GetBucketVersioning", "s3:PutBucketVersioning"),
             lambda on: on.s3.get_bucket_versioning(Bucket=on.name).get("Status"),
             lambda on: "Enabled",

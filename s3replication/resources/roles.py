@@ -132,7 +132,7 @@ def _trust_item(ctx: Context, role_name: str) -> Item:
 
     return Item(f"role {role_name}", "trust (s3.amazonaws.com)",
                 normalize_document(trust_policy()), lambda: read_role(ctx, role_name),
-                write_role, project=project_trust, gate=True)
+                write_role, project=project_trust, gate=True, fresh=True)
 
 
 def policy_item(ctx: Context, role_name: str, policy: Any, only_if_present: bool = False) -> Item:

@@ -28,6 +28,7 @@ class Setting(Generic[Target]):
     project: Callable[[Target, Any], Any] = whole  # the part of the current value we manage
     desire: Callable[[Target, Any], Any] | None = None  # wanted, when it depends on what is there
     gate: bool = False  # an existence row: when absent, the rows after it read as absent
+    fresh: bool = False  # a gate row that makes the target with nothing set (Item.fresh)
     # its own document, apart from the rows around it: next to other such rows, read at the
     # same time as they are, then written one at a time (engine Item.touches, writes_alone)
     apart: bool = False
@@ -39,7 +40,7 @@ class Setting(Generic[Target]):
             read=lambda: self.read(target),
             write=lambda current: self.write(target, current),
             project=lambda current: self.project(target, current),
-            gate=self.gate,
+            gate=self.gate, fresh=self.fresh,
             desire=None if desire is None else (lambda current: desire(target, current)),
             touches=self.name if self.apart else None, writes_alone=self.apart,
         )
