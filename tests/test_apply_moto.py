@@ -169,6 +169,9 @@ def test_apply_writes_the_settings_of_a_bucket_it_made_without_reading_them(moto
     assert [c for c in made.calls if c[1] in unread] == []
     # on each bucket, the changes the plan showed (all of them new)
     assert bucket_sections(made.stdout) == bucket_sections(planned.stdout)
+    # the tags row keeps what the versioning row wrote (when versioning was enabled)
+    tags = moto.get("s3", "us-east-1").get_bucket_tagging(Bucket="shopco-data-use1")["TagSet"]
+    assert "s3replication:versioning-enabled" in {t["Key"] for t in tags}
     again = run("crr", "apply", "--config", config)
     settings = {"encryption", "public access block", "object ownership", "TLS-only policy",
                 "tags", "versioning"}

@@ -172,9 +172,12 @@ def project_tags(on: BucketTarget, current: Any) -> Any:
     return seen
 
 
-def merge_tags(on: BucketTarget, current: Any) -> None:
-    """Other tags kept, TAGS set, and the script's rules here added to its ownership record."""
-    tags = {**(current or {}), **on.ctx.config.tags}
+def merge_tags(on: BucketTarget, _: Any) -> None:
+    """Other tags kept, TAGS set, and the script's rules here added to its ownership record.
+    The tags as this run knows them (read_tags: read once, then kept by our own writes), so
+    that a tag an earlier row wrote is kept even on a bucket just made, which the lane does
+    not read (Item.fresh): versioning's VERSIONING_TAG."""
+    tags = {**read_tags(on.ctx, on.bucket), **on.ctx.config.tags}
     own_ids, kind = _own_rule_ids(on), on.ctx.kind
     if own_ids:
         hashes = ownership.owned_hashes(kind, tags)
