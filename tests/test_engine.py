@@ -91,6 +91,27 @@ def test_a_fresh_gate_once_it_made_its_resource_writes_the_items_behind_it_unrea
     assert made == planned and writes == ["exists", "versioning"]
 
 
+def test_behind_a_fresh_gate_a_document_an_item_before_wrote_is_read() -> None:
+    """A new bucket's policy: the TLS statement written from nothing, then the inventory
+    delivery statement merged with what is there now, not with nothing."""
+    store: Store = {}
+    gate = stored(store, "exists", "yes", [], gate=True)
+    gate.fresh = True
+
+    def add(statement: str) -> Callable[[Any], None]:
+        def write(current: Any) -> None:
+            store["policy"] = sorted({*(current or []), statement})
+        return write
+
+    first = Item("thing t", "tls", ["tls"], lambda: store.get("policy"), add("tls"),
+                 project=lambda p: ["tls"] if p and "tls" in p else None, touches="policy")
+    second = Item("thing t", "delivery", ["delivery"], lambda: store.get("policy"),
+                  add("delivery"), project=lambda p: ["delivery"] if p and "delivery" in p
+                  else None, touches="policy")
+    run_lane([gate, first, second], apply=True)
+    assert store["policy"] == ["delivery", "tls"]
+
+
 def test_a_fresh_gate_already_there_lets_the_items_behind_it_be_read() -> None:
     store: Store = {"exists": "yes", "versioning": "off"}
     gate = stored(store, "exists", "yes", [], gate=True)

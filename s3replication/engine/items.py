@@ -197,6 +197,7 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
     early: list[Future[Any]] | None = None
     changes: list[Change] = []
     absent, n = False, 0
+    written: set[str] = set()  # the documents (`touches`) this lane wrote
     while n < len(items):
         if n == 1 and not changes and len(items) > 2:
             # the rest read at once, once the first item (a lane's gate: the bucket, key or
@@ -211,7 +212,10 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
             n = end
             continue
         item = items[n]
-        current = None if absent else _read(item, early[n] if early else None)
+        # behind an absent or just made gate, nothing is read, but for a document an item
+        # before it wrote (a bucket's policy: the TLS statement, then a delivery statement)
+        unread = absent and item.touches not in written
+        current = None if unread else _read(item, early[n] if early else None)
         change = _settle(item, current, apply)
         n += 1
         if change is None:
@@ -219,6 +223,8 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
         changes.append(change)
         if apply:
             early = None  # a write: what was read early may no longer hold
+            if item.touches:
+                written.add(item.touches)
         # what follows starts from nothing: the gate's resource is absent (a plan), or was
         # made just now by a gate that makes it with nothing set (Item.fresh)
         absent = absent or (item.gate and current is None and (item.fresh or not apply))

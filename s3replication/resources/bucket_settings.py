@@ -119,6 +119,9 @@ def write_public_access_block(on: BucketTarget, _: Any) -> None:
         Bucket=on.name, PublicAccessBlockConfiguration=dict(PUBLIC_ACCESS_BLOCK))
 
 
+POLICY_DOCUMENT = "bucket policy"  # the TLS row's, and other statements' (Setting.document)
+
+
 def tls_statement(bucket: Any) -> dict[str, Any]:
     arn = bucket_arn(bucket.name, bucket.region)
     return {
@@ -206,7 +209,8 @@ BUCKET_SETTINGS: tuple[Setting[BucketTarget], ...] = (
             project=owner.project_ownership, desire=owner.desired_ownership, apart=True),
     Setting("TLS-only policy", ("s3:GetBucketPolicy", "s3:PutBucketPolicy"),
             read_policy, lambda on: normalize_document(tls_statement(on.bucket)),
-            merge_tls_statement, project=project_tls_statement, apart=True),
+            merge_tls_statement, project=project_tls_statement, apart=True,
+            document=POLICY_DOCUMENT),
     Setting("tags", ("s3:GetBucketTagging", "s3:PutBucketTagging"),
             lambda on: read_tags(on.ctx, on.bucket), wanted_tags, merge_tags,
             project=project_tags),

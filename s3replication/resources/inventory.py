@@ -114,7 +114,7 @@ def delivery_statement(ctx: Context, reports: BucketSpec,
 
 def delivery_item(ctx: Context, reports: BucketSpec, delivered: list[BucketSpec]) -> Item:
     """Our statement in the report bucket's policy, merged with the others there."""
-    from .bucket_settings import read_policy
+    from .bucket_settings import POLICY_DOCUMENT, read_policy
 
     wanted = normalize_document(delivery_statement(ctx, reports, delivered))
 
@@ -131,8 +131,8 @@ def delivery_item(ctx: Context, reports: BucketSpec, delivered: list[BucketSpec]
 
     target = BucketTarget(ctx, reports)
     return Setting("inventory delivery policy", ("s3:GetBucketPolicy", "s3:PutBucketPolicy"),
-                   read_policy, lambda on: wanted, merge,
-                   project=project).item(target.resource, target)
+                   read_policy, lambda on: wanted, merge, project=project,
+                   document=POLICY_DOCUMENT).item(target.resource, target)
 
 
 def report_bucket_lanes(ctx: Context, scope: Scope) -> list[list[Item]]:

@@ -32,6 +32,8 @@ class Setting(Generic[Target]):
     # its own document, apart from the rows around it: next to other such rows, read at the
     # same time as they are, then written one at a time (engine Item.touches, writes_alone)
     apart: bool = False
+    # the document it reads and writes, when other rows or items write it too (Item.touches)
+    document: str | None = None
 
     def item(self, resource: str, target: Target) -> Item:
         desire = self.desire
@@ -42,5 +44,6 @@ class Setting(Generic[Target]):
             project=lambda current: self.project(target, current),
             gate=self.gate, fresh=self.fresh,
             desire=None if desire is None else (lambda current: desire(target, current)),
-            touches=self.name if self.apart else None, writes_alone=self.apart,
+            touches=self.document or (self.name if self.apart else None),
+            writes_alone=self.apart,
         )
