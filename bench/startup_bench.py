@@ -1,6 +1,7 @@
 """Start-up: how long `cr_replication.py plan` takes from process start to its first API call,
 next to the floor for any boto3 tool on this machine (start Python, import boto3, make one
-STS client, send GetCallerIdentity), measured the same way in the same run.
+STS client, send GetCallerIdentity) and the same with botocore alone, measured the same way in
+the same run.
 
 A loopback listener stands in for the endpoint (`AWS_ENDPOINT_URL`): the time is taken when
 it accepts the first connection; the connection is then closed, the process ends on its own
@@ -25,6 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "s3_config.py"
 FLOOR = ("import boto3; boto3.session.Session().client('sts', region_name='us-east-1')"
          ".get_caller_identity()")
+# botocore alone, under boto3: what any tool on this runtime needs before its first call
+FLOOR_BOTOCORE = ("import botocore.session; botocore.session.Session().create_client("
+                  "'sts', region_name='us-east-1').get_caller_identity()")
 
 
 def to_first_call(command: list[str], env: dict[str, str]) -> float:
@@ -58,11 +62,12 @@ def measure(runs: int) -> dict[str, float]:
     config.write_text(f"{SHIPPED_CONFIG.read_text()}\n"
                       f"LOG_FILE = {str(folder / 'replication_logs.txt')!r}\n")
     ours = [sys.executable, str(ROOT / "cr_replication.py"), "plan", "--config", str(config)]
-    floor = [sys.executable, "-c", FLOOR]
-    times: dict[str, list[float]] = {"ours": [], "floor": []}
-    for _ in range(runs):  # interleaved, so that both see the same machine
-        times["ours"].append(to_first_call(ours, env))
-        times["floor"].append(to_first_call(floor, env))
+    commands = {"ours": ours, "floor": [sys.executable, "-c", FLOOR],
+                "botocore": [sys.executable, "-c", FLOOR_BOTOCORE]}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):  # interleaved, so that all see the same machine
+        for name, command in commands.items():
+            times[name].append(to_first_call(command, env))
     return {name: round(statistics.median(values), 3) for name, values in times.items()}
 
 
@@ -72,7 +77,8 @@ def main() -> None:
     found = measure(parser.parse_args().runs)
     print(f"plan start-up to first API call: {found['ours']} s; floor (python, import boto3, "
           f"one STS client, one call): {found['floor']} s; "
-          f"ratio {found['ours'] / found['floor']:.2f}")
+          f"ratio {found['ours'] / found['floor']:.2f}; botocore alone, the same: "
+          f"{found['botocore']} s")
 
 
 if __name__ == "__main__":
