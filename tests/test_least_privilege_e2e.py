@@ -124,10 +124,16 @@ def _no_public_access_block(endpoint: str, config: Path) -> None:
 # changed by the root after an apply, so that the user's apply has to write them back. HeadBucket
 # (s3:ListBucket) is made only for buckets ListBuckets does not list: existing buckets, with
 # s3:ListAllMyBuckets also taken away.
+# Read by apply only where the bucket or role is there already: one apply makes is written
+# unread (engine Item.fresh), so the world is applied first, by the root.
+READ_WHEN_THERE = ("s3:GetBucketOwnershipControls", "s3:GetBucketPolicy",
+                   "s3:GetBucketPublicAccessBlock", "s3:GetEncryptionConfiguration",
+                   "iam:GetRolePolicy")
 PREPARE: dict[str, Callable[[str, Path], None]] = {
     "s3:PutBucketOwnershipControls": _owner_writes,
     "s3:PutBucketPublicAccessBlock": _no_public_access_block,
     "s3:ListBucket": lambda endpoint, config: None,
+    **dict.fromkeys(READ_WHEN_THERE, lambda endpoint, config: None),
 }
 ALSO_DROPPED = {"s3:ListBucket": {"s3:ListAllMyBuckets"}}
 ARGV = {permissions.APPLY: ("apply",), permissions.VERIFY: ("verify", "--timeout", "20"),
