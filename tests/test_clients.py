@@ -144,3 +144,22 @@ def test_sandbox_clients_reach_an_emptied_ministack(sandbox_clients, reset_minis
     reset_ministack()
 
     assert s3.list_buckets()["Buckets"] == []
+
+
+def test_every_request_names_the_tool_in_its_user_agent(moto_clients):
+    """CloudTrail records the request's User-Agent as the event's userAgent
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html):
+    the tool's changes can be found by it, whichever client (boto3's for S3, botocore's for
+    the others) sent them."""
+    sent: list[str] = []
+    for service in ("s3", "iam", "sts"):
+        client = moto_clients.get(service, "us-east-1")
+        client.meta.events.register(
+            "before-send", lambda request, **_: sent.append(request.headers["User-Agent"]))
+    moto_clients.get("s3", "us-east-1").list_buckets()
+    moto_clients.get("iam", "us-east-1").list_roles()
+    moto_clients.get("sts", "us-east-1").get_caller_identity()
+    assert len(sent) == 3
+    for agent in sent:
+        text = agent.decode() if isinstance(agent, bytes) else agent
+        assert text.startswith("ecommerce-s3-replication Botocore/"), text

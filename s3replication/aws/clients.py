@@ -8,11 +8,13 @@ explicit `endpoint_url` (the sandbox), else boto3's own handling of the standard
 from __future__ import annotations
 
 import os
+import platform
 import threading
 import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
+import botocore
 import botocore.session
 from botocore.config import Config
 
@@ -34,11 +36,19 @@ if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
 # (service, operation name, Region), called before every API call (not per retry attempt).
 CallHook = Callable[[str, str, str], None]
 
+# Every request names the tool: CloudTrail records it as the event's userAgent, so the changes
+# the scripts made can be told from others
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
+# Set whole, it is also made once, where botocore's own would be built anew for each request
+# (about 5 % of a no-change run's time, measured).
+USER_AGENT = (f"ecommerce-s3-replication Botocore/{botocore.__version__} "
+              f"Python/{platform.python_version()}")
 BASE_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 10},
     connect_timeout=5,
     read_timeout=30,
     max_pool_connections=128,  # the engine's 64 lanes and 64 early reads (engine/items.py)
+    user_agent=USER_AGENT,
 )
 # For calls that must not be repeated blindly (KMS CreateKey makes a new key each time): the
 # caller checks what a failed attempt may have done before it tries again.
