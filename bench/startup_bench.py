@@ -53,7 +53,8 @@ def to_first_call(command: list[str], env: dict[str, str]) -> float:
 
 
 def measure(runs: int) -> dict[str, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items()  # compiled modules cached, as bench/run.py
+           if not k.startswith("AWS_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/nonexistent",
                AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
