@@ -56,7 +56,7 @@ def test_apply_and_plan_run_the_same_graph() -> None:
     assert stages.COMMANDS[PLAN] == SETUP and not SETUP.removing
     assert [s.name for s in SETUP.stages] == [
         "keys", "buckets", "inventory", "roles", "grants", "replication", "role permissions",
-        "grants narrowed", "monitoring", "access points", "ownership"]
+        "grants narrowed", "topics", "monitoring", "access points", "ownership"]
 
 
 @pytest.mark.parametrize("stage, after", [
@@ -68,7 +68,9 @@ def test_apply_and_plan_run_the_same_graph() -> None:
     (S.REPLICATION, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS}),
     (S.ROLE_PERMISSIONS, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS, S.REPLICATION}),
     (S.GRANTS_NARROWED, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS, S.REPLICATION}),
-    (S.MONITORING, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS, S.REPLICATION}),
+    (S.TOPICS, set()),
+    (S.MONITORING, {S.KEYS, S.BUCKETS, S.INVENTORY, S.ROLES, S.GRANTS, S.REPLICATION,
+                    S.TOPICS}),
     (S.ACCESS_POINTS, {S.KEYS, S.BUCKETS}),
     (S.OWNERSHIP, set(SETUP.stages) - {S.OWNERSHIP}),
 ], ids=lambda value: value.name if isinstance(value, stages.Stage) else "")
@@ -82,6 +84,7 @@ def test_stages_that_write_the_same_documents_never_run_at_once() -> None:
         "bucket tags": [S.BUCKETS, S.OWNERSHIP],
         "bucket policies": [S.BUCKETS, S.GRANTS, S.GRANTS_NARROWED],
         "role policies": [S.ROLES, S.ROLE_PERMISSIONS],
+        "SNS topics": [S.TOPICS, S.MONITORING],
         # S3 answers OperationAborted to configuration writes overlapping on one bucket
         "the caller's buckets": [S.BUCKETS, S.INVENTORY, S.REPLICATION, S.MONITORING,
                                  S.OWNERSHIP],
@@ -106,6 +109,7 @@ def test_what_runs_at_once() -> None:
     assert at_once(SETUP, S.ACCESS_POINTS, S.REPLICATION)
     assert at_once(SETUP, S.MONITORING, S.ROLE_PERMISSIONS)
     assert at_once(SETUP, S.MONITORING, S.GRANTS_NARROWED)
+    assert at_once(SETUP, S.TOPICS, S.KEYS) and at_once(SETUP, S.TOPICS, S.BUCKETS)
 
 
 def test_destroy_keeps_its_sequence() -> None:
@@ -248,14 +252,14 @@ def test_after_a_failure_nothing_that_waits_for_it_starts() -> None:
     log = Log()
     with pytest.raises(RunFailed) as failed:
         run(fake_command(log, buckets={"fail": True, "pause": 0.1}, roles={"pause": 0.2}))
-    # roles started beside buckets and finished; nothing after buckets started
-    assert log.started() == ["keys", "buckets", "roles"] or \
-        log.started() == ["keys", "roles", "buckets"]
+    # roles started beside buckets and finished, topics at the start; nothing after buckets
+    assert log.started()[0] in ("keys", "topics")
+    assert sorted(log.started()) == ["buckets", "keys", "roles", "topics"]
     assert ("end", "roles") in log.events
     assert [str(e) for e in failed.value.errors] == ["buckets: refused"]
     changes = [f"{c.resource}/{c.setting}" for c in failed.value.changes]
     assert changes == ["keys/first", "keys/second", "buckets/first", "roles/first",
-                       "roles/second"]
+                       "roles/second", "topics/first", "topics/second"]
 
 
 def test_after_a_failure_no_other_stage_starts_either() -> None:
@@ -264,7 +268,7 @@ def test_after_a_failure_no_other_stage_starts_either() -> None:
     log = Log()
     with pytest.raises(RunFailed) as failed:
         run(fake_command(log, roles={"fail": True}, buckets={"pause": 0.3}))
-    assert sorted(log.started()) == ["buckets", "keys", "roles"]
+    assert sorted(log.started()) == ["buckets", "keys", "roles", "topics"]
     assert log.index("end", "buckets") > log.index("start", "roles")  # it finished
     assert [str(e) for e in failed.value.errors] == ["roles: refused"]
 

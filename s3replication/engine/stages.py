@@ -34,9 +34,15 @@ apply/plan make the resources in the order they need each other; each edge and w
   those are the rules on the buckets (below).
 - monitoring after replication: we do not rely on S3 accepting replication event
   notifications and alarms for rules that do not exist yet. It runs beside the narrowing:
-  topics, alarms, the dashboard and notification configurations are written by no other
-  stage, and the buckets it writes (sources, the caller's) are not those whose policies
-  "grants narrowed" writes (in other accounts); "role permissions" writes IAM only.
+  alarms, the dashboard and notification configurations are written by no other stage (nor
+  topics, once the topics stage has ended), and the buckets it writes (sources, the
+  caller's) are not those whose policies "grants narrowed" writes (in other accounts);
+  "role permissions" writes IAM only.
+- topics first, beside the keys and buckets: a topic wanted is made before the rules, with
+  the policy that lets the source buckets publish to it; it needs no key, bucket, role or
+  rule (its policy names the buckets, which S3 does not check exist), and writes only SNS.
+  Monitoring waits for it (an entry is written only once S3 may publish to the topic); a
+  topic going away stays in monitoring, after the entries that use it.
 - access points (cr_replication.py) after buckets: an access point is made over its buckets;
   it names no rule, role or key, and writes nothing on the buckets (S3 Control only).
 - ownership after every other stage: it forgets removed rules in the source buckets' tags,
@@ -45,7 +51,8 @@ apply/plan make the resources in the order they need each other; each edge and w
   (`ctx.rule_ids_seen`, from the roles and replication stages); and a record is cleared only
   after its rule is gone.
 
-So the roles stage runs beside buckets and then beside inventory, access points beside
+So the topics run beside keys and buckets, the roles stage beside buckets and then beside
+inventory, access points beside
 everything after buckets, and after replication the narrowing beside monitoring; no two
 stages that may run at once write one bucket's configuration or one policy. Stages running
 at once share the run's facts in `Context` (key ARNs, bucket tags, rule ids seen, what was
@@ -116,6 +123,7 @@ GRANTS = Stage("grants", account_grants.widened)  # other accounts' policies, wi
 REPLICATION = Stage("replication", replication.lanes)
 ROLE_PERMISSIONS = Stage("role permissions", role_permissions.lanes)  # narrowed to those wanted
 GRANTS_NARROWED = Stage("grants narrowed", account_grants.narrowed)
+TOPICS = Stage("topics", monitoring.topic_lanes)  # the SNS topics wanted, made early
 MONITORING = Stage("monitoring", monitoring.lanes)
 ROLE_REMOVAL = Stage("role removal", role_removal.lanes)
 ACCESS_POINTS = Stage("access points", access_points.lanes)  # cr_replication.py only
@@ -147,10 +155,11 @@ SETUP = Command((
     Step(REPLICATION, (BUCKETS, INVENTORY, ROLES, GRANTS)),
     Step(ROLE_PERMISSIONS, (REPLICATION,)),
     Step(GRANTS_NARROWED, (REPLICATION,)),
-    Step(MONITORING, (REPLICATION,)),
+    Step(TOPICS),
+    Step(MONITORING, (REPLICATION, TOPICS)),
     Step(ACCESS_POINTS, (BUCKETS,)),
     Step(OWNERSHIP, (KEYS, BUCKETS, INVENTORY, ROLES, GRANTS, REPLICATION, ROLE_PERMISSIONS,
-                     GRANTS_NARROWED, MONITORING, ACCESS_POINTS)),
+                     GRANTS_NARROWED, TOPICS, MONITORING, ACCESS_POINTS)),
 ), removing=False)
 COMMANDS: dict[str, Command] = {
     APPLY: SETUP,

@@ -44,9 +44,24 @@ def served_rules(ctx: Context, scope: Scope) -> dict[str, list[RuleSpec]]:
     return served
 
 
+def _users(ctx: Context, served: dict[str, list[RuleSpec]], region: str) -> list[str]:
+    """The source buckets of `region` whose rules the topic serves."""
+    return [n for n, rules in served.items() if rules and ctx.bucket(n).region == region]
+
+
+def topic_lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
+    """Per Region of the sources, the topic when it is wanted: made before the rules, beside
+    the keys and buckets (the "topics" stage), since it needs none of them."""
+    served = served_rules(ctx, scope) if scope.sources else {}
+    regions = sorted({s.region for s in scope.sources})
+    return [topics.items(ctx, region, users) for region in regions
+            if (users := _users(ctx, served, region))]
+
+
 def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
-    """Per Region of the sources: the topic and the buckets' notification entries in one lane,
-    the alarms in another; then the dashboard."""
+    """Per Region of the sources: the buckets' notification entries in one lane, with the
+    topic after them when it is going away, before them in destroy (apply and plan make a
+    wanted topic in the topics stage); the alarms in another lane; then the dashboard."""
     sources = scope.sources
     if not sources:
         return []
@@ -54,12 +69,16 @@ def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     result: list[list[Item]] = []
     for region in sorted({s.region for s in sources}):
         here = [s for s in sources if s.region == region]
-        users = [n for n, rules in served.items() if rules and ctx.bucket(n).region == region]
-        topic = topics.items(ctx, region, users)
+        users = _users(ctx, served, region)
         entries = [notifications.item(ctx, s, served[s.name]) for s in here]
-        # S3 checks that it may publish to the topic when the entry is written: topic first,
-        # unless the topic is going away, when the entries must go first.
-        result.append(topic + entries if users else entries + topic)
+        # S3 checks that it may publish to the topic when the entry is written: topic first
+        # (in apply and plan, the topics stage), unless the topic is going away, when the
+        # entries must go first.
+        topic = topics.items(ctx, region, users)
+        if not users:
+            result.append(entries + topic)
+        else:
+            result.append(entries if not scope.removing else topic + entries)
         result.append(alarms.lane(ctx, scope, region, here))
     name, home = ctx.config.monitoring.dashboard, dashboard.home_region(ctx)
     if name and home:
