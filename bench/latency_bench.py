@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -35,13 +36,21 @@ REPORT = ROOT / "docs" / "benchmarks-latency.md"
 LATENCY_MS = float(os.environ.get("BENCH_LATENCY_MS", "50"))
 
 
+def children_cpu() -> float:
+    """CPU seconds (user and system) of the child processes ended so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def _ours(command: str, config: Path, endpoint: str, proxy: Proxy) -> dict:
     proxy.reset()
+    cpu = children_cpu()
     seconds, rss, code, output = run_measured(
         [sys.executable, str(ROOT / "cr_replication.py"), command, "--config", str(config)],
         env=env_for(endpoint), cwd=str(ROOT))
     return {"seconds": round(seconds, 2), "ok": code in (0, 3), "calls": len(proxy.calls),
             "critical_path": critical_path(proxy.calls), "rss_kib": rss,
+            "cpu": round(children_cpu() - cpu, 2),
             "detail": output.strip().splitlines()[0] if output.strip() else ""}
 
 
@@ -72,9 +81,10 @@ def terraform_at(n: int, latency_ms: float) -> dict:
 
 def _replayed(calls: Path, endpoint: str, proxy: Proxy) -> dict:
     proxy.reset()
+    cpu = children_cpu()
     seconds = replay(calls, endpoint)
     return {"seconds": round(seconds, 2), "ok": True, "calls": len(proxy.calls),
-            "critical_path": critical_path(proxy.calls)}
+            "critical_path": critical_path(proxy.calls), "cpu": round(children_cpu() - cpu, 2)}
 
 
 def floor_at(n: int, latency_ms: float) -> dict:
@@ -103,18 +113,20 @@ EMPTY = {"seconds": 0, "ok": False, "calls": 0, "critical_path": 0, "rss_kib": 0
 def report(results: dict[int, dict], latency_ms: float) -> list[str]:
     lines = [f"At {latency_ms:g} ms per API call (a loopback proxy in front of MiniStack), "
              "ours vs Terraform (default parallelism) and vs the floor (the same calls as ours, "
-             "replayed at once by a bare boto3 script), one run:", "",
-             "| N | run | ours s | critical path | calls | Terraform s | critical path | "
-             "calls | ratio | floor s | ours / floor |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "replayed at once by a bare boto3 script), one run; CPU s: the user and system "
+             "CPU time of that process:", "",
+             "| N | run | ours s | ours CPU s | critical path | calls | Terraform s | "
+             "critical path | calls | ratio | floor s | floor CPU s | ours / floor |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for n, found in results.items():
         mine, theirs, floor = found["ours"], found["terraform"], found["floor"]
         for run, peer in RUNS:
             a, b, f = mine[run], theirs[peer], floor[run]
             lines.append(f"| {n} | {run} vs terraform {peer} | {a['seconds']} | "
-                         f"{a['critical_path']} | {a['calls']} | {b['seconds']} | "
-                         f"{b['critical_path']} | {b['calls']} | {ratio(a, b)} | "
-                         f"{f['seconds'] if f['ok'] else '-'} | {ratio(a, f)} |")
+                         f"{a.get('cpu', '-')} | {a['critical_path']} | {a['calls']} | "
+                         f"{b['seconds']} | {b['critical_path']} | {b['calls']} | "
+                         f"{ratio(a, b)} | {f['seconds'] if f['ok'] else '-'} | "
+                         f"{f.get('cpu', '-')} | {ratio(a, f)} |")
     if len(results) > 1:
         small, large = min(results), max(results)
         applies = [results[n]["ours"]["apply"]["seconds"] for n in (large, small)]
