@@ -113,7 +113,7 @@ class Clients:
         self._session = session
         # Without a session given: botocore's default one (the default credential chain),
         # under the boto3 session made on first use (`session`).
-        self._core = botocore.session.Session()
+        self._core = botocore.session.Session() if session is None else None
         self.reach = reach
         self._lock = threading.Lock()
         self._session_lock = threading.Lock()
@@ -164,7 +164,7 @@ class Clients:
         if service == "s3" and self.custom_endpoint():
             config = config.merge(PATH_STYLE)
         # boto3-stubs type client() per service name literal; ours is a str chosen at run time.
-        if self._session is None and service != "s3":
+        if self._session is None and self._core is not None and service != "s3":
             # botocore alone: of boto3, the tool uses only S3's managed transfers
             # (upload_fileobj), and importing it takes about a tenth of a second, so the run's
             # first call (STS) is sent before boto3 is imported, with its first S3 client.
@@ -268,5 +268,5 @@ class Clients:
             self._session = session
 
     def has_credentials(self) -> bool:
-        found = (self._session or self._core).get_credentials()
-        return found is not None
+        source = self._session if self._session is not None else self._core
+        return source is not None and source.get_credentials() is not None

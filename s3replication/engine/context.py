@@ -13,6 +13,7 @@ from ..config.model import BucketSpec, Config, RuleSpec
 
 log = logging.getLogger(__name__)
 APPLY, PLAN, DESTROY = "apply", "plan", "destroy"
+UNKNOWN = object()  # Context.written: what the document holds is not known
 
 
 @dataclass
@@ -61,15 +62,15 @@ class Context:
             self.read_earlier[key] = value
         return value
 
-    def written(self, key: tuple[str, ...], *now: Any) -> None:
+    def written(self, key: tuple[str, ...], now: Any = UNKNOWN) -> None:
         """This run is about to write the document `key`: what was read of it no longer holds.
         Once the write succeeded, `written(key, now)` gives what the document holds now (IAM
         is eventually consistent: a read right after a write may still show the old one,
         https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)."""
         with self.lock:
             self.read_earlier.pop(key, None)
-            if now:
-                self.read_earlier[key] = now[0]
+            if now is not UNKNOWN:
+                self.read_earlier[key] = now
 
     @property
     def writes(self) -> bool:

@@ -52,7 +52,9 @@ def _users(ctx: Context, served: dict[str, list[RuleSpec]], region: str) -> list
 def topic_lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     """Per Region of the sources, the topic when it is wanted: made before the rules, beside
     the keys and buckets (the "topics" stage), since it needs none of them."""
-    served = served_rules(ctx, scope) if scope.sources else {}
+    if not scope.sources:
+        return []
+    served = served_rules(ctx, scope)
     regions = sorted({s.region for s in scope.sources})
     return [topics.items(ctx, region, users) for region in regions
             if (users := _users(ctx, served, region))]
@@ -72,13 +74,13 @@ def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
         users = _users(ctx, served, region)
         entries = [notifications.item(ctx, s, served[s.name]) for s in here]
         # S3 checks that it may publish to the topic when the entry is written: topic first
-        # (in apply and plan, the topics stage), unless the topic is going away, when the
-        # entries must go first.
-        topic = topics.items(ctx, region, users)
-        if not users:
-            result.append(entries + topic)
+        # (in apply and plan, the topics stage made it), unless the topic is going away, when
+        # the entries must go first.
+        if users and not scope.removing:
+            result.append(entries)
         else:
-            result.append(entries if not scope.removing else topic + entries)
+            topic = topics.items(ctx, region, users)
+            result.append(topic + entries if users else entries + topic)
         result.append(alarms.lane(ctx, scope, region, here))
     name, home = ctx.config.monitoring.dashboard, dashboard.home_region(ctx)
     if name and home:
