@@ -27,6 +27,7 @@ WITHOUT_RESOURCE_TYPE = {
     "kms:ListKeys": f"{SAR}/list_awskeymanagementservice.html",
     "kms:CreateKey": f"{SAR}/list_awskeymanagementservice.html",
     "cloudwatch:GetMetricData": f"{SAR}/list_amazoncloudwatch.html",
+    "sns:Unsubscribe": f"{SAR}/list_amazonsns.html",
 }
 
 

@@ -38,11 +38,13 @@ from .permission_needs import (
     ALIAS,
     ANY,
     ANY_FOR_ALIASES,
+    ANY_SUBSCRIPTION,
     BATCH_ROLE,
     BUCKET,
     COMMANDS,
     DASHBOARD,
     GLUE,
+    GLUE_DATABASE,
     HERE,
     INVENTORIED,
     JOB,
@@ -66,10 +68,11 @@ POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
 # Statement ids, in the order statements are written.
 SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys",
         ALIAS: "KmsAliases", ROLE: "ReplicationRoles", BATCH_ROLE: "BatchRoles",
-        TOPIC: "AlertTopics", ALARM: "Alarms", DASHBOARD: "Dashboard", JOB: "BatchJobs",
+        TOPIC: "AlertTopics", ANY_SUBSCRIPTION: "AlertSubscriptions", ALARM: "Alarms",
+        DASHBOARD: "Dashboard", JOB: "BatchJobs",
         ACCOUNT_ROLE: "AccountRoles", ACCESS_POINT: "AccessPoints", INVENTORIED: "Inventoried",
         REPORT_BUCKET: "ReportBuckets", REPORT_OBJECTS: "Reports", WORKGROUP: "Athena",
-        GLUE: "GlueCatalog",
+        GLUE_DATABASE: "GlueDatabase", GLUE: "GlueCatalog",
         ACCESS_POINT_REQUEST: "AccessPointRequests"}
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
 
@@ -114,6 +117,8 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
         found = ["*"]
     elif kind == ANY_FOR_ALIASES:
         found = ["*"] if any(b.kms_key and b.kms_key.startswith("alias/") for b in buckets) else []
+    elif kind == ANY_SUBSCRIPTION:  # wherever a topic is
+        found = ["*"] if regions else []
     elif kind in (BUCKET, OBJECTS):
         suffix = "/*" if kind == OBJECTS else ""
         found = [bucket_arn(b.name, b.region) + suffix for b in buckets]
@@ -139,7 +144,7 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
         found = [f"arn:{p}:s3:{r}:{account}:job/*" for r in sorted({b.region for b in sources})]
     elif kind == ACCOUNT_ROLE:
         found = list(place.assumed)
-    elif kind in (INVENTORIED, REPORT_BUCKET, REPORT_OBJECTS, WORKGROUP, GLUE):
+    elif kind in (INVENTORIED, REPORT_BUCKET, REPORT_OBJECTS, WORKGROUP, GLUE, GLUE_DATABASE):
         found = _inventory_resources(kind, config, place, p)
     elif kind == ACCESS_POINT and config.access_points and place.where == HERE:
         found = [f"arn:{p}:s3::{account}:accesspoint/*"]
@@ -165,8 +170,9 @@ def _inventory_resources(kind: str, config: Config, place: Place, p: str) -> lis
         return [f"{bucket_arn(name, region)}/inventory/*" for region, name in reports]
     if kind == WORKGROUP:
         return [f"arn:{p}:athena:{r}:{account}:workgroup/primary" for r, _ in reports]
+    tables = ["table/s3_replication_audit/*"] if kind == GLUE else []
     return [f"arn:{p}:glue:{r}:{account}:{what}" for r, _ in reports for what in (
-        "catalog", "database/s3_replication_audit", "table/s3_replication_audit/*")]
+        "catalog", "database/s3_replication_audit", *tables)]
 
 
 def conditions(name: str | None, place: Place) -> dict[str, Any] | None:
@@ -195,7 +201,7 @@ def statements(config: Config, place: Place, needs: Sequence[Need]) -> list[dict
         if place.where not in need.accounts:
             continue
         arns = resources(need.resource, config, place)
-        kind = ANY if arns == ["*"] else need.resource  # ANY_FOR_ALIASES, where it applies
+        kind = ANY if need.resource == ANY_FOR_ALIASES else need.resource  # one "*" statement
         if arns:
             grouped.setdefault((kind, need.condition), set()).add(need.action)
     order = list(SIDS)

@@ -45,6 +45,9 @@ BOTH = (HERE, THERE)
 # Resource kinds: what a statement names (see `resources`).
 ANY = "*"
 ANY_FOR_ALIASES = "any resource, where a bucket's KMS key is named by alias"
+# sns:Unsubscribe has no resource type, so IAM matches it only with "*"; its own statement
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html)
+ANY_SUBSCRIPTION = "any resource (the action has no resource type)"
 BUCKET = "the config's buckets"
 OBJECTS = "the objects of the config's buckets"
 KEY = "the config's KMS keys"
@@ -61,6 +64,9 @@ REPORT_BUCKET = "the report buckets of INVENTORY"
 REPORT_OBJECTS = "the reports in the report buckets (inventory/*)"
 WORKGROUP = "Athena's primary workgroup, in each report bucket's Region"
 GLUE = "the Glue catalog, the s3_replication_audit database and its tables"
+# Database actions have no table resource type: granted on the catalog and database only
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html)
+GLUE_DATABASE = "the Glue catalog and the s3_replication_audit database"
 ACCESS_POINT = "the Multi-Region Access Points of ACCESS_POINTS"
 ACCESS_POINT_REQUEST = "Multi-Region Access Point requests, in us-west-2"
 
@@ -171,7 +177,7 @@ NEEDS: tuple[Need, ...] = (
     N("sns:UntagResource", TOPIC, WRITES),
     N("sns:SetTopicAttributes", TOPIC, WRITES, "the statement letting S3 publish"),
     N("sns:Subscribe", TOPIC, (APPLY,)),
-    N("sns:Unsubscribe", TOPIC, WRITES),
+    N("sns:Unsubscribe", ANY_SUBSCRIPTION, WRITES, "an address dropped from alert_emails"),
     N("sns:DeleteTopic", TOPIC, WRITES),
     N("s3:GetBucketNotification", BUCKET, CHANGES),
     N("s3:PutBucketNotification", BUCKET, WRITES),
@@ -202,8 +208,8 @@ NEEDS: tuple[Need, ...] = (
     N("athena:StartQueryExecution", WORKGROUP, (ATHENA,)),
     N("athena:GetQueryExecution", WORKGROUP, (ATHENA,)),
     N("athena:GetQueryResults", WORKGROUP, (ATHENA,)),
-    N("glue:CreateDatabase", GLUE, (ATHENA,)),
-    N("glue:GetDatabase", GLUE, (ATHENA,)),
+    N("glue:CreateDatabase", GLUE_DATABASE, (ATHENA,)),
+    N("glue:GetDatabase", GLUE_DATABASE, (ATHENA,)),
     N("glue:CreateTable", GLUE, (ATHENA,)),
     N("glue:GetTable", GLUE, (ATHENA,)),
     N("glue:DeleteTable", GLUE, (ATHENA,)),
