@@ -17,7 +17,9 @@ that action, and each statement has the elements its kind of policy takes.
 - A statement of several actions and resources grants each action on each resource: every
   pair must be one the action can be granted on.
 - Condition keys: the action's own, its resource types', or a global key
-  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html),
+  each under an operator of its type (a Bool key under Bool, an ARN key under Arn... or
+  String...).
 - Kinds: an identity policy (a role's or user's) has no Principal; a resource policy (bucket,
   key, topic) has one; a role's trust policy has a Principal and no Resource, its resource
   being the role. In a key policy "Resource": "*" means "this KMS key"
@@ -43,20 +45,31 @@ PATHS = {"ObjectName", "RoleNameWithPath", "Alias"}
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}|<[A-Za-z0-9]+>")
 # What a policy's `*` may stand for, tried in turn: one name, a path, a name with a colon.
 WILDCARD_SAMPLES = ("x", "x/x", "x:x")
-# Global condition keys: in the request context of every call (IAM User Guide, "AWS global
-# condition context keys", the page cited in the module docstring). Tag keys (aws:RequestTag,
-# aws:ResourceTag, aws:TagKeys) are not here: only the actions that list them take them.
-GLOBAL_KEYS = {k.lower() for k in (
-    "aws:CalledVia", "aws:CalledViaFirst", "aws:CalledViaLast", "aws:CurrentTime",
-    "aws:EpochTime", "aws:FederatedProvider", "aws:MultiFactorAuthAge",
-    "aws:MultiFactorAuthPresent", "aws:PrincipalAccount", "aws:PrincipalArn",
-    "aws:PrincipalIsAWSService", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
-    "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList", "aws:PrincipalType",
-    "aws:Referer", "aws:RequestedRegion", "aws:ResourceAccount", "aws:ResourceOrgID",
-    "aws:ResourceOrgPaths", "aws:SecureTransport", "aws:SourceAccount", "aws:SourceArn",
-    "aws:SourceIdentity", "aws:SourceIp", "aws:SourceOrgID", "aws:SourceOrgPaths",
-    "aws:SourceVpc", "aws:SourceVpce", "aws:TokenIssueTime", "aws:UserAgent", "aws:userid",
-    "aws:username", "aws:ViaAWSService", "aws:VpcSourceIp")}
+# Global condition keys and their types: in the request context of every call (IAM User Guide,
+# "AWS global condition context keys", the page cited in the module docstring). Tag keys
+# (aws:RequestTag, aws:ResourceTag, aws:TagKeys) are not here: only the actions that list them
+# take them.
+GLOBAL_KEYS = {k.lower(): t for t, keys in {
+    "String": ("aws:CalledViaFirst", "aws:CalledViaLast", "aws:FederatedProvider",
+               "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalServiceName",
+               "aws:PrincipalType", "aws:Referer", "aws:RequestedRegion", "aws:ResourceAccount",
+               "aws:ResourceOrgID", "aws:SourceAccount", "aws:SourceIdentity", "aws:SourceOrgID",
+               "aws:SourceVpc", "aws:SourceVpce", "aws:UserAgent", "aws:userid", "aws:username"),
+    "ArrayOfString": ("aws:CalledVia", "aws:PrincipalOrgPaths", "aws:PrincipalServiceNamesList",
+                      "aws:ResourceOrgPaths", "aws:SourceOrgPaths"),
+    "ARN": ("aws:PrincipalArn", "aws:SourceArn"),
+    "Bool": ("aws:MultiFactorAuthPresent", "aws:PrincipalIsAWSService", "aws:SecureTransport",
+             "aws:ViaAWSService"),
+    "Date": ("aws:CurrentTime", "aws:EpochTime", "aws:TokenIssueTime"),
+    "Numeric": ("aws:MultiFactorAuthAge",),
+    "IPAddress": ("aws:SourceIp", "aws:VpcSourceIp"),
+}.items() for k in keys}
+# The operators each type of key takes ("The condition operator that you can use in a policy
+# depends on the condition key you choose",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html);
+# Null takes any key. ARN keys take ARN and string operators alike.
+OPERATORS = {"String": ("String",), "ARN": ("Arn", "String"), "Bool": ("Bool",),
+             "Numeric": ("Numeric",), "Date": ("Date",), "IPAddress": ("IpAddress", "NotIpAddress")}
 STATEMENT_ELEMENTS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
                       "Resource", "NotResource", "Condition"}
 
@@ -130,6 +143,27 @@ def key_matches(key: str, template: str) -> bool:
     return bool(_template(template, ".+").fullmatch(key))
 
 
+def key_type(key: str, found: list[tuple[dict[str, Any], str]]) -> str | None:
+    """The type the definitions give the condition key (String, ARN, Bool...), if known."""
+    if key.lower() in GLOBAL_KEYS:
+        return GLOBAL_KEYS[key.lower()]
+    for data, _ in found:
+        for template, details in data["conditions"].items():
+            if key_matches(key, template):
+                return str(details["type"]).removeprefix("ArrayOf")
+    return None
+
+
+def operator_takes(operator: str, kind: str | None) -> bool:
+    """Whether the operator (its ForAllValues:/ForAnyValue: and IfExists aside) takes a key of
+    type `kind`."""
+    base = operator.split(":")[-1].removesuffix("IfExists")
+    if base == "Null" or kind not in OPERATORS:
+        return True
+    return any(base.startswith(family) if family != "NotIpAddress" else base == family
+               for family in OPERATORS[kind])
+
+
 def _check_principal(statement: dict[str, Any], kind: str) -> list[str]:
     has = "Principal" in statement or "NotPrincipal" in statement
     if kind == IDENTITY:
@@ -172,7 +206,8 @@ def statement_problems(statement: dict[str, Any], kind: str,
             problems.append("no Resource")
         if this is not None:  # a key policy: "*" is this key
             resources = [this if r == "*" else r for r in resources]
-    keys = [k for operator in (statement.get("Condition") or {}).values() for k in operator]
+    keys = [(operator, k) for operator, pairs in (statement.get("Condition") or {}).items()
+            for k in pairs]
 
     for action in listed(statement.get("Action")):
         found = actions_of(action)
@@ -189,12 +224,13 @@ def statement_problems(statement: dict[str, Any], kind: str,
                 kinds = sorted(_types(found)) or ["none: '*' only"]
                 problems.append(f"{action} on {resource}: not an ARN of its resource types "
                                 f"({', '.join(kinds)})")
-        for key in keys:
-            if key.lower() in GLOBAL_KEYS:
-                continue
-            if not any(key_matches(key, t) for data, name in found
-                       for t in condition_keys(data, name)):
+        for operator, key in keys:
+            if key.lower() not in GLOBAL_KEYS and not any(
+                    key_matches(key, t) for data, name in found
+                    for t in condition_keys(data, name)):
                 problems.append(f"{action}: condition key {key} does not apply to it")
+            elif not operator_takes(operator, key_type(key, found)):
+                problems.append(f"{action}: {operator} on {key}, a {key_type(key, found)} key")
     return problems
 
 
