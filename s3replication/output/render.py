@@ -245,8 +245,8 @@ def _(result: results.BatchBackfillResult) -> str:
     if started:
         lines = [f"Started {len(result.jobs)} S3 Batch Replication jobs ({script}):"]
     else:
-        lines = [f"backfill would start {len(result.jobs)} S3 Batch Replication jobs ({script}) "
-                 "for objects never replicated (status NONE) or FAILED; run `backfill --yes`:"]
+        lines = [f"backfill would start {len(result.jobs)} S3 Batch Replication jobs ({script}); "
+                 "run `backfill --yes`:"]
     for job in result.jobs:
         prefixes = ", ".join(repr(p) for p in job.prefixes)
         role = job.role + ("" if not job.role_changes else
@@ -254,6 +254,11 @@ def _(result: results.BatchBackfillResult) -> str:
         lines.append(f"  {job.source} ({job.region}): "
                      + (f"job {job.job_id}, " if job.job_id else "")
                      + f"prefixes {prefixes}; role {role}; reports {job.report}")
+        lines.append("      batch job: " + (f"objects with replication status "
+                                            f"{', '.join(job.statuses)}" if job.statuses
+                                            else "; ".join(job.why)))
+        lines += [f"        {why}" for why in job.why if job.statuses]
+        lines += [f"      {group}" for group in job.elsewhere]
     if started:
         lines.append(f"Follow a job with: {script}.py backfill --job JOB_ID")
     return "\n".join(lines)

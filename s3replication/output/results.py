@@ -181,6 +181,9 @@ class BatchJobPlan:
     report: str
     role_changes: list[Change]  # made to the batch role (or to make)
     job_id: str | None = None
+    statuses: list[str] = field(default_factory=list)  # ObjectReplicationStatuses ([]: manifest)
+    why: list[str] = field(default_factory=list)  # what the job selects beyond NONE/FAILED
+    elsewhere: list[str] = field(default_factory=list)  # groups that go another path, and why
 
 
 @dataclass
