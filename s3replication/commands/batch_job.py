@@ -26,7 +26,7 @@ from ..engine.context import Context
 from ..engine.items import run_lane
 from ..errors import AwsError, ExitStatus, UsageError
 from ..output.results import BatchBackfillResult, BatchJobPlan, JobProgress
-from .batch_manifest import read_manifest
+from .batch_manifest import UserManifest, read_manifest
 from .batch_role import REPORT_PREFIX, role_lane, role_name
 from .batch_scope import ALWAYS, REPLICAS_GONE, job_scope
 
@@ -93,10 +93,13 @@ def _reports_bucket(ctx: Context, source: BucketSpec, chosen: str | None) -> str
     return chosen or source.name
 
 
-def start_jobs(ctx: Context, args: argparse.Namespace) -> BatchBackfillResult:
-    """One job per source bucket of this script's rules; without --yes, only the plan."""
+def start_jobs(ctx: Context, args: argparse.Namespace,
+               given: UserManifest | None = None) -> BatchBackfillResult:
+    """One job per source bucket of this script's rules (or the one `given`'s objects are
+    in); without --yes, only the plan."""
     chosen = getattr(args, "report_bucket", None)
-    given = read_manifest(ctx, args.manifest) if getattr(args, "manifest", None) else None
+    if given is None and getattr(args, "manifest", None):
+        given = read_manifest(ctx, args.manifest)
     jobs = []
     for source, rules in _sources(ctx):
         if given is not None and given.source != source:

@@ -85,7 +85,8 @@ def _(result: results.AuditResult) -> dict[str, Any]:
 @data.register
 def _(result: results.CopyBackfillResult) -> dict[str, Any]:
     return {**_head(result.script, "backfill", result.status), "method": "copy",
-            "dry_run": result.dry_run, "rules": [asdict(r) for r in result.rules]}
+            "dry_run": result.dry_run, "rules": [asdict(r) for r in result.rules],
+            "notes": result.notes, "manifest": result.manifest}
 
 
 @data.register
@@ -200,6 +201,10 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
     if r.redrive_manifest:
         lines.append(f"      to re-drive: {r.redrive_manifest} "
                      f"(backfill --method batch --manifest {r.redrive_manifest})")
+    if r.copy_manifest:
+        lines.append(f"      replicas deleted from {r.destination}, to copy in place (Batch "
+                     f"Replication does not re-replicate them): {r.copy_manifest} "
+                     f"(backfill --manifest {r.copy_manifest})")
     return lines
 
 
@@ -207,13 +212,16 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
 def _(result: results.CopyBackfillResult) -> str:
     script, rules = result.script, result.rules
     total = sum(r.to_copy for r in rules)
+    again = (f"backfill --manifest {result.manifest} --yes" if result.manifest
+             else "backfill --method copy --yes")
     if result.dry_run:
         lines = [f"backfill would copy {total} objects in place ({script}); run "
-                 "`backfill --method copy --yes` to copy them:" if total
+                 f"`{again}` to copy them:" if total
                  else f"Nothing to backfill ({script}): no object is missing from a replica."]
     else:
         lines = [f"Copied {sum(r.copied for r in rules)} of {total} objects in place ({script}); "
                  "S3 replicates the new versions (check with `audit`)."]
+    lines += [f"  {note}" for note in result.notes]
     skipped = sum(r.skipped for r in rules)
     if skipped:
         lines.append(f"Skipped {skipped} objects that copy in place cannot repair (each with its "

@@ -117,6 +117,7 @@ class RuleAuditReport:
     exact_versions: bool
     reports: dict[str, str] | None = None  # audit --inventory: bucket -> when its report is from
     redrive_manifest: str | None = None  # audit --inventory: s3:// URL of the objects to re-drive
+    copy_manifest: str | None = None  # audit --inventory: replicas deleted, to copy in place
 
 
 @dataclass
@@ -168,6 +169,8 @@ class CopyBackfillResult:
     status: ExitStatus
     dry_run: bool
     rules: list[RuleCopy]
+    notes: list[str] = field(default_factory=list)  # why this path (a manifest's objects)
+    manifest: str | None = None  # backfill --manifest: the manifest whose objects are copied
 
 
 @dataclass
