@@ -55,7 +55,8 @@ def _backfill(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job", default=None, help="show the progress of this Batch job id")
     parser.add_argument("--manifest", default=None, metavar="S3_URL",
                         help="--method batch: replicate exactly the objects of this CSV "
-                             "manifest (as audit --inventory writes it)")
+                             "manifest (as audit --inventory writes it); one of replicas "
+                             "deleted from the destination is copied in place")
     parser.add_argument("--report-bucket", default=None,
                         help="--method batch: bucket for the manifest and completion report "
                              "(default: the source bucket)")

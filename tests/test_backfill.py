@@ -5,6 +5,7 @@ and tags, multipart above the CopyObject limit); Batch Replication through botoc
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -183,6 +184,114 @@ def test_batch_without_yes_changes_nothing(batch):
     assert result.status == 3
     assert "would start 2 S3 Batch Replication jobs" in result.stdout
     assert result.mutating == []
+
+
+# -- which replication statuses a job selects (batch_scope) ------------------------------
+# "If you want to back-fill a destination bucket with objects that have been replicated to
+# another destination, include "COMPLETED"" and "If you want replicate objects previously
+# replicated, include "REPLICA"" (Filters for a Batch Replication job,
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html). An
+# object is COMPLETED once every destination of its time has it
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html).
+
+VAULT = ('SRR_RULES = SRR_RULES + [{"id": "vault", "source": "shopco-data-use1", '
+         '"destination": "shopco-data-use1-backup", "prefix": ""}]')
+TWO_WAY = ('CRR_RULES = CRR_RULES + [{"id": "back", "source": "shopco-data-usw2", '
+           '"destination": "shopco-data-use1", "prefix": "catalog/"}]')
+CHAIN = ('BUCKETS["shopco-data-euw1"] = {"region": "eu-west-1", "kms_key": None}\n'
+         'CRR_RULES = CRR_RULES + [{"id": "chain", "source": "shopco-data-euw1", '
+         '"destination": "shopco-data-use1", "prefix": "catalog/"}]')
+
+
+def started_jobs(moto_clients, tmp_path, kind: str, extra: str = "") -> dict[str, dict]:
+    """`backfill --method batch --yes` of `kind` with `extra` config: the CreateJob request
+    sent for each source bucket (the s3control client stubbed: no emulator has CreateJob)."""
+    config = str(shop_config(tmp_path, extra))
+    sent: list[dict] = []
+    with ExitStack() as stack:
+        for region in ("us-east-1", "us-west-2", "eu-west-1"):
+            control = moto_clients.get("s3control", region)
+            control.meta.events.register("before-parameter-build.s3-control.CreateJob",
+                                         lambda params, **_: sent.append(dict(params)))
+            stub = stack.enter_context(Stubber(control))
+            for n in range(3):
+                stub.add_response("create_job", {"JobId": f"job-{region}-{n}"}, None)
+        result = run_script(kind, "backfill", "--method", "batch", "--yes", "--config", config,
+                            clients=lambda: moto_clients)
+        assert result.status == 0, result.stderr
+    return {r["ManifestGenerator"]["S3JobManifestGenerator"]["SourceBucket"].split(":::")[1]:
+            r for r in sent}
+
+
+def statuses(request: dict) -> list[str]:
+    return request["ManifestGenerator"]["S3JobManifestGenerator"]["Filter"][
+        "ObjectReplicationStatuses"]
+
+
+def plan(moto_clients, tmp_path, kind: str, extra: str = "") -> str:
+    result = run_script(kind, "backfill", "--method", "batch", "--config",
+                        str(shop_config(tmp_path, extra)), clients=lambda: moto_clients)
+    assert (result.status, result.mutating) == (3, []), result.stderr
+    return result.stdout
+
+
+def test_a_vault_rule_on_a_crr_source_backfills_its_completed_objects(moto_clients, tmp_path):
+    """The vault (SRR, every key) is added to a source whose objects CRR already replicated:
+    they are COMPLETED, and only a job with COMPLETED brings them to the vault."""
+    jobs = started_jobs(moto_clients, tmp_path, "srr", VAULT)
+    assert statuses(jobs[SOURCE]) == ["NONE", "FAILED", "COMPLETED"]
+    assert statuses(jobs["shopco-logs-use1"]) == ["NONE", "FAILED"]  # its only destination
+    text = plan(moto_clients, tmp_path, "srr", VAULT)
+    assert "batch job: objects with replication status NONE, FAILED, COMPLETED" in text
+    assert f"COMPLETED: {SOURCE} also replicates these keys to {DR} ('catalog/')" in text
+
+
+def test_one_destination_per_key_needs_no_completed(moto_clients, tmp_path):
+    """shopco-data-use1's SRR rule (customers/) shares no key with its CRR rules: COMPLETED
+    objects there are in their one destination already, and are not sent again."""
+    jobs = started_jobs(moto_clients, tmp_path, "crr")
+    assert statuses(jobs[SOURCE]) == statuses(jobs[ASSETS]) == ["NONE", "FAILED"]
+    assert "COMPLETED" not in plan(moto_clients, tmp_path, "crr")
+
+
+def test_a_rule_the_tool_did_not_make_is_another_destination_too(moto_clients, tmp_path):
+    """The source's configuration as S3 holds it counts, with rules of no script's."""
+    s3 = moto_clients.get("s3", "us-east-1")
+    for bucket in (SOURCE, "someone-elses-copy"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=SOURCE, ReplicationConfiguration={
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/theirs", "Rules": [{
+            "ID": "theirs", "Priority": 9, "Status": "Enabled", "Filter": {"Prefix": "orders/"},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": "arn:aws:s3:::someone-elses-copy"}}]})
+    jobs = started_jobs(moto_clients, tmp_path, "crr")
+    assert statuses(jobs[SOURCE]) == ["NONE", "FAILED", "COMPLETED"]
+    assert statuses(jobs[ASSETS]) == ["NONE", "FAILED"]
+
+
+@pytest.mark.parametrize("extra, wanted, said", [
+    (CHAIN, ["NONE", "FAILED", "REPLICA"],
+     f"REPLICA: {SOURCE} holds replicas from shopco-data-euw1, which live replication never "
+     "forwards"),
+    (TWO_WAY, ["NONE", "FAILED"],
+     f"no REPLICA: the replicas in {SOURCE} came from {DR}, which {SOURCE} replicates to"),
+])
+def test_replicas_are_sent_on_but_never_back(moto_clients, tmp_path, extra, wanted, said):
+    """A chain (euw1 -> use1 -> usw2) stops at use1 in live replication, so use1's job takes
+    its replicas (REPLICA); in a two-way pair they came from the very destination."""
+    assert statuses(started_jobs(moto_clients, tmp_path, "crr", extra)[SOURCE]) == wanted
+    assert said in plan(moto_clients, tmp_path, "crr", extra)
+
+
+def test_the_plan_sends_replicas_deleted_by_version_id_to_copy_in_place(moto_clients, tmp_path):
+    """"Batch Replication does not support re-replicating objects that were deleted with the
+    version ID of the object from the destination bucket" (s3-batch-replication-batch page,
+    above): the plan says that group goes by copy in place."""
+    text = plan(moto_clients, tmp_path, "crr")
+    assert text.count("replicas deleted from the destination (by version id): not in this job, "
+                      "since Batch Replication does not re-replicate them; they go by copy in "
+                      "place") == 2
 
 
 def enum_violations(shape, value, path: str = "") -> list[str]:

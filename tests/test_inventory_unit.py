@@ -129,8 +129,22 @@ def test_every_verdict_of_the_comparison() -> None:
         ("p/glacier.txt", "archived"), ("p/missing.txt", "missing"), ("p/old.txt", "missing"),
         ("p/pending.txt", "pending"), ("p/replaced.txt", "missing"),
         ("p/short.txt", "mismatched")]
-    assert to_redrive == [("p/failed.txt", "f1"), ("p/missing.txt", "m1"), ("p/old.txt", "o1"),
-                          ("p/replaced.txt", "x1"), ("p/short.txt", "sh")]
+    assert to_redrive == [("p/failed.txt", "f1"), ("p/old.txt", "o1")]
+
+
+def test_replicas_gone_from_the_destination_are_copied_in_place_not_batch_replicated() -> None:
+    """A COMPLETED object whose replica is gone (deleted by version id, or its current version
+    replaced) cannot be re-replicated by Batch Replication ("does not support re-replicating
+    objects that were deleted with the version ID of the object from the destination bucket",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html):
+    those are listed apart, for copy in place; the job's manifest keeps the others."""
+    comparison = Comparison(RuleSpec("r", "crr", SRC, DST, prefix="p/"), exact_versions=False)
+    connection = duckdb.connect()
+    comparison_tables(connection, *verdict_tables())
+    assert connection.execute(comparison.copy_redrive()).fetchall() == [
+        ("p/missing.txt", "m1"), ("p/replaced.txt", "x1"), ("p/short.txt", "sh")]
+    assert connection.execute(comparison.copy_count()).fetchall() == [(3,)]
+    assert ("p/missing.txt", "m1") not in connection.execute(comparison.redrive()).fetchall()
 
 
 def test_keys_are_decoded_plus_as_space_and_percent_escapes() -> None:
@@ -393,6 +407,42 @@ def test_a_manifest_that_names_no_source_of_the_rules_is_refused(batch: Any, man
     result = run("--method", "batch", "--manifest", manifest)
     assert result.status == 2 and complaint in result.stderr, result.stderr
     assert result.mutating == []
+
+
+def test_a_manifest_of_replicas_deleted_is_copied_in_place_even_when_batch_is_asked(
+        batch: Any) -> None:
+    """`audit --inventory` marks the manifest of replicas deleted from the destination; backfill
+    copies its objects in place and starts no job: Batch Replication does not re-replicate
+    objects deleted from the destination by version id
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html).
+    The s3control client is stubbed with no response: a CreateJob would fail the run."""
+    run, _, _, s3 = batch
+    s3.create_bucket(Bucket=SOURCE)
+    s3.put_bucket_versioning(Bucket=SOURCE, VersioningConfiguration={"Status": "Enabled"})
+    listed = [(key, s3.put_object(Bucket=SOURCE, Key=key, Body=b"{}",
+                                  ContentType="application/json")["VersionId"])
+              for key in ("orders/a b.json", "orders/c")]
+    key = "inventory/redrive/orders/20261101T063000Z-copy-in-place.csv"
+    url, _ = redrive.write_manifest(s3, REPORTS_USE1, key, SOURCE, listed,
+                                    redrive.copy_metadata("orders"))
+    dry = run("--method", "batch", "--manifest", url)
+    assert (dry.status, dry.mutating) == (3, [])
+    assert ("backfill would copy 2 objects in place (cr_replication); run "
+            f"`backfill --manifest {url} --yes`") in dry.stdout
+    assert "they are copied in place, since Batch Replication does not re-replicate" in dry.stdout
+    assert "(not by a batch job, as --method batch asked)" in dry.stdout
+
+    result = run("--method", "batch", "--manifest", url, "--yes", "--json")
+    assert result.status == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["method"], data["rules"][0]["copied"]) == ("copy", 2)
+    assert [c[1] for c in result.calls if c[0] == "s3control"] == []
+    for name, version in listed:
+        versions = s3.list_object_versions(Bucket=SOURCE, Prefix=name)["Versions"]
+        current = next(v for v in versions if v["IsLatest"])
+        assert (len(versions), current["VersionId"] != version) == (2, True), name
+        head = s3.head_object(Bucket=SOURCE, Key=name)
+        assert head["ContentType"] == "application/json"
 
 
 def test_copy_in_place_takes_no_manifest(batch: Any) -> None:

@@ -8,12 +8,18 @@ new version. Without `--yes` nothing changes: it says what it would do (exit 3 w
 something to do). Objects that copy in place cannot repair (archived in GLACIER or
 DEEP_ARCHIVE, or encrypted with a customer-provided key) are skipped, each with its reason, and
 leave exit status 3: they still need someone to act.
+
+`--manifest` of replicas deleted from the destination (`audit --inventory` writes one apart)
+copies its objects in place whatever the method asked: "Batch Replication does not support
+re-replicating objects that were deleted with the version ID of the object from the destination
+bucket" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,11 +38,13 @@ from ..output.results import (
     SkippedObject,
 )
 from . import batch_job
+from .batch_manifest import UserManifest, read_manifest
 from .object_copy import SSE_C_REASON, NotCopyable, archived_reason, copy_in_place
 from .replica_audit import (
     ARCHIVED,
     CANNOT_COPY,
     NEEDS_BACKFILL,
+    Listed,
     Problem,
     RuleAudit,
     custom_endpoint,
@@ -44,33 +52,76 @@ from .replica_audit import (
 from .streams import ordered_map
 
 log = logging.getLogger(__name__)
+REPLICA_GONE = "replica deleted"  # a manifest's line: replicated, and deleted from the destination
 
 
 def backfill(ctx: Context, args: argparse.Namespace,
              ) -> CopyBackfillResult | BatchBackfillResult | JobProgress:
     if args.job:
         return batch_job.show_job(ctx, args.job)
-    method = args.method or ("batch" if getattr(args, "manifest", None) or not custom_endpoint(ctx)
-                             else "copy")
-    if method == "copy" and getattr(args, "manifest", None):
-        raise UsageError("--manifest is for --method batch (a Batch Replication job)")
+    url = getattr(args, "manifest", None)
+    method = args.method or ("batch" if url or not custom_endpoint(ctx) else "copy")
+    given = read_manifest(ctx, url) if url else None
+    if given is not None and given.copy_rule is not None:
+        return copy_listed(ctx, args, given, asked_batch=method == "batch")
+    if method == "copy" and given is not None:
+        raise UsageError("--manifest is for --method batch (a Batch Replication job), or a "
+                         "manifest of replicas deleted from the destination")
     if method == "batch":
-        return batch_job.start_jobs(ctx, args)
+        return batch_job.start_jobs(ctx, args, given)
     return copy_missing(ctx, args)
 
 
 def copy_missing(ctx: Context, args: argparse.Namespace) -> CopyBackfillResult:
     results = parallel_map(lambda rule: _copy_rule(ctx, rule, args.yes, args.max_report),
                            ctx.rules)
-    total = sum(r.to_copy for r in results)
+    return CopyBackfillResult(script=script_name(ctx.kind), status=_status(results, args.yes),
+                              dry_run=not args.yes, rules=results)
+
+
+def copy_listed(ctx: Context, args: argparse.Namespace, manifest: UserManifest,
+                asked_batch: bool) -> CopyBackfillResult:
+    """Copy in place each object of a manifest of replicas deleted from the destination."""
+    url = args.manifest
+    rule = next((r for r in ctx.rules if r.id == manifest.copy_rule), None)
+    if rule is None or rule.source != manifest.source.name:
+        raise UsageError(f"--manifest {url}: it lists replicas deleted by rule "
+                         f"{manifest.copy_rule!r}, which is not a rule of this script from "
+                         f"{manifest.source.name}")
+    note = (f"{url} lists replicas deleted from {rule.destination}: they are copied in place, "
+            "since Batch Replication does not re-replicate objects deleted from the "
+            "destination by version id" + (" (not by a batch job, as --method batch asked)"
+                                           if asked_batch else ""))
+    log.info("%s", note)
+    result = RuleCopy(rule=rule.id, source=rule.source, destination=rule.destination)
+    s3 = ctx.s3(ctx.bucket(rule.source).region)
+    try:
+        _copy_each(s3, rule, _listed(ctx.s3(manifest.region), manifest), args.yes, result,
+                   args.max_report)
+    except Exception as exc:  # noqa: BLE001 - reported with the rule, as copy_missing does
+        result.error = str(explain(exc, f"copying the objects of {url} in place"))
+    return CopyBackfillResult(script=script_name(ctx.kind), status=_status([result], args.yes),
+                              dry_run=not args.yes, rules=[result], notes=[note], manifest=url)
+
+
+def _listed(s3: Any, manifest: UserManifest) -> Iterator[Problem]:
+    """The manifest's lines (`bucket,key,versionId`, keys URL-encoded), read as a stream of
+    the very version whose ETag read_manifest saw."""
+    body = s3.get_object(Bucket=manifest.bucket, Key=manifest.key,
+                         IfMatch=f'"{manifest.etag}"')["Body"]
+    for line in body.iter_lines():
+        fields = line.decode("utf-8").split(",")
+        if len(fields) == 3 and fields[1]:
+            yield Problem(REPLICA_GONE, Listed(urllib.parse.unquote(fields[1]), fields[2], 0),
+                          None, "COMPLETED")
+
+
+def _status(results: list[RuleCopy], yes: bool) -> ExitStatus:
     if any(r.error or r.copy_failed for r in results):
-        status = ExitStatus.FAILURE
-    elif (not args.yes and total) or any(r.skipped for r in results):
-        status = ExitStatus.ATTENTION
-    else:
-        status = ExitStatus.OK
-    return CopyBackfillResult(script=script_name(ctx.kind), status=status, dry_run=not args.yes,
-                              rules=results)
+        return ExitStatus.FAILURE
+    if (not yes and any(r.to_copy for r in results)) or any(r.skipped for r in results):
+        return ExitStatus.ATTENTION
+    return ExitStatus.OK
 
 
 def _copy(s3: Any, rule: RuleSpec, problem: Problem) -> str | NotCopyable | None:
@@ -98,17 +149,7 @@ def _copy_rule(ctx: Context, rule: RuleSpec, yes: bool, max_report: int) -> Rule
     s3 = ctx.s3(ctx.bucket(rule.source).region)
     result = RuleCopy(rule=rule.id, source=rule.source, destination=rule.destination)
     try:
-        if yes:
-            copies = ordered_map(lambda p: (p, _copy(s3, rule, p)),
-                                 _targets(checker, result, max_report))
-            for problem, outcome in copies:
-                if isinstance(outcome, NotCopyable):
-                    _skip(result, problem, outcome.reason, max_report)
-                else:
-                    _tally(result, problem, outcome, max_report)
-        else:
-            for problem in _targets(checker, result, max_report):
-                _tally(result, problem, None, max_report, copied=False)
+        _copy_each(s3, rule, _targets(checker, result, max_report), yes, result, max_report)
     except Exception as exc:  # noqa: BLE001 - one rule's failure is reported, others go on
         result.error = str(explain(exc, f"listing rule {rule.id} for backfill"))
     result.pending = checker.counts.pending
@@ -116,6 +157,20 @@ def _copy_rule(ctx: Context, rule: RuleSpec, yes: bool, max_report: int) -> Rule
              result.to_copy, result.copied, result.copy_failed, result.skipped,
              "" if yes else " (dry run)")
     return result
+
+
+def _copy_each(s3: Any, rule: RuleSpec, problems: Iterator[Problem], yes: bool,
+               result: RuleCopy, max_report: int) -> None:
+    """Copy each problem object in place (without `yes`, only count it) into `result`."""
+    if not yes:
+        for problem in problems:
+            _tally(result, problem, None, max_report, copied=False)
+        return
+    for problem, outcome in ordered_map(lambda p: (p, _copy(s3, rule, p)), problems):
+        if isinstance(outcome, NotCopyable):
+            _skip(result, problem, outcome.reason, max_report)
+        else:
+            _tally(result, problem, outcome, max_report)
 
 
 def _reason(problem: Problem) -> str:

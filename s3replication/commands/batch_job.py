@@ -5,7 +5,9 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-exist
 runs in the source bucket's Region with `S3ReplicateObject` on a
 manifest S3 generates from the bucket's replication configuration: objects eligible for
 replication whose status is `NONE` (never replicated: written before the rule) or `FAILED`,
-limited to the prefixes of this script's rules. The generated manifest and the completion
+with `COMPLETED` and `REPLICA` where batch_scope says why, limited to the prefixes of this
+script's rules. Replicas deleted from a destination by version id are not a batch job's: they
+go by copy in place (batch_scope). The generated manifest and the completion
 report go to a reports location (the source bucket itself unless `--report-bucket` names
 another bucket in its Region). The job runs as a batch role of its own (see batch_role).
 """
@@ -24,8 +26,9 @@ from ..engine.context import Context
 from ..engine.items import run_lane
 from ..errors import AwsError, ExitStatus, UsageError
 from ..output.results import BatchBackfillResult, BatchJobPlan, JobProgress
-from .batch_manifest import read_manifest
+from .batch_manifest import UserManifest, read_manifest
 from .batch_role import REPORT_PREFIX, role_lane, role_name
+from .batch_scope import ALWAYS, REPLICAS_GONE, job_scope
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +37,16 @@ PROPAGATION_CODES = ("AccessDenied", "InvalidRequest")  # a role IAM has not pro
 
 
 def job_request(ctx: Context, source: BucketSpec, rules: list[RuleSpec], role: str,
-                reports: str, token: str,
-                manifest: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The keyword arguments of `s3control.create_job` for one source bucket; with
-    `manifest` (batch_manifest.UserManifest.job_manifest), over exactly its objects."""
+                reports: str, token: str, manifest: dict[str, Any] | None = None,
+                statuses: list[str] | None = None) -> dict[str, Any]:
+    """The keyword arguments of `s3control.create_job` for one source bucket: over the
+    objects of `statuses` (batch_scope.job_scope; NONE and FAILED when not given), or with
+    `manifest` (batch_manifest.UserManifest.job_manifest) over exactly its objects."""
     account = ctx.account
     reports_arn = bucket_arn(reports, source.region)
     prefixes = sorted({r.prefix for r in rules})
     selection: dict[str, Any] = {"EligibleForReplication": True,
-                                 "ObjectReplicationStatuses": ["NONE", "FAILED"]}
+                                 "ObjectReplicationStatuses": list(statuses or ALWAYS)}
     if "" not in prefixes:
         selection["KeyNameConstraint"] = {"MatchAnyPrefix": prefixes}
     tags = [{"Key": k, "Value": v} for k, v in ctx.config.tags.items()]
@@ -89,23 +93,30 @@ def _reports_bucket(ctx: Context, source: BucketSpec, chosen: str | None) -> str
     return chosen or source.name
 
 
-def start_jobs(ctx: Context, args: argparse.Namespace) -> BatchBackfillResult:
-    """One job per source bucket of this script's rules; without --yes, only the plan."""
+def start_jobs(ctx: Context, args: argparse.Namespace,
+               given: UserManifest | None = None) -> BatchBackfillResult:
+    """One job per source bucket of this script's rules (or the one `given`'s objects are
+    in); without --yes, only the plan."""
     chosen = getattr(args, "report_bucket", None)
-    given = read_manifest(ctx, args.manifest) if getattr(args, "manifest", None) else None
+    if given is None and getattr(args, "manifest", None):
+        given = read_manifest(ctx, args.manifest)
     jobs = []
     for source, rules in _sources(ctx):
         if given is not None and given.source != source:
             continue
         reports = _reports_bucket(ctx, source, chosen)
+        scope = None if given else job_scope(ctx, source, rules)
         lane = role_lane(ctx, source, reports, given.arn if given else None)
         job = BatchJobPlan(source=source.name, region=source.region, role=role_name(source),
                            prefixes=sorted({r.prefix for r in rules}),
                            report=f"s3://{reports}/{REPORT_PREFIX}/",
-                           role_changes=run_lane(lane, apply=args.yes))
+                           role_changes=run_lane(lane, apply=args.yes),
+                           statuses=scope.statuses if scope else [],
+                           why=scope.reasons if scope else [f"the objects {args.manifest} lists"],
+                           elsewhere=[REPLICAS_GONE] if scope else [])
         if args.yes:
             job.job_id = _start_job(ctx, source, rules, reports, bool(job.role_changes),
-                                    given.job_manifest() if given else None)
+                                    given.job_manifest() if given else None, job.statuses)
             log.info("batch replication job %s started for %s", job.job_id, source.name)
         jobs.append(job)
     status = ExitStatus.OK if args.yes or not jobs else ExitStatus.ATTENTION
@@ -114,9 +125,11 @@ def start_jobs(ctx: Context, args: argparse.Namespace) -> BatchBackfillResult:
 
 
 def _start_job(ctx: Context, source: BucketSpec, rules: list[RuleSpec], reports: str,
-               role_changed: bool, manifest: dict[str, Any] | None = None) -> str:
+               role_changed: bool, manifest: dict[str, Any] | None = None,
+               statuses: list[str] | None = None) -> str:
     arn = role_arn(ctx.account, role_name(source), source.region)
-    request = job_request(ctx, source, rules, arn, reports, str(uuid.uuid4()), manifest)
+    request = job_request(ctx, source, rules, arn, reports, str(uuid.uuid4()), manifest,
+                         statuses)
     client = s3control(ctx, source.region)
     try:
         if role_changed:  # a role IAM has just made or changed may take a while to be usable

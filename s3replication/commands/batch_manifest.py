@@ -3,6 +3,8 @@ objects a CSV manifest lists (`bucket,key,versionId`, as `audit --inventory` wri
 of a manifest S3 generates
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html,
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-create-job.html#specify-batchjob-manifest).
+A manifest of replicas deleted from the destination (inventory/redrive.py marks it) is not a
+job's: backfill copies its objects in place.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ..aws.naming import bucket_arn
 from ..config.model import BucketSpec
 from ..engine.context import Context
 from ..errors import UsageError
+from ..inventory import redrive
 
 FORMAT = "S3BatchOperations_CSV_20180820"
 FIELDS = ["Bucket", "Key", "VersionId"]
@@ -27,6 +30,7 @@ class UserManifest:
     region: str
     etag: str
     source: BucketSpec  # the bucket its lines name, a source of the script's rules
+    copy_rule: str | None = None  # a manifest of replicas deleted: the rule whose they are
 
     @property
     def arn(self) -> str:
@@ -69,7 +73,8 @@ def read_manifest(ctx: Context, url: str) -> UserManifest:
     if named not in sources:
         raise UsageError(f"--manifest {url}: its objects are in {named!r}, which is not a "
                          f"source of this script's rules ({', '.join(sorted(sources))})")
-    return UserManifest(bucket, key, region, etag.strip('"'), ctx.bucket(named))
+    return UserManifest(bucket, key, region, etag.strip('"'), ctx.bucket(named),
+                        redrive.copy_rule(head.get("Metadata") or {}))
 
 
 def _in_reports(ctx: Context, source: str, bucket: str) -> bool:

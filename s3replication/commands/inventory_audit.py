@@ -2,8 +2,9 @@
 buckets too large to list (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html,
 storage-inventory.html). Per rule: the newest complete report of the source and of the
 replica (how old each is), their comparison (inventory/query.py) in DuckDB or Athena, the same
-counts as the listing audit, and the objects to re-drive written as a Batch Operations
-manifest to the source Region's report bucket."""
+counts as the listing audit, and the objects to re-drive written as Batch Operations
+manifests to the source Region's report bucket: one for a Batch Replication job, one of the
+replicas deleted from the destination, which backfill copies in place (inventory/query.py)."""
 
 from __future__ import annotations
 
@@ -79,16 +80,26 @@ def _run(ctx: Context, engine: str, comparison: Comparison, reports: tuple[Repor
         report.problems_total = sum(report.counts[k] for k in COUNTED)
         report.problems = [_problem(row) for row in runner.rows(
             connection, comparison.problems(max_report))]
-        if any(report.counts[k] for k in REDRIVE_KINDS):
-            source = ctx.bucket(comparison.rule.source)
-            reports_bucket = report_bucket(ctx, source.region)
-            assert reports_bucket is not None
-            listed = ((str(r["key"]), r["version_id"]) for r in runner.rows(
-                connection, comparison.redrive()))
+        to_redrive = sum(report.counts[k] for k in REDRIVE_KINDS)
+        if not to_redrive:
+            return
+        gone = int(next(iter(runner.rows(connection, comparison.copy_count())))["objects"])
+        rule, source = comparison.rule, ctx.bucket(comparison.rule.source)
+        reports_bucket = report_bucket(ctx, source.region)
+        assert reports_bucket is not None
+
+        def write(query: str, group: str = "", metadata: dict[str, str] | None = None) -> str:
+            listed = ((str(r["key"]), r["version_id"]) for r in runner.rows(connection, query))
             url, _count = redrive.write_manifest(
                 ctx.s3(source.region), reports_bucket.name,
-                redrive.manifest_key(comparison.rule.id), source.name, listed)
-            report.redrive_manifest = url
+                redrive.manifest_key(rule.id, group=group), source.name, listed, metadata)
+            return url
+
+        if to_redrive > gone:
+            report.redrive_manifest = write(comparison.redrive())
+        if gone:
+            report.copy_manifest = write(comparison.copy_redrive(), redrive.COPY_IN_PLACE,
+                                         redrive.copy_metadata(rule.id))
 
 
 def _problem(row: dict[str, Any]) -> ProblemObject:

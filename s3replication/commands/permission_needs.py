@@ -161,7 +161,8 @@ NEEDS: tuple[Need, ...] = (
     N("iam:ListAttachedRolePolicies", ROLE, (DESTROY,)),
     N("iam:DeleteRole", ROLE, (DESTROY,)),
     # Replication rules
-    N("s3:GetReplicationConfiguration", BUCKET, (*CHANGES, *CANARY)),
+    N("s3:GetReplicationConfiguration", BUCKET, (*CHANGES, *CANARY, BATCH), "backfill: which "
+      "other destinations the source replicates to (batch_scope)"),
     N("s3:PutReplicationConfiguration", BUCKET, WRITES,
       "PutBucketReplication and DeleteBucketReplication"),
     N("iam:PassRole", ROLE, WRITES, "the replication configuration names the role "

@@ -16,6 +16,13 @@ listing audit (commands/replica_audit.py), object for object:
 - an archived object (GLACIER, DEEP_ARCHIVE) that is not healthy or pending is archived: S3 does
   not replicate those (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
 
+The objects to re-drive fall in two groups. A missing or mismatched object whose source says
+COMPLETED was replicated, and its replica is gone from the destination since (deleted there by
+version id, or written over): "Batch Replication does not support re-replicating objects that
+were deleted with the version ID of the object from the destination bucket"
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html), so
+those go by copy in place (`copy_redrive`); the others by a Batch Replication job (`redrive`).
+
 Keys are URL-encoded in reports; '+' is read as a space, as in form encoding (a literal '+' is
 %2B), so that DuckDB's and Athena's url_decode agree.
 """
@@ -29,6 +36,8 @@ from ..config.model import RuleSpec
 
 KINDS = ("ok", "missing", "mismatched", "failed", "pending", "archived")
 REDRIVE_KINDS = ("missing", "failed", "mismatched")  # what backfill replicates
+REPLICA_GONE = ("coalesce(replication_status, '') IN ('COMPLETED', 'COMPLETE') "
+                "AND kind IN ('missing', 'mismatched')")  # botocore's enum has both spellings
 
 
 def column_name(schema_name: str) -> str:
@@ -93,7 +102,16 @@ FROM judged"""
                 f"LIMIT {int(limit)}")
 
     def redrive(self) -> str:
-        """key, version_id of every object to re-drive, in key order."""
+        """key, version_id of every object a Batch Replication job re-drives, in key order."""
         kinds = ", ".join(literal(k) for k in REDRIVE_KINDS)
         return (f"SELECT key, version_id FROM ({self.judged()}) j WHERE kind IN ({kinds}) "
+                f"AND NOT ({REPLICA_GONE}) ORDER BY key")
+
+    def copy_redrive(self) -> str:
+        """key, version_id of every replicated object whose replica is gone, in key order."""
+        return (f"SELECT key, version_id FROM ({self.judged()}) j WHERE {REPLICA_GONE} "
                 "ORDER BY key")
+
+    def copy_count(self) -> str:
+        """objects: how many `copy_redrive` lists."""
+        return f"SELECT count(*) AS objects FROM ({self.judged()}) j WHERE {REPLICA_GONE}"

@@ -85,7 +85,8 @@ def _(result: results.AuditResult) -> dict[str, Any]:
 @data.register
 def _(result: results.CopyBackfillResult) -> dict[str, Any]:
     return {**_head(result.script, "backfill", result.status), "method": "copy",
-            "dry_run": result.dry_run, "rules": [asdict(r) for r in result.rules]}
+            "dry_run": result.dry_run, "rules": [asdict(r) for r in result.rules],
+            "notes": result.notes, "manifest": result.manifest}
 
 
 @data.register
@@ -200,6 +201,10 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
     if r.redrive_manifest:
         lines.append(f"      to re-drive: {r.redrive_manifest} "
                      f"(backfill --method batch --manifest {r.redrive_manifest})")
+    if r.copy_manifest:
+        lines.append(f"      replicas deleted from {r.destination}, to copy in place (Batch "
+                     f"Replication does not re-replicate them): {r.copy_manifest} "
+                     f"(backfill --manifest {r.copy_manifest})")
     return lines
 
 
@@ -207,13 +212,16 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
 def _(result: results.CopyBackfillResult) -> str:
     script, rules = result.script, result.rules
     total = sum(r.to_copy for r in rules)
+    again = (f"backfill --manifest {result.manifest} --yes" if result.manifest
+             else "backfill --method copy --yes")
     if result.dry_run:
         lines = [f"backfill would copy {total} objects in place ({script}); run "
-                 "`backfill --method copy --yes` to copy them:" if total
+                 f"`{again}` to copy them:" if total
                  else f"Nothing to backfill ({script}): no object is missing from a replica."]
     else:
         lines = [f"Copied {sum(r.copied for r in rules)} of {total} objects in place ({script}); "
                  "S3 replicates the new versions (check with `audit`)."]
+    lines += [f"  {note}" for note in result.notes]
     skipped = sum(r.skipped for r in rules)
     if skipped:
         lines.append(f"Skipped {skipped} objects that copy in place cannot repair (each with its "
@@ -245,8 +253,8 @@ def _(result: results.BatchBackfillResult) -> str:
     if started:
         lines = [f"Started {len(result.jobs)} S3 Batch Replication jobs ({script}):"]
     else:
-        lines = [f"backfill would start {len(result.jobs)} S3 Batch Replication jobs ({script}) "
-                 "for objects never replicated (status NONE) or FAILED; run `backfill --yes`:"]
+        lines = [f"backfill would start {len(result.jobs)} S3 Batch Replication jobs ({script}); "
+                 "run `backfill --yes`:"]
     for job in result.jobs:
         prefixes = ", ".join(repr(p) for p in job.prefixes)
         role = job.role + ("" if not job.role_changes else
@@ -254,6 +262,11 @@ def _(result: results.BatchBackfillResult) -> str:
         lines.append(f"  {job.source} ({job.region}): "
                      + (f"job {job.job_id}, " if job.job_id else "")
                      + f"prefixes {prefixes}; role {role}; reports {job.report}")
+        lines.append("      batch job: " + (f"objects with replication status "
+                                            f"{', '.join(job.statuses)}" if job.statuses
+                                            else "; ".join(job.why)))
+        lines += [f"        {why}" for why in job.why if job.statuses]
+        lines += [f"      {group}" for group in job.elsewhere]
     if started:
         lines.append(f"Follow a job with: {script}.py backfill --job JOB_ID")
     return "\n".join(lines)

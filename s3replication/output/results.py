@@ -117,6 +117,7 @@ class RuleAuditReport:
     exact_versions: bool
     reports: dict[str, str] | None = None  # audit --inventory: bucket -> when its report is from
     redrive_manifest: str | None = None  # audit --inventory: s3:// URL of the objects to re-drive
+    copy_manifest: str | None = None  # audit --inventory: replicas deleted, to copy in place
 
 
 @dataclass
@@ -168,6 +169,8 @@ class CopyBackfillResult:
     status: ExitStatus
     dry_run: bool
     rules: list[RuleCopy]
+    notes: list[str] = field(default_factory=list)  # why this path (a manifest's objects)
+    manifest: str | None = None  # backfill --manifest: the manifest whose objects are copied
 
 
 @dataclass
@@ -181,6 +184,9 @@ class BatchJobPlan:
     report: str
     role_changes: list[Change]  # made to the batch role (or to make)
     job_id: str | None = None
+    statuses: list[str] = field(default_factory=list)  # ObjectReplicationStatuses ([]: manifest)
+    why: list[str] = field(default_factory=list)  # what the job selects beyond NONE/FAILED
+    elsewhere: list[str] = field(default_factory=list)  # groups that go another path, and why
 
 
 @dataclass
