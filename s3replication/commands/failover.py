@@ -60,16 +60,25 @@ def _move(ctx: Context, args: argparse.Namespace, spec: AccessPointSpec, command
         raise UsageError(f"access point {spec.name} does not exist: run apply first")
     arn = access_point_arn(ctx, found["Alias"])
     before = read_routes(ctx, arn)
-    ready = check_access_point(ctx, spec, getattr(args, "timeout", None) or CANARY_TIMEOUT)
+    # failback: the buckets taking the traffic back must have caught up (backlog_check)
+    catching_up = [b for b, d in wanted.items() if d > 0] if command == "failback" else []
+    ready = check_access_point(ctx, spec, getattr(args, "timeout", None) or CANARY_TIMEOUT,
+                               catching_up)
+    unsure = bool(catching_up and ready.unknown)
     result = FailoverResult(script_name(ctx.kind), command, ExitStatus.ATTENTION, spec.name,
                             before, wanted, ready, done=False, dry_run=not args.yes,
-                            forced=bool(args.force) and not ready.ready)
+                            forced=bool(args.force) and (not ready.ready or unsure))
     if not args.yes:
         result.message = "dry run: nothing changed; add --yes to change the routes"
         return result
     if not ready.ready and not args.force:
         result.message = ("refused: readiness failed (see above); fix it, or add --force to "
                           "move the traffic anyway (writes not yet replicated may be missing)")
+        return result
+    if unsure and not args.force:
+        result.message = (f"refused: {', '.join(ready.unknown)} unknown (see above): no "
+                          "evidence that the buckets taking the traffic have caught up; wait "
+                          "for the metrics, or add --force to move the traffic anyway")
         return result
     if command == "failover":
         _record(ctx, spec, before, wanted)
