@@ -2,10 +2,11 @@
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingFailover.html).
 
 Without `--yes` both show the routes before and after and the readiness result, and change
-nothing (exit 3). With `--yes` they refuse when readiness fails, unless `--force`. `failover`
-records the routes it replaces in `<log folder>/.failover-<name>.json` (and in the log) before
-it changes them, so `failback` restores exactly those; a re-run after a crash keeps the first
-record. Routes are read back until they hold (resources/access_point_routes.py).
+nothing (exit 3). With `--yes` they refuse when readiness fails, unless `--force`; `failback`
+also when the backlog toward the buckets it routes to is unknown (readiness.backlog_check).
+`failover` records the routes it replaces in `<log folder>/.failover-<name>.json` (and in the
+log) before it changes them, so `failback` restores exactly those; a re-run after a crash keeps
+the first record. Routes are read back until they hold (resources/access_point_routes.py).
 """
 
 from __future__ import annotations
