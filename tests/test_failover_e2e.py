@@ -21,7 +21,15 @@ What AWS does, and these tests rely on:
 - a replicated object reads back COMPLETED in its source bucket and REPLICA in the other
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html);
 - deleting one object version by id is not replicated
-  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html);
+- a rule replicates only the objects its filter selects
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-add-config.html);
+- S3 publishes a rule's OperationsPendingReplication and ReplicationLatency in the destination
+  bucket's Region, with the dimensions SourceBucket, DestinationBucket and RuleId; writes made
+  while a Region is unavailable stay PENDING
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html,
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html). MiniStack
+  publishes no replication metric: the tests put the data points S3 would.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +107,19 @@ ACCESS_POINTS = {{{self.point!r}: {{"buckets": {list(members)!r}, "active": [{se
 
     def through_point(self) -> Any:
         return mrap_s3_of(self.clients())
+
+    def publish(self, source: str, destination: str, ago: float = 60, **values: float) -> None:
+        """Replication metrics of the config's rule source -> destination, `ago` seconds old,
+        in the destination's Region, as S3 publishes them."""
+        rule = "east-to-west" if source == self.east else "west-to-east"
+        region = "us-east-1" if destination == self.east else "us-west-2"
+        when = datetime.now(UTC) - timedelta(seconds=ago)
+        dimensions = [{"Name": "SourceBucket", "Value": source},
+                      {"Name": "DestinationBucket", "Value": destination},
+                      {"Name": "RuleId", "Value": rule}]
+        self.clients().get("cloudwatch", region).put_metric_data(Namespace="AWS/S3", MetricData=[
+            {"MetricName": name, "Value": value, "Timestamp": when, "Dimensions": dimensions}
+            for name, value in values.items()])
 
 
 @pytest.fixture
@@ -170,7 +192,8 @@ def test_failover_moves_reads_and_writes_and_failback_restores(shop: Shop) -> No
             f"{shop.east}") in plan.stdout
     assert route_calls(plan) == []
 
-    back = shop.run("failback", shop.point, "--yes")
+    shop.publish(shop.west, shop.east, OperationsPendingReplication=0, ReplicationLatency=1)
+    back = shop.run("failback", shop.point, "--yes")  # east has caught up
     assert back.status == 0, back.stdout + back.stderr
     assert shop.routes() == {shop.east: 100, shop.west: 0}
     assert not (shop.tmp_path / f".failover-{shop.point}.json").exists()
@@ -258,3 +281,69 @@ def test_a_crash_after_creation_is_finished_by_the_next_apply(
     assert shop.routes() == {shop.east: 100, shop.west: 0}
     assert not (shop.tmp_path / f".access-point-{shop.point}.pending").exists()
     assert shop.run("plan").status == 0
+
+
+def test_failback_waits_until_the_old_primary_has_caught_up(shop: Shop) -> None:
+    applied(shop)
+    moved = shop.run("failover", shop.point, "--to", shop.west, "--yes")
+    assert moved.status == 0, moved.stdout + moved.stderr  # no metrics: failover goes on
+    assert "  unknown backlog" in moved.stdout
+    assert shop.routes() == {shop.east: 0, shop.west: 100}
+
+    unknown = shop.run("failback", shop.point, "--yes")
+    assert unknown.status == 3, unknown.stdout + unknown.stderr
+    assert "refused: backlog unknown" in unknown.stdout
+    assert (f"{shop.west} -> {shop.east} (west-to-east): latency no data, pending no data, "
+            "failed 0; backlog unknown: no pending figure in CloudWatch in us-east-1") \
+        in unknown.stdout
+    assert route_calls(unknown) == []
+
+    shop.publish(shop.west, shop.east, ago=120, OperationsPendingReplication=40,
+                 ReplicationLatency=30)
+    behind = shop.run("failback", shop.point, "--yes")
+    assert behind.status == 3, behind.stdout + behind.stderr
+    assert "  FAIL backlog" in behind.stdout
+    assert f"pending 40 operations, failed 0; {shop.east} takes the traffic and has not caught " \
+        "up" in behind.stdout
+    assert "refused: readiness failed" in behind.stdout
+    assert route_calls(behind) == []
+    assert shop.routes() == {shop.east: 0, shop.west: 100}
+
+    shop.publish(shop.west, shop.east, ago=30, OperationsPendingReplication=0,
+                 ReplicationLatency=1)
+    back = shop.run("failback", shop.point, "--yes")
+    assert back.status == 0, back.stdout + back.stderr
+    assert "  ok   backlog" in back.stdout
+    assert shop.routes() == {shop.east: 100, shop.west: 0}
+
+
+def test_readiness_fails_when_one_direction_does_not_replicate(shop: Shop) -> None:
+    """Both rules are there, enabled, with replica modification sync, RTC and metrics, so every
+    rule check passes; but the rule west -> east selects nothing the shop writes (its filter
+    was narrowed to a prefix no key has). Only a canary in that direction can tell."""
+    applied(shop)
+    west = shop.clients().get("s3", "us-west-2")
+    rules = west.get_bucket_replication(Bucket=shop.west)["ReplicationConfiguration"]
+    assert [r["ID"] for r in rules["Rules"]] == ["west-to-east"]
+    rules["Rules"][0]["Filter"] = {"Prefix": "nothing-is-written-here/"}
+    west.put_bucket_replication(Bucket=shop.west, ReplicationConfiguration=rules)
+    key = "after-the-change.txt"
+    west.put_object(Bucket=shop.west, Key=key, Body=b"order 3")
+    with pytest.raises(ClientError, match="404|Not Found"):  # one direction really is broken
+        shop.clients().get("s3", "us-east-1").head_object(Bucket=shop.east, Key=key)
+
+    ready = shop.run("readiness", shop.point, "--timeout", "2")
+    assert ready.status == 3, ready.stdout + ready.stderr
+    assert "NOT ready" in ready.stdout
+    for passing in ("versioning", "two-way replication", "RTC and metrics"):
+        assert f"  ok   {passing}" in ready.stdout, ready.stdout
+    assert "  FAIL canary" in ready.stdout
+    assert f"{shop.west} -> {shop.east} (west-to-east): not replicated within 2 s" \
+        in ready.stdout
+    assert re.search(rf"{shop.east} -> {shop.west} \(east-to-west\): replicated in [0-9.]+ s",
+                     ready.stdout), ready.stdout
+
+    refused = shop.run("failover", shop.point, "--to", shop.west, "--yes", "--timeout", "2")
+    assert refused.status == 3, refused.stdout + refused.stderr
+    assert "refused: readiness failed" in refused.stdout
+    assert shop.routes() == {shop.east: 100, shop.west: 0}

@@ -2,10 +2,11 @@
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingFailover.html).
 
 Without `--yes` both show the routes before and after and the readiness result, and change
-nothing (exit 3). With `--yes` they refuse when readiness fails, unless `--force`. `failover`
-records the routes it replaces in `<log folder>/.failover-<name>.json` (and in the log) before
-it changes them, so `failback` restores exactly those; a re-run after a crash keeps the first
-record. Routes are read back until they hold (resources/access_point_routes.py).
+nothing (exit 3). With `--yes` they refuse when readiness fails, unless `--force`; `failback`
+also when the backlog toward the buckets it routes to is unknown (readiness.backlog_check).
+`failover` records the routes it replaces in `<log folder>/.failover-<name>.json` (and in the
+log) before it changes them, so `failback` restores exactly those; a re-run after a crash keeps
+the first record. Routes are read back until they hold (resources/access_point_routes.py).
 """
 
 from __future__ import annotations
@@ -60,16 +61,25 @@ def _move(ctx: Context, args: argparse.Namespace, spec: AccessPointSpec, command
         raise UsageError(f"access point {spec.name} does not exist: run apply first")
     arn = access_point_arn(ctx, found["Alias"])
     before = read_routes(ctx, arn)
-    ready = check_access_point(ctx, spec, getattr(args, "timeout", None) or CANARY_TIMEOUT)
+    # failback: the buckets taking the traffic back must have caught up (backlog_check)
+    catching_up = [b for b, d in wanted.items() if d > 0] if command == "failback" else []
+    ready = check_access_point(ctx, spec, getattr(args, "timeout", None) or CANARY_TIMEOUT,
+                               catching_up)
+    unsure = bool(catching_up and ready.unknown)
     result = FailoverResult(script_name(ctx.kind), command, ExitStatus.ATTENTION, spec.name,
                             before, wanted, ready, done=False, dry_run=not args.yes,
-                            forced=bool(args.force) and not ready.ready)
+                            forced=bool(args.force) and (not ready.ready or unsure))
     if not args.yes:
         result.message = "dry run: nothing changed; add --yes to change the routes"
         return result
     if not ready.ready and not args.force:
         result.message = ("refused: readiness failed (see above); fix it, or add --force to "
                           "move the traffic anyway (writes not yet replicated may be missing)")
+        return result
+    if unsure and not args.force:
+        result.message = (f"refused: {', '.join(ready.unknown)} unknown (see above): no "
+                          "evidence that the buckets taking the traffic have caught up; wait "
+                          "for the metrics, or add --force to move the traffic anyway")
         return result
     if command == "failover":
         _record(ctx, spec, before, wanted)

@@ -7,9 +7,11 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointBuck
 - two-way replication: between every two buckets, an enabled rule each way, with replica
   modification sync (so metadata changes made during a failover flow back);
 - RTC and replication metrics on those rules;
-- backlog: pending operations and latency of those rules in CloudWatch under the latency
-  threshold (no data is not a failure: metrics appear only once objects replicate);
-- a canary written to each bucket reaches the others (the rules of the config between them);
+- backlog: latency of those rules in CloudWatch under the latency threshold, no failed
+  operations, and for failback no pending operations toward the buckets that take the traffic
+  back; no pending figure leaves the check `unknown` (shown as such; failback refuses on it);
+- a canary written to each bucket reaches each other bucket (every direction, with the rule of
+  the config between them); one that did not arrive in time fails;
 - the current routes (information).
 
 Exit 0 when every check passes, 3 when one does not.
@@ -18,6 +20,7 @@ Exit 0 when every check passes, 3 when one does not.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Collection
 from itertools import permutations
 from typing import Any
 
@@ -55,8 +58,9 @@ def chosen_access_points(ctx: Context, name: str | None) -> list[AccessPointSpec
     return [points[name]]
 
 
-def check_access_point(ctx: Context, spec: AccessPointSpec,
-                       canary_timeout: float) -> AccessPointReadiness:
+def check_access_point(ctx: Context, spec: AccessPointSpec, canary_timeout: float,
+                       catching_up: Collection[str] = ()) -> AccessPointReadiness:
+    """`catching_up`: failback's buckets that take the traffic back (see backlog_check)."""
     found = read_access_point(ctx, spec.name)
     if found is None:
         missing = Check("access point", False, [f"{spec.name} does not exist: run apply"])
@@ -64,7 +68,8 @@ def check_access_point(ctx: Context, spec: AccessPointSpec,
     routes = read_routes(ctx, access_point_arn(ctx, found["Alias"]))
     pairs = live_rules(ctx, spec)
     checks = [versioning_check(ctx, spec), two_way_check(spec, pairs), rtc_check(pairs),
-              backlog_check(ctx, spec, pairs), canary_check(ctx, spec, canary_timeout),
+              backlog_check(ctx, spec, pairs, catching_up),
+              canary_check(ctx, spec, canary_timeout),
               Check("routes", True, [f"{b}: {dial}" for b, dial in sorted(routes.items())])]
     return AccessPointReadiness(spec.name, found["Alias"], routes, checks)
 
@@ -120,22 +125,63 @@ def rtc_check(pairs: dict[tuple[str, str], dict[str, Any]]) -> Check:
 
 
 def backlog_check(ctx: Context, spec: AccessPointSpec,
-                  pairs: dict[tuple[str, str], dict[str, Any]]) -> Check:
+                  pairs: dict[tuple[str, str], dict[str, Any]],
+                  catching_up: Collection[str] = ()) -> Check:
+    """Per rule between the buckets, from CloudWatch (monitoring/metrics.py): the latency under
+    latency_threshold_seconds and no failed operations in the last 15 minutes (S3 does not
+    retry them: "If object replication fails after you upload an object, you can't retry
+    replication", https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html).
+    Toward a bucket of `catching_up` (failback: the buckets that take the traffic back), no
+    pending operation either: an outage leaves the writes made meanwhile PENDING, not FAILED
+    ("For temporary failures, such as if a bucket or Region is unavailable, replication status
+    will not transition to FAILED, but will remain PENDING", same page), so the old primary
+    has caught up only once they are gone. No pending figure is no evidence of an empty
+    backlog (S3 publishes it even when nothing replicates): the check is then `unknown`, for
+    the rules toward `catching_up` when given, for every rule otherwise."""
     threshold = ctx.config.monitoring.latency_threshold_seconds
-    evidence, ok = [], True
+    evidence = [f"latency threshold {threshold} s; failures over the last "
+                f"{metrics.WINDOW_MINUTES} minutes"]
+    ok, unknown = True, False
     for (source, target), rule in sorted(pairs.items()):
-        as_spec = RuleSpec(str(rule.get("ID")), ctx.kind, source, target)
-        cloudwatch = ctx.clients.get("cloudwatch", ctx.bucket(source).region)
-        figures = metrics.latest_figures(cloudwatch, [as_spec])[as_spec.id]
-        latency, pending = figures[metrics.LATENCY], figures[metrics.PENDING_OPERATIONS]
-        if latency is None and pending is None:
-            evidence.append(f"{source} -> {target}: no data (nothing replicated lately)")
-            continue
-        behind = (latency or 0) >= threshold
-        ok = ok and not behind
-        evidence.append(f"{source} -> {target}: latency {latency} s, pending {pending} "
-                        f"operations{' (over the threshold)' if behind else ''}")
-    return Check(f"backlog (threshold {threshold} s)", ok, evidence)
+        latency, pending, failed = _backlog_figures(ctx, str(rule.get("ID")), source, target)
+        problems = []
+        if failed:
+            problems.append(f"{failed:g} operations failed to replicate")
+        if latency is not None and latency >= threshold:
+            problems.append("latency over the threshold")
+        if pending and target in catching_up:
+            problems.append(f"{target} takes the traffic and has not caught up")
+        ok = ok and not problems
+        if pending is None:
+            unknown = unknown or not catching_up or target in catching_up
+            problems.append(f"backlog unknown: no pending figure in CloudWatch in "
+                            f"{ctx.bucket(target).region} (metrics off, a rule younger than "
+                            "15 minutes, or S3 not publishing)")
+        evidence.append(f"{source} -> {target} ({rule.get('ID')}): latency "
+                        f"{_figure(latency, 's')}, pending {_figure(pending, 'operations')}, "
+                        f"failed {failed or 0:g}" + "".join(f"; {p}" for p in problems))
+    return Check("backlog", ok, evidence, unknown=ok and unknown)
+
+
+def _backlog_figures(ctx: Context, rule_id: str, source: str,
+                     target: str) -> tuple[float | None, float | None, float | None]:
+    """(latency, pending operations, failed operations) of one rule, each read in the Region
+    S3 publishes it in (metrics.published_in)."""
+    as_spec = RuleSpec(rule_id, ctx.kind, source, target)
+    regions = (ctx.bucket(source).region, ctx.bucket(target).region)
+    found: dict[str, float | None] = {}
+    for region in dict.fromkeys(regions):
+        names = [m for m in (metrics.LATENCY, metrics.PENDING_OPERATIONS,
+                             metrics.FAILED_OPERATIONS)
+                 if metrics.published_in(m, *regions) == region]
+        cloudwatch = ctx.clients.get("cloudwatch", region)
+        found.update(metrics.latest_figures(cloudwatch, [as_spec], names=names)[rule_id])
+    return (found[metrics.LATENCY], found[metrics.PENDING_OPERATIONS],
+            found[metrics.FAILED_OPERATIONS])
+
+
+def _figure(value: float | None, unit: str) -> str:
+    return "no data" if value is None else f"{value:g} {unit}"
 
 
 def canary_check(ctx: Context, spec: AccessPointSpec, timeout: float) -> Check:

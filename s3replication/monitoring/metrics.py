@@ -2,8 +2,15 @@
 
 The metrics exist only per rule, with the dimensions SourceBucket, DestinationBucket and RuleId
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html, "Amazon S3
-replication metrics"); an alarm or widget on BucketName never sees them. They appear in the
-source bucket's Region, about 15 minutes after metrics (or RTC) are turned on for the rule.
+replication metrics"); an alarm or widget on BucketName never sees them. They appear about 15
+minutes after metrics (or RTC) are turned on for the rule.
+
+Where each one is published (https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html,
+the table's "Which Region is this metric published in?" and "Is this metric still published if
+replication doesn't occur?"): the latency and the pending bytes and operations in the
+destination bucket's Region, and still published when nothing replicates; the failed operations
+in the source bucket's Region, and only when something replicates. So a pending figure that is
+missing is not an empty backlog, whereas missing failures are none.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ FAILED_OPERATIONS = "OperationsFailedReplication"
 # others are levels.
 STATISTIC = {LATENCY: "Maximum", PENDING_OPERATIONS: "Maximum", PENDING_BYTES: "Maximum",
              FAILED_OPERATIONS: "Sum"}
+IN_DESTINATION_REGION = frozenset({LATENCY, PENDING_BYTES, PENDING_OPERATIONS})
 MAX_QUERIES = 500  # GetMetricData's limit per call
 WINDOW_MINUTES = 15
 
@@ -42,16 +50,24 @@ def watched_rule(found_dimensions: Iterable[dict[str, str]]) -> tuple[str, str] 
     return (source, rule_id) if source and rule_id else None
 
 
-def latest_figures(cloudwatch: Any, rules: list[RuleSpec],
-                   now: datetime | None = None) -> dict[str, dict[str, float | None]]:
-    """Per rule id, each metric over the last 15 minutes: the latest value of the levels and the
-    sum of the failures; None where CloudWatch has no data point. GetMetricData, batched."""
+def published_in(metric: str, source_region: str, destination_region: str) -> str:
+    """The Region whose CloudWatch holds `metric` for a rule between these Regions."""
+    return destination_region if metric in IN_DESTINATION_REGION else source_region
+
+
+def latest_figures(cloudwatch: Any, rules: list[RuleSpec], now: datetime | None = None,
+                   names: Iterable[str] = tuple(STATISTIC),
+                   ) -> dict[str, dict[str, float | None]]:
+    """Per rule id, each metric of `names` (default: all four) over the last 15 minutes: the
+    latest value of the levels and the sum of the failures; None where CloudWatch has no data
+    point. GetMetricData, batched."""
     end = now or datetime.now(UTC)
     start = end - timedelta(minutes=WINDOW_MINUTES)
+    chosen = {metric: STATISTIC[metric] for metric in names}
     queries: list[dict[str, Any]] = []
     wanted: dict[str, tuple[str, str]] = {}  # query id -> (rule id, metric)
     for rule in rules:
-        for metric, statistic in STATISTIC.items():
+        for metric, statistic in chosen.items():
             query_id = f"q{len(queries)}"
             wanted[query_id] = (rule.id, metric)
             queries.append({"Id": query_id, "ReturnData": True, "MetricStat": {
@@ -59,7 +75,7 @@ def latest_figures(cloudwatch: Any, rules: list[RuleSpec],
                            "Dimensions": dimensions(rule)},
                 "Period": 60, "Stat": statistic}})
     figures: dict[str, dict[str, float | None]] = {
-        rule.id: dict.fromkeys(STATISTIC) for rule in rules}
+        rule.id: dict.fromkeys(chosen) for rule in rules}
     points: dict[str, list[tuple[datetime, float]]] = {query_id: [] for query_id in wanted}
     for first in range(0, len(queries), MAX_QUERIES):
         batch = queries[first:first + MAX_QUERIES]

@@ -9,11 +9,18 @@ from ..errors import ExitStatus
 
 @dataclass
 class Check:
-    """One readiness check: passed or not, and what it saw."""
+    """One readiness check: passed or not, and what it saw. `unknown`: nothing wrong was seen
+    (`ok`), but the evidence needed to tell is missing (e.g. no replication metrics): shown as
+    such, not a failure of readiness, but failback refuses on it (commands/failover.py)."""
 
     name: str
     ok: bool
     evidence: list[str]
+    unknown: bool = False
+
+    @property
+    def state(self) -> str:
+        return "FAIL" if not self.ok else "unknown" if self.unknown else "ok"
 
 
 @dataclass
@@ -26,6 +33,11 @@ class AccessPointReadiness:
     @property
     def ready(self) -> bool:
         return all(c.ok for c in self.checks)
+
+    @property
+    def unknown(self) -> list[str]:
+        """The checks that passed without the evidence to tell."""
+        return [c.name for c in self.checks if c.ok and c.unknown]
 
 
 @dataclass

@@ -11,7 +11,10 @@ from .render import data, text
 
 
 def _readiness_data(point: AccessPointReadiness) -> dict[str, Any]:
-    return {**asdict(point), "ready": point.ready}
+    found = asdict(point)
+    for check, shown in zip(point.checks, found["checks"], strict=True):
+        shown["state"] = check.state
+    return {**found, "ready": point.ready, "unknown": point.unknown}
 
 
 def _routes(routes: dict[str, int]) -> str:
@@ -20,10 +23,12 @@ def _routes(routes: dict[str, int]) -> str:
 
 def readiness_lines(point: AccessPointReadiness) -> list[str]:
     verdict = "ready" if point.ready else "NOT ready"
+    if point.ready and point.unknown:
+        verdict += f" ({', '.join(point.unknown)} unknown)"
     lines = [f"access point {point.name}" + (f" ({point.alias})" if point.alias else "")
              + f": {verdict}"]
     for check in point.checks:
-        lines.append(f"  {'ok  ' if check.ok else 'FAIL'} {check.name}")
+        lines.append(f"  {check.state:<4} {check.name}")
         lines += [f"         {line}" for line in check.evidence]
     return lines
 
@@ -59,6 +64,8 @@ def _(result: FailoverResult) -> str:
              "readiness, checked before the routes changed:"]
     lines += readiness_lines(result.readiness)
     if result.forced and result.done:
-        lines.append("forced: readiness failed and the routes were changed anyway")
+        lines.append("forced: " + ("readiness failed" if not result.readiness.ready else
+                                   f"{', '.join(result.readiness.unknown)} unknown")
+                     + " and the routes were changed anyway")
     lines.append(result.message)
     return "\n".join(lines)
