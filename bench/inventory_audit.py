@@ -35,7 +35,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,8 @@ from s3replication.inventory.standin import row, rows_from_bucket, write_report 
 TARGET_RATIO, TARGET_MIB = 0.1, 500
 KINDS = ("checked", "missing", "mismatched", "failed", "pending", "archived", "needs_key")
 MISSING_EVERY, MISMATCHED_EVERY, FAILED_EVERY = 1_000, 5_000, 10_000
-WHEN = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+WHEN = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # both reports' time
+WRITTEN = WHEN - timedelta(hours=1)  # the objects': before the replica's report (not too_new)
 
 
 class Pair:
@@ -78,8 +79,8 @@ class Pair:
         self.config.write_text(_config_text(self.source, self.replica, folder / "log.txt")
                                + f"INVENTORY = {{'buckets': {self.reports!r}}}\n")
 
-    def deliver(self, bucket: str, region: str, rows: Any) -> None:
-        write_report(self.clients.get("s3", region), self.reports[region], bucket, rows, WHEN)
+    def deliver(self, bucket: str, region: str, rows: Any, when: datetime = WHEN) -> None:
+        write_report(self.clients.get("s3", region), self.reports[region], bucket, rows, when)
 
 
 def _env(endpoint: str) -> dict[str, str]:
@@ -114,7 +115,7 @@ def synthetic(bucket: str, n: int, replica: bool) -> Iterator[list[str]]:
             continue
         size = 9 if replica and i % MISMATCHED_EVERY == 5 else 10
         status = "REPLICA" if replica else ("FAILED" if failed else "COMPLETED")
-        yield row(bucket, f"orders/{i:08}.json", f"{i:032x}", True, False, size, WHEN,
+        yield row(bucket, f"orders/{i:08}.json", f"{i:032x}", True, False, size, WRITTEN,
                   "d41d8cd98f00b204e9800998ecf8427e", "STANDARD", status)
 
 
@@ -133,7 +134,9 @@ def side_by_side(endpoint: str, clients: Clients, folder: Path, n: int,
     started = time.perf_counter()
     _populate(clients, pair.source, n)
     for bucket, region in ((pair.source, SOURCE_REGION), (pair.replica, DESTINATION_REGION)):
-        pair.deliver(bucket, region, rows_from_bucket(clients.get("s3", region), bucket))
+        # taken in a later second than every write: no object is too new for the reports
+        pair.deliver(bucket, region, rows_from_bucket(clients.get("s3", region), bucket),
+                     datetime.now(UTC) + timedelta(seconds=1))
     setup = time.perf_counter() - started
     listing = audit(endpoint, pair.config, repeats=repeats)
     inventory = audit(endpoint, pair.config, "--inventory", repeats=repeats)

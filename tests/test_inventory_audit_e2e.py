@@ -22,6 +22,12 @@ the buckets hold is made the way S3 makes it:
 - replicas deleted or written over by hand.
 A tag-filtered rule's objects are all written while it exists (the inventory audit selects
 them by replication status, as reports carry no tags: inventory/query.py).
+
+The two reports are taken at different times, as S3's are (each a snapshot begun at its
+manifest's creationTimestamp:
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html): the
+replica's first, then objects written and one overwritten, then the source's. Those are too new
+for the replica's report: counted apart (`too_new`), by both engines, and not re-driven.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,7 +64,6 @@ TAGGED = "tagged"
 TAG_RULE = (f"CRR_RULES.append({{'id': {TAGGED!r}, 'source': {SOURCE!r}, "
             f"'destination': {DESTINATION!r}, 'prefix': 'tagged/', 'tags': {{'team': 'sales'}}, "
             "'rtc': False})\n")
-DELIVERED = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
 SPECIAL = f"{PREFIX}a b+c%d,é.json"  # a space, a plus, a percent sign, a comma, not ASCII
 
 
@@ -90,6 +96,8 @@ class Scene:
     expected: dict[str, dict[str, int]]  # rule -> counts
     redrive: dict[str, set[tuple[str, str, str]]]  # rule -> (bucket, key, version id)
     copy: dict[str, set[tuple[str, str, str]]]  # rule -> replicas deleted: copied in place
+    taken: dict[str, datetime]  # bucket -> when its report was taken
+    too_new: int  # objects of RULE written after the replica's report was taken
 
     def audit(self, *argv: str) -> tuple[int, dict[str, Any]]:
         return self.world.run_json("crr", "audit", "--max-report", "1000", *argv)
@@ -131,7 +139,7 @@ def make_objects(world: World) -> dict[str, list[str]]:
     return made
 
 
-def deliver(world: World, bucket: str, when: datetime = DELIVERED,
+def deliver(world: World, bucket: str, when: datetime,
             rows: list[list[str]] | None = None) -> str:
     """A report of `bucket` as S3's daily job would write it, into its Region's report bucket."""
     s3 = world.s3(bucket)
@@ -153,8 +161,15 @@ def scene(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Scene:
     world = World(endpoint, config)
     world.apply("crr")
     made = make_objects(world)
-    for bucket in (SOURCE, DESTINATION):
-        deliver(world, bucket)
+    taken = {DESTINATION: later_than_any_write()}
+    deliver(world, DESTINATION, taken[DESTINATION])
+    time.sleep(SECOND)
+    newer = [f"{PREFIX}new-{n}.json" for n in range(3)]
+    world.put_many(SOURCE, newer)  # replicated, but after the replica's report
+    world.put(SOURCE, made["ok"][0], b"a newer, longer body")  # the report has the older
+    taken[SOURCE] = later_than_any_write()
+    deliver(world, SOURCE, taken[SOURCE])
+    made["ok"] += newer
     n = {kind: len(keys) for kind, keys in made.items()}
     expected = {
         RULE: counts(checked=sum(n[k] for k in ("ok", "lost", "short", "old", "cold", "failed",
@@ -165,7 +180,20 @@ def scene(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Scene:
     redrive = {RULE: current_versions(world, made["old"] + made["failed"]), TAGGED: set()}
     copy = {RULE: current_versions(world, made["lost"] + made["short"]),
             TAGGED: current_versions(world, made["tagged_lost"])}
-    return Scene(world, expected, redrive, copy)
+    return Scene(world, expected, redrive, copy, taken, too_new=len(newer) + 1)
+
+
+SECOND = 2.1  # report times and last-modified times are compared to the second
+
+
+def later_than_any_write() -> datetime:
+    """A report's time, in a later second than every object written so far."""
+    time.sleep(SECOND)
+    return datetime.now(UTC)
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 ENGINES = {"listing": (), "duckdb": ("--inventory",),
@@ -187,17 +215,23 @@ def test_listing_and_inventory_audits_count_the_same_objects(
         assert status == 3, (name, data)
         assert {rule: r["error"] for rule, r in by_rule(data).items()} == {
             RULE: None, TAGGED: None}, name
-        assert {rule: r["counts"] for rule, r in by_rule(data).items()} == scene.expected, name
+        found = {rule: dict(r["counts"]) for rule, r in by_rule(data).items()}
+        if name != "listing":  # the listing is live: nothing is too new for it
+            assert {rule: c.pop("too_new") for rule, c in found.items()} == {
+                RULE: scene.too_new, TAGGED: 0}, name
+        assert found == scene.expected, name
     problems = {name: {rule: sorted((p["problem"], p["key"]) for p in r["problems"])
                        for rule, r in by_rule(data).items()}
                 for name, (_, data) in audits.items()}
     assert problems["duckdb"] == problems["listing"] == problems["athena"]
     assert ("archived", f"{PREFIX}failed-cold") in problems["listing"][RULE]
     for name in ("duckdb", "athena"):
-        reports = by_rule(audits[name][1])[RULE]["reports"]
-        assert set(reports) == {SOURCE, DESTINATION}
-        assert all(when.startswith(f"{DELIVERED:%Y-%m-%d %H:%M} UTC") for when in
-                   reports.values()), reports
+        found = by_rule(audits[name][1])[RULE]
+        assert set(found["reports"]) == {SOURCE, DESTINATION}
+        assert all(when.startswith(f"{scene.taken[b]:%Y-%m-%d %H:%M} UTC")
+                   for b, when in found["reports"].items()), found["reports"]
+        assert found["report_times"] == {"source": iso(scene.taken[SOURCE]),
+                                         "replica": iso(scene.taken[DESTINATION])}
 
 
 def test_the_redrive_manifests_list_exactly_the_objects_to_redrive(
@@ -220,6 +254,19 @@ def test_the_redrive_manifests_list_exactly_the_objects_to_redrive(
     assert listed == scene.redrive[RULE] | scene.copy[RULE]
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "athena"])
+def test_objects_newer_than_the_replicas_report_are_too_new(
+        scene: Scene, audits: dict[str, tuple[int, dict[str, Any]]], engine: str) -> None:
+    """Written (or overwritten) after the replica's report was taken: neither missing nor a
+    size mismatch, not in the re-drive manifest; each engine on its own."""
+    found = by_rule(audits[engine][1])[RULE]
+    assert found["counts"].get("too_new", 0) == scene.too_new
+    newer = {f"{PREFIX}new-{n}.json" for n in range(3)} | {f"{PREFIX}ok-0.json"}
+    assert not newer & {p["key"] for p in found["problems"]}
+    assert not newer & {k for _, k, _ in redrive_entries(scene.world.s3(SOURCE),
+                                                        found["redrive_manifest"])}
+
+
 def test_backfill_plans_a_job_over_the_redrive_manifest(
         scene: Scene, audits: dict[str, tuple[int, dict[str, Any]]]) -> None:
     url = by_rule(audits["duckdb"][1])[RULE]["redrive_manifest"]
@@ -237,7 +284,7 @@ def remove(world: World, report_bucket: str, folder: str, files: list[str]) -> N
 @pytest.mark.parametrize("engine", ["duckdb", "athena"])
 def test_a_data_file_that_is_not_the_manifests_is_refused(scene: Scene, engine: str) -> None:
     world = scene.world
-    folder = deliver(world, DESTINATION, DELIVERED + timedelta(hours=1))
+    folder = deliver(world, DESTINATION, scene.taken[DESTINATION] + timedelta(hours=1))
     delivered = read_report(world.s3(DESTINATION), REPORTS_USW2, folder)
     key = delivered.manifest["files"][-1]["key"]
     content = delivered.data[key]
@@ -258,15 +305,17 @@ def test_a_report_without_its_checksum_is_not_used(scene: Scene) -> None:
     """An empty report of the source, newer: used while complete, ignored without its
     manifest.checksum (the last file S3 writes)."""
     world = scene.world
-    folder = deliver(world, SOURCE, DELIVERED + timedelta(hours=1), rows=[])
+    folder = deliver(world, SOURCE, scene.taken[SOURCE] + timedelta(hours=1), rows=[])
     try:
         status, data = scene.audit("--inventory")
         assert (status, by_rule(data)[RULE]["counts"]["checked"]) == (0, 0)
         world.s3(SOURCE).delete_object(Bucket=REPORTS_USE1, Key=folder + CHECKSUM)
         status, data = scene.audit("--inventory")
         assert status == 3
-        assert {rule: r["counts"] for rule, r in by_rule(data).items()} == scene.expected
-        assert by_rule(data)[RULE]["reports"][SOURCE].startswith(f"{DELIVERED:%Y-%m-%d %H:%M}")
+        assert {rule: {k: n for k, n in r["counts"].items() if k != "too_new"}
+                for rule, r in by_rule(data).items()} == scene.expected
+        assert by_rule(data)[RULE]["reports"][SOURCE].startswith(
+            f"{scene.taken[SOURCE]:%Y-%m-%d %H:%M}")
     finally:
         remove(world, REPORTS_USE1, folder, [])
 

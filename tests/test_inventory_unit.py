@@ -59,6 +59,7 @@ from tests.inventory_reports import (
     comparison_tables,
     config_text,
     read_report,
+    redrive_entries,
 )
 from tests.replication_access import Access, decision, role_policies
 from tests.shop import run_script
@@ -187,6 +188,113 @@ def test_problems_are_capped_in_key_order() -> None:
     rule = RuleSpec("r", "crr", SRC, DST)
     assert [r[0] for r in connection.execute(
         Comparison(rule, False).problems(2)).fetchall()] == ["p/1", "p/2"]
+
+
+# -- reports taken at different times -------------------------------------------------------
+# Each report is a snapshot begun at its manifest's creationTimestamp ("the start time and the
+# date when the inventory report generation begins scanning the bucket",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html), and
+# "eventually consistent (that is, the list might not include recently added or deleted
+# objects)" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory.html): a
+# source version written since the replica's report began cannot be judged from it.
+
+TAKEN = datetime(2026, 11, 1, 6, 30, 15, 250000, tzinfo=UTC)  # the replica's report
+
+
+def timed_tables() -> tuple[list[list[str]], list[list[str]]]:
+    """Source versions written before and after the replica's report was taken."""
+    before, after = TAKEN - timedelta(hours=1), TAKEN + timedelta(hours=1)
+    source = [
+        row(SRC, "p/before.txt", "b1", True, False, 4, before, status="COMPLETED"),
+        row(SRC, "p/second-before.txt", "sb", True, False, 4, TAKEN - timedelta(seconds=1),
+            status="COMPLETED"),
+        row(SRC, "p/same-second.txt", "ss", True, False, 4, TAKEN + timedelta(milliseconds=100),
+            status="COMPLETED"),
+        row(SRC, "p/after.txt", "a1", True, False, 4, after, status="COMPLETED"),
+        row(SRC, "p/after-none.txt", "an", True, False, 4, after),
+        row(SRC, "p/after-ok.txt", "ao", True, False, 4, after, status="COMPLETED"),
+        row(SRC, "p/after-pending.txt", "ap", True, False, 4, after, status="PENDING"),
+        row(SRC, "p/after-failed.txt", "af", True, False, 4, after, status="FAILED"),
+        row(SRC, "p/overwritten.txt", "o2", True, False, 9, after, status="COMPLETED"),
+        row(SRC, "p/overwritten.txt", "o1", False, False, 4, before, status="COMPLETED"),
+        row(SRC, "p/after-glacier.txt", "ag", True, False, 4, after, storage_class="GLACIER"),
+        row(SRC, "p/no-time.txt", "nt", True, False, 4, status="COMPLETED"),
+    ]
+    plain = row(SRC, "p/after-no-millis.txt", "nm", True, False, 4, status="COMPLETED")
+    plain[6] = f"{after:%Y-%m-%dT%H:%M:%S}Z"  # ISO 8601 without milliseconds
+    source.append(plain)
+    replica = [row(DST, "p/after-ok.txt", "ao", True, False, 4, before, status="REPLICA"),
+               row(DST, "p/overwritten.txt", "o1", True, False, 4, before, status="REPLICA")]
+    return source, replica
+
+
+@pytest.mark.parametrize("exact_versions", [True, False])
+def test_objects_written_after_the_replicas_report_are_too_new(exact_versions: bool) -> None:
+    """Not missing, not a size mismatch, not re-driven: too_new. FAILED and PENDING are the
+    source report's own word, archived objects are never replicated: kept as they are."""
+    rule = RuleSpec("r", "crr", SRC, DST, prefix="p/")
+    comparison = Comparison(rule, exact_versions, replica_taken=TAKEN)
+    counts, problems, to_redrive = run(comparison, *timed_tables())
+    assert counts == {"ok": 1, "missing": 3, "too_new": 5, "pending": 1, "failed": 1,
+                      "archived": 1}
+    assert problems == [
+        ("p/after-failed.txt", "failed"), ("p/after-glacier.txt", "archived"),
+        ("p/after-pending.txt", "pending"), ("p/before.txt", "missing"),
+        ("p/no-time.txt", "missing"), ("p/second-before.txt", "missing")]
+    assert to_redrive == [("p/after-failed.txt", "af"), ("p/before.txt", "b1"),
+                          ("p/no-time.txt", "nt"), ("p/second-before.txt", "sb")]
+    connection = duckdb.connect()
+    comparison_tables(connection, *timed_tables())
+    judged = dict(connection.execute(
+        f"SELECT key, kind FROM ({comparison.judged()}) j").fetchall())
+    assert {k for k, kind in judged.items() if kind == "too_new"} == {
+        "p/same-second.txt", "p/after.txt", "p/after-none.txt", "p/overwritten.txt",
+        "p/after-no-millis.txt"}
+
+
+@pytest.fixture
+def timed_reports(moto_clients: Any, tmp_path: Path) -> Any:
+    """The crr script on moto, with INVENTORY, and a report of the source (taken an hour
+    after the replica's) and of the replica in their report buckets."""
+    from tests.inventory_reports import DESTINATION, REPORTS_USW2
+
+    s3 = moto_clients.get("s3", "us-east-1")
+    west = moto_clients.get("s3", "us-west-2")
+    s3.create_bucket(Bucket=REPORTS_USE1)
+    west.create_bucket(Bucket=REPORTS_USW2,
+                       CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    source, replica = timed_tables()
+    rename = {SRC: SOURCE, DST: DESTINATION}
+    for rows in (source, replica):
+        for line in rows:
+            line[0] = rename[line[0]]
+            line[1] = line[1].replace("p/", "orders/", 1)
+    write_report(s3, REPORTS_USE1, SOURCE, source, now=TAKEN + timedelta(hours=2))
+    write_report(west, REPORTS_USW2, DESTINATION, replica, now=TAKEN)
+    config = tmp_path / "s3_config.py"
+    config.write_text(config_text(tmp_path / "log.txt"))
+    return (lambda *argv: run_script("crr", "audit", "--inventory", *argv, "--config",
+                                     str(config), clients=lambda: moto_clients)), s3
+
+
+def test_the_audit_shows_both_reports_times_and_counts_too_new_apart(
+        timed_reports: Any) -> None:
+    audit, s3 = timed_reports
+    result = audit("--json")
+    assert result.status == 3, result.stderr
+    (found,) = json.loads(result.stdout)["rules"]
+    assert found["report_times"] == {"source": "2026-11-01T08:30:15.250Z",
+                                     "replica": "2026-11-01T06:30:15.250Z"}
+    assert found["counts"]["too_new"] == 5 and found["counts"]["missing"] == 3
+    assert found["problems_total"] == 6
+    assert all(p["problem"] != "too_new" for p in found["problems"])
+    listed = {k for _, k, _ in redrive_entries(s3, found["redrive_manifest"])}
+    assert listed == {"orders/after-failed.txt", "orders/before.txt", "orders/no-time.txt",
+                      "orders/second-before.txt"}
+    text = audit().stdout
+    assert "5 too new" in text
+    assert ("too new: 5 source objects written since the replica's report was taken "
+            "(2026-11-01T06:30:15.250Z)") in text
 
 
 # -- reports -----------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 """`audit --inventory [--engine duckdb|athena]`: the audit from S3 Inventory reports, for
 buckets too large to list (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html,
 storage-inventory.html). Per rule: the newest complete report of the source and of the
-replica (how old each is), their comparison (inventory/query.py) in DuckDB or Athena, the same
-counts as the listing audit, and the objects to re-drive written as Batch Operations
-manifests to the source Region's report bucket: one for a Batch Replication job, one of the
-replicas deleted from the destination, which backfill copies in place (inventory/query.py)."""
+replica (when each was taken, and how old it is), their comparison (inventory/query.py) in
+DuckDB or Athena, the same counts as the listing audit plus `too_new` (source versions written
+after the replica's report was taken: not judged, not re-driven), and the objects to re-drive
+written as Batch Operations manifests to the source Region's report bucket: one for a Batch
+Replication job, one of the replicas deleted from the destination, which backfill copies in
+place (inventory/query.py)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ..aws.calls import explain
@@ -43,17 +46,21 @@ def find_report(ctx: Context, bucket: BucketSpec) -> Report:
 
 def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
                on_file: Callable[[int], None] = lambda n: None) -> RuleAuditReport:
-    comparison = Comparison(rule, exact_versions=not custom_endpoint(ctx))
+    exact_versions = not custom_endpoint(ctx)
     report = RuleAuditReport(rule=rule.id, source=rule.source, destination=rule.destination,
                              prefix=rule.prefix, tags=dict(rule.tags), error=None,
-                             counts={"checked": 0, **dict.fromkeys(COUNTED, 0), "needs_key": 0},
-                             problems=[], problems_total=0,
-                             exact_versions=comparison.exact_versions)
+                             counts={"checked": 0, **dict.fromkeys(COUNTED, 0), "needs_key": 0,
+                                     "too_new": 0},
+                             problems=[], problems_total=0, exact_versions=exact_versions)
     try:
         source, replica = (find_report(ctx, ctx.bucket(rule.source)),
                            find_report(ctx, ctx.bucket(rule.destination)))
         report.reports = {r.bucket: f"{r.created:%Y-%m-%d %H:%M} UTC ({r.age_hours:.1f} h old)"
                           for r in (source, replica)}
+        report.report_times = {"source": _iso(source.created), "replica": _iso(replica.created)}
+        # the replica's report is a snapshot begun at its creationTimestamp: a source version
+        # written since is too new for it (inventory/query.py)
+        comparison = Comparison(rule, exact_versions, replica_taken=replica.created)
         _run(ctx, engine, comparison, (source, replica), report, max_report, on_file)
     except ReportError as exc:
         report.error = str(exc)
@@ -75,7 +82,7 @@ def _run(ctx: Context, engine: str, comparison: Comparison, reports: tuple[Repor
         for row in runner.rows(connection, comparison.counts()):
             kind, objects = str(row["kind"]), int(row["objects"])
             report.counts["checked"] += objects
-            if kind in COUNTED:
+            if kind in (*COUNTED, "too_new"):
                 report.counts[kind] += objects
         report.problems_total = sum(report.counts[k] for k in COUNTED)
         report.problems = [_problem(row) for row in runner.rows(
@@ -110,6 +117,11 @@ def _problem(row: dict[str, Any]) -> ProblemObject:
                          replica_version_id=row["replica_version_id"] or None,
                          replica_size=_number(row["replica_size"]),
                          detail=f"from inventory: {kind}")
+
+
+def _iso(when: datetime) -> str:
+    """A report's creationTimestamp as ISO 8601, UTC, to the millisecond."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _number(value: Any) -> int | None:

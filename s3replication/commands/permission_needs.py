@@ -197,6 +197,12 @@ NEEDS: tuple[Need, ...] = (
     N("s3:PutInventoryConfiguration", INVENTORIED, WRITES,
       "PutBucketInventoryConfiguration and DeleteBucketInventoryConfiguration "
       "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html)"),
+    # the report buckets' delivery statement, shared by both scripts: destroy takes this
+    # script's buckets out of it (apply and plan: the bucket rows above)
+    N("s3:GetBucketPolicy", REPORT_BUCKET, (DESTROY,), "the inventory delivery statement"),
+    N("s3:PutBucketPolicy", REPORT_BUCKET, (DESTROY,), "the inventory delivery statement"),
+    N("s3:DeleteBucketPolicy", REPORT_BUCKET, (DESTROY,), "the inventory delivery statement "
+      "removed from a policy that has no other statement"),
     # audit --inventory (inventory/): the reports, the re-drive manifest
     N("s3:ListBucket", REPORT_BUCKET, (INVENTORY_AUDIT, ATHENA), "finding the newest report"),
     N("s3:GetObject", REPORT_OBJECTS, (INVENTORY_AUDIT, ATHENA, BATCH), "reports; backfill: "

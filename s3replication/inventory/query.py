@@ -13,6 +13,12 @@ listing audit (commands/replica_audit.py), object for object:
   it; emulators give new ones, then the key alone) and same size is healthy; present with
   another size is a size mismatch; absent is FAILED or PENDING as the source says, else missing
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html);
+- the two reports are independent snapshots, each begun at its manifest's `creationTimestamp`
+  ("the start time and the date when the inventory report generation begins scanning the
+  bucket", https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html):
+  a source version last modified at or after the second the replica's report began is too new
+  for that report (`too_new`), not missing nor a size mismatch, and is not re-driven;
+  FAILED and PENDING are the source's own word and are kept;
 - an archived object (GLACIER, DEEP_ARCHIVE) that is not healthy or pending is archived: S3 does
   not replicate those (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
 
@@ -23,6 +29,10 @@ were deleted with the version ID of the object from the destination bucket"
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html), so
 those go by copy in place (`copy_redrive`); the others by a Batch Replication job (`redrive`).
 
+Times are compared as text, `YYYY-MM-DDTHH:MM:SS` (the first 19 characters of a report's ISO
+8601 `LastModifiedDate`, with or without milliseconds), so that DuckDB and Athena agree without
+either's timestamp parsing.
+
 Keys are URL-encoded in reports; '+' is read as a space, as in form encoding (a literal '+' is
 %2B), so that DuckDB's and Athena's url_decode agree.
 """
@@ -31,13 +41,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ..config.model import RuleSpec
 
-KINDS = ("ok", "missing", "mismatched", "failed", "pending", "archived")
+KINDS = ("ok", "missing", "mismatched", "failed", "pending", "archived", "too_new")
 REDRIVE_KINDS = ("missing", "failed", "mismatched")  # what backfill replicates
 REPLICA_GONE = ("coalesce(replication_status, '') IN ('COMPLETED', 'COMPLETE') "
                 "AND kind IN ('missing', 'mismatched')")  # botocore's enum has both spellings
+NOT_PROBLEMS = ("ok", "too_new")  # too_new: not judged until a later report of the replica
 
 
 def column_name(schema_name: str) -> str:
@@ -53,18 +65,27 @@ def literal(text: str) -> str:
 class Comparison:
     rule: RuleSpec
     exact_versions: bool  # AWS: replicas keep the source's version id
+    replica_taken: datetime | None = None  # when the replica's report began (creationTimestamp)
+
+    def _newer_than_replica_report(self) -> str:
+        if self.replica_taken is None:
+            return "FALSE"
+        cutoff = self.replica_taken.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"substr(coalesce(s.last_modified, ''), 1, 19) >= {literal(cutoff)}"
 
     def judged(self) -> str:
         """One row per selected source object: key, version_id, size, storage_class,
         replication_status, replica_version_id, replica_size, kind."""
         same_version = "TRUE" if not self.exact_versions else "d.version_id = s.version_id"
+        newer = self._newer_than_replica_report()
         selected = f"starts_with(s.k, {literal(self.rule.prefix)})"
         if self.rule.tags:
             selected += " AND coalesce(s.replication_status, '') <> ''"
         return f"""
 WITH src AS (
   SELECT url_decode(replace(key, '+', '%20')) AS k, version_id,
-         TRY_CAST(size AS BIGINT) AS size, storage_class, replication_status
+         TRY_CAST(size AS BIGINT) AS size, storage_class, replication_status,
+         last_modified_date AS last_modified
   FROM source_inventory
   WHERE lower(is_latest) = 'true' AND lower(is_delete_marker) = 'false'
 ), dst AS (
@@ -77,9 +98,11 @@ WITH src AS (
          d.version_id AS replica_version_id, d.size AS replica_size,
          CASE
            WHEN d.k IS NOT NULL AND {same_version} AND d.size = s.size THEN 'ok'
+           WHEN d.k IS NOT NULL AND {same_version} AND {newer} THEN 'too_new'
            WHEN d.k IS NOT NULL AND {same_version} THEN 'mismatched'
            WHEN s.replication_status = 'FAILED' THEN 'failed'
            WHEN s.replication_status = 'PENDING' THEN 'pending'
+           WHEN {newer} THEN 'too_new'
            ELSE 'missing'
          END AS verdict
   FROM src s LEFT JOIN dst d ON d.k = s.k
@@ -87,7 +110,7 @@ WITH src AS (
 )
 SELECT key, version_id, size, storage_class, replication_status, replica_version_id,
        replica_size,
-       CASE WHEN verdict IN ('missing', 'mismatched', 'failed')
+       CASE WHEN verdict IN ('missing', 'mismatched', 'failed', 'too_new')
                  AND storage_class IN ('GLACIER', 'DEEP_ARCHIVE') THEN 'archived'
             ELSE verdict END AS kind
 FROM judged"""
@@ -97,8 +120,9 @@ FROM judged"""
         return f"SELECT kind, count(*) AS objects FROM ({self.judged()}) j GROUP BY kind"
 
     def problems(self, limit: int) -> str:
-        """The first `limit` problem objects, in key order."""
-        return (f"SELECT * FROM ({self.judged()}) j WHERE kind <> 'ok' ORDER BY key "
+        """The first `limit` problem objects, in key order (too_new ones are no problem)."""
+        kinds = ", ".join(literal(k) for k in NOT_PROBLEMS)
+        return (f"SELECT * FROM ({self.judged()}) j WHERE kind NOT IN ({kinds}) ORDER BY key "
                 f"LIMIT {int(limit)}")
 
     def redrive(self) -> str:

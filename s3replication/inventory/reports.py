@@ -105,10 +105,11 @@ def parse_manifest(manifest: dict[str, Any], bucket: str, region: str, report_bu
         raise ReportError(f"{where}: no fileSchema")
     columns = tuple(c.strip() for c in schema.split(","))
     for needed in ("Bucket", "Key", "VersionId", "IsLatest", "IsDeleteMarker", "Size",
-                   "StorageClass", "ReplicationStatus"):
+                   "StorageClass", "ReplicationStatus", "LastModifiedDate"):
         if needed not in columns:
             raise ReportError(f"{where}: fileSchema has no {needed} column (the audit needs "
-                              "all versions with Size, StorageClass and ReplicationStatus)")
+                              "all versions with Size, StorageClass, ReplicationStatus and "
+                              "LastModifiedDate)")
     files = tuple(DataFile(str(f["key"]), int(f["size"]), str(f["MD5checksum"]))
                   for f in manifest.get("files", []))
     created = datetime.fromtimestamp(int(manifest["creationTimestamp"]) / 1000, UTC)

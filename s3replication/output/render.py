@@ -189,6 +189,8 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
         counts += f", {c['archived']} archived"
     if c["needs_key"]:
         counts += f", {c['needs_key']} need the customer key"
+    if c.get("too_new"):
+        counts += f", {c['too_new']} too new"
     lines = [f"  {r.rule}: {r.source}/{r.prefix}{tags} -> {r.destination}: {counts}"]
     if r.error:
         lines.append(f"      error: {r.error}")
@@ -198,6 +200,10 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
     if hidden:
         lines.append(f"      ... and {hidden} more (--max-report {len(r.problems)})")
     lines += [f"      inventory of {b}: {when}" for b, when in (r.reports or {}).items()]
+    if c.get("too_new") and r.report_times:
+        lines.append(f"      too new: {c['too_new']} source objects written since the replica's "
+                     f"report was taken ({r.report_times['replica']}); not judged, not "
+                     f"re-driven: a later report of {r.destination} will show them")
     if r.redrive_manifest:
         lines.append(f"      to re-drive: {r.redrive_manifest} "
                      f"(backfill --method batch --manifest {r.redrive_manifest})")

@@ -116,6 +116,9 @@ class RuleAuditReport:
     problems_total: int
     exact_versions: bool
     reports: dict[str, str] | None = None  # audit --inventory: bucket -> when its report is from
+    # audit --inventory: "source" and "replica" -> when each report was taken (its manifest's
+    # creationTimestamp), ISO 8601 UTC
+    report_times: dict[str, str] | None = None
     redrive_manifest: str | None = None  # audit --inventory: s3:// URL of the objects to re-drive
     copy_manifest: str | None = None  # audit --inventory: replicas deleted, to copy in place
 

@@ -9,21 +9,35 @@ its Region's report bucket, and each report bucket lets S3 deliver there and not
 - the report bucket's policy statement for `s3.amazonaws.com`, limited by `aws:SourceAccount`
   and `aws:SourceArn` (https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html#example-bucket-policies-s3-inventory-1).
 
+Both scripts share what they set up here:
+- one inventory configuration per bucket (its Id is the same from either script);
+- one delivery statement per report bucket, whose `aws:SourceArn` must list every bucket
+  either script inventories, since S3 delivers a report only where the destination's policy
+  allows it for that source bucket (the page above).
+`apply` adds the buckets of the script's rules to the statement and takes nothing out: what
+else is listed (the other script's buckets, another config's) is kept as the policy has it.
+`destroy` takes out the buckets of the script's rules, and removes their inventory
+configurations, except where a rule of the other script is still on AWS (in its source's
+replication configuration) that names the bucket: the config says which rules are the other
+script's, AWS whether that script has set them up, or destroyed them already. A statement left
+with no bucket is removed.
+
 Report buckets are managed like any bucket (the bucket settings rows), with SSE-S3. `destroy`
-removes the script's inventory configurations (they cost a report a day) and keeps the report
-buckets and what is in them.
+keeps the report buckets and what is in them.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from ..aws.calls import read_or_none
+from ..aws.calls import policy_document, read_or_none
 from ..aws.naming import bucket_arn
-from ..config.model import BucketSpec
+from ..config.model import CRR, SRR, BucketSpec
 from ..engine.context import Context
-from ..engine.items import Item
+from ..engine.items import Item, parallel_map
 from ..engine.scope import Scope
 from .bucket_settings import BUCKET_SETTINGS
 from .bucket_target import BucketTarget
@@ -89,49 +103,149 @@ def write_configuration(on: BucketTarget, wanted: Any) -> None:
             Bucket=on.name, Id=INVENTORY_ID, InventoryConfiguration=wanted)
 
 
-def configuration_item(ctx: Context, bucket: BucketSpec, removing: bool) -> Item:
+def configuration_item(ctx: Context, bucket: BucketSpec, removing: bool,
+                       still_used: Callable[[], set[str]] = set) -> Item:
+    """The bucket's inventory configuration; on destroy removed unless `still_used()` (the
+    buckets the other script's rules on AWS name) holds the bucket."""
     wanted = None if removing else wanted_configuration(ctx, bucket)
+
+    def desire(on: BucketTarget, current: Any) -> Any:
+        return current if removing and on.name in still_used() else wanted
+
     target = BucketTarget(ctx, bucket)
     return Setting(f"inventory ({INVENTORY_ID})",
                    ("s3:GetInventoryConfiguration", "s3:PutInventoryConfiguration"),
                    read_configuration, lambda on: wanted,
-                   lambda on, _: write_configuration(on, wanted)).item(target.resource, target)
+                   lambda on, _: write_configuration(on, wanted),
+                   desire=desire).item(target.resource, target)
 
 
-def delivery_statement(ctx: Context, reports: BucketSpec,
-                       delivered: list[BucketSpec]) -> dict[str, Any]:
+def audited(ctx: Context, kind: str, region: str) -> list[BucketSpec]:
+    """The sources and destinations of `kind`'s rules in the config ("crr" or "srr"), in
+    `region`: the buckets that script inventories there."""
+    names = {n for r in ctx.config.rules(kind) for n in (r.source, r.destination)}
+    return [b for n, b in ctx.config.buckets.items() if n in names and b.region == region]
+
+
+def other_kind(ctx: Context) -> str:
+    return SRR if ctx.kind == CRR else CRR
+
+
+def set_up_by(ctx: Context, kind: str) -> set[str]:
+    """The buckets named by `kind`'s config rules that are on AWS now: each rule's ID in its
+    source's replication configuration (read once per source)."""
+    from .replication import read_configuration as read_rules
+
+    rules = ctx.config.rules(kind)
+    sources = sorted({r.source for r in rules})
+    found = dict(zip(sources, parallel_map(lambda n: read_rules(ctx, ctx.bucket(n)), sources),
+                     strict=True))
+    live = {source: {r.get("ID") for r in (current or {}).get("Rules", [])}
+            for source, current in found.items()}
+    return {n for r in rules if r.id in live[r.source] for n in (r.source, r.destination)}
+
+
+def once(read: Callable[[], set[str]]) -> Callable[[], set[str]]:
+    """`read`, called when first asked (by whichever lane asks first), then its answer."""
+    lock = threading.Lock()
+    found: list[set[str]] = []
+
+    def get() -> set[str]:
+        with lock:
+            if not found:
+                found.append(read())
+            return set(found[0])
+    return get
+
+
+def _listed(value: Any) -> list[str]:
+    """A policy value that is one string or a list of them, as a list."""
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
+
+
+def our_statement(policy: Any) -> dict[str, Any] | None:
+    found = [s for s in (policy or {}).get("Statement", []) if s.get("Sid") == DELIVERY_SID]
+    return found[0] if found else None
+
+
+def delivered_arns(ctx: Context, reports: BucketSpec, present: dict[str, Any] | None,
+                   removing: bool, still_used: Callable[[], set[str]] = set) -> list[str]:
+    """The buckets S3 may deliver reports for into `reports`, given the statement `present`:
+    apply adds this script's (its config rules' buckets in that Region) and keeps every other;
+    destroy takes out this script's, but those `still_used()` names (the buckets the other
+    script's rules on AWS name)."""
+    present_arns = set(_listed((present or {}).get("Condition", {}).get("ArnLike", {}).get(
+        "aws:SourceArn")))
+    mine = audited(ctx, ctx.kind, reports.region)
+    if not removing:
+        return sorted(present_arns | {bucket_arn(b.name, b.region) for b in mine})
+    kept = still_used() if mine else set()
+    return sorted(present_arns - {bucket_arn(b.name, b.region) for b in mine
+                                  if b.name not in kept})
+
+
+def delivery_statement(ctx: Context, reports: BucketSpec, present: dict[str, Any] | None,
+                       removing: bool = False,
+                       still_used: Callable[[], set[str]] = set) -> dict[str, Any] | None:
+    """The delivery statement wanted, given the one `present`; None for none."""
+    arns = delivered_arns(ctx, reports, present, removing, still_used)
+    if not arns:
+        return None
+    by_arn = {bucket_arn(b.name, b.region): b for b in ctx.config.buckets.values()}
+    accounts = {ctx.account_of(by_arn[a]) for a in arns if a in by_arn}
+    if any(a not in by_arn for a in arns):  # buckets of another config: their accounts kept
+        accounts |= set(_listed((present or {}).get("Condition", {}).get(
+            "StringEquals", {}).get("aws:SourceAccount")))
     arn = bucket_arn(reports.name, reports.region)
     return {
         "Sid": DELIVERY_SID, "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
         "Action": "s3:PutObject", "Resource": f"{arn}/{REPORT_PREFIX}/*",
         "Condition": {
-            "ArnLike": {"aws:SourceArn": sorted(bucket_arn(b.name, b.region)
-                                                for b in delivered)},
-            "StringEquals": {"aws:SourceAccount": sorted({ctx.account_of(b) for b in delivered}),
+            "ArnLike": {"aws:SourceArn": arns},
+            "StringEquals": {"aws:SourceAccount": sorted(accounts),
                              "s3:x-amz-acl": "bucket-owner-full-control"}},
     }
 
 
-def delivery_item(ctx: Context, reports: BucketSpec, delivered: list[BucketSpec]) -> Item:
+def delivery_item(ctx: Context, reports: BucketSpec, removing: bool = False,
+                  still_used: Callable[[], set[str]] = set) -> Item:
     """Our statement in the report bucket's policy, merged with the others there."""
-    from .bucket_settings import POLICY_DOCUMENT, read_policy
+    from .bucket_settings import POLICY_DOCUMENT
 
-    wanted = normalize_document(delivery_statement(ctx, reports, delivered))
+    def read(on: BucketTarget) -> Any:
+        # NoSuchBucket: destroy, where apply never made the report bucket
+        return policy_document(read_or_none(
+            lambda: on.s3.get_bucket_policy(Bucket=on.name)["Policy"],
+            "NoSuchBucketPolicy", "NoSuchBucket"))
+
+    def wanted(current: Any) -> dict[str, Any] | None:
+        return delivery_statement(ctx, reports, our_statement(current), removing, still_used)
 
     def project(_: Any, current: Any) -> Any:
-        found = [s for s in (current or {}).get("Statement", []) if s.get("Sid") == DELIVERY_SID]
-        return normalize_document(found[0]) if found else None
+        found = our_statement(current)
+        return normalize_document(found) if found else None
+
+    def desire(_: Any, current: Any) -> Any:
+        statement = wanted(current)
+        return normalize_document(statement) if statement else None
 
     def merge(on: BucketTarget, current: Any) -> None:
         policy = current or {"Version": VERSION, "Statement": []}
         others = [s for s in policy.get("Statement", []) if s.get("Sid") != DELIVERY_SID]
-        statement = delivery_statement(ctx, reports, delivered)
-        on.s3.put_bucket_policy(Bucket=on.name, Policy=json.dumps(
-            {**policy, "Statement": others + [statement]}))
+        statement = wanted(current)
+        statements = others + ([statement] if statement else [])
+        if statements:
+            on.s3.put_bucket_policy(Bucket=on.name, Policy=json.dumps(
+                {**policy, "Statement": statements}))
+        else:  # a policy holds at least one statement
+            on.s3.delete_bucket_policy(Bucket=on.name)
 
     target = BucketTarget(ctx, reports)
-    return Setting("inventory delivery policy", ("s3:GetBucketPolicy", "s3:PutBucketPolicy"),
-                   read_policy, lambda on: wanted, merge, project=project,
+    return Setting("inventory delivery policy",
+                   ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"),
+                   read, lambda on: desire(on, None), merge, project=project, desire=desire,
                    document=POLICY_DOCUMENT).item(target.resource, target)
 
 
@@ -141,23 +255,28 @@ def report_bucket_lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     lanes: list[list[Item]] = []
     for reports in report_buckets(ctx, scope.touched):
         target = BucketTarget(ctx, reports)
-        delivered = [b for b in scope.touched if b.region == reports.region]
         lanes.append([row.item(target.resource, target) for row in BUCKET_SETTINGS]
-                     + [delivery_item(ctx, reports, delivered)])
+                     + [delivery_item(ctx, reports)])
     return lanes
 
 
 def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
     """Each source and destination's inventory configuration: wanted with INVENTORY, removed
-    by destroy. Without INVENTORY nothing is read: remove the configurations with destroy (or
-    by hand) before taking INVENTORY out of the config."""
+    by destroy (which also takes this script's buckets out of the delivery statements), both
+    kept where the other script's rules still need them. Without INVENTORY nothing is read:
+    remove the configurations with destroy (or by hand) before taking INVENTORY out of the
+    config."""
     if ctx.config.inventory is None:
         return []
+    still_used = once(lambda: set_up_by(ctx, other_kind(ctx)))
+    delivery = ([[delivery_item(ctx, reports, True, still_used)]
+                 for reports in report_buckets(ctx, scope.touched)] if scope.removing else [])
     if ctx.clients.custom_endpoint():
         # MiniStack and moto route PutBucketInventoryConfiguration to CreateBucket and
         # DeleteBucketInventoryConfiguration to DeleteBucket: never sent to an emulator.
         ctx.note("inventory configurations are not set at an emulator (it keeps none and "
                  "delivers no report); write reports with `python -m s3replication.sandbox "
                  "inventory`")
-        return []
-    return [[configuration_item(ctx, bucket, scope.removing)] for bucket in scope.touched]
+        return delivery
+    return delivery + [[configuration_item(ctx, bucket, scope.removing, still_used)]
+                       for bucket in scope.touched]
