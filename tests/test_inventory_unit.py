@@ -241,10 +241,12 @@ def test_objects_written_after_the_replicas_report_are_too_new(exact_versions: b
         ("p/after-failed.txt", "failed"), ("p/after-glacier.txt", "archived"),
         ("p/after-pending.txt", "pending"), ("p/before.txt", "missing"),
         ("p/no-time.txt", "missing"), ("p/second-before.txt", "missing")]
-    assert to_redrive == [("p/after-failed.txt", "af"), ("p/before.txt", "b1"),
-                          ("p/no-time.txt", "nt"), ("p/second-before.txt", "sb")]
+    assert to_redrive == [("p/after-failed.txt", "af")]
     connection = duckdb.connect()
     comparison_tables(connection, *timed_tables())
+    # replicated (COMPLETED) and gone from the replica's report: copied in place, too_new never
+    assert connection.execute(comparison.copy_redrive()).fetchall() == [
+        ("p/before.txt", "b1"), ("p/no-time.txt", "nt"), ("p/second-before.txt", "sb")]
     judged = dict(connection.execute(
         f"SELECT key, kind FROM ({comparison.judged()}) j").fetchall())
     assert {k for k, kind in judged.items() if kind == "too_new"} == {
@@ -289,8 +291,9 @@ def test_the_audit_shows_both_reports_times_and_counts_too_new_apart(
     assert found["problems_total"] == 6
     assert all(p["problem"] != "too_new" for p in found["problems"])
     listed = {k for _, k, _ in redrive_entries(s3, found["redrive_manifest"])}
-    assert listed == {"orders/after-failed.txt", "orders/before.txt", "orders/no-time.txt",
-                      "orders/second-before.txt"}
+    assert listed == {"orders/after-failed.txt"}
+    copied = {k for _, k, _ in redrive_entries(s3, found["copy_manifest"])}
+    assert copied == {"orders/before.txt", "orders/no-time.txt", "orders/second-before.txt"}
     text = audit().stdout
     assert "5 too new" in text
     assert ("too new: 5 source objects written since the replica's report was taken "

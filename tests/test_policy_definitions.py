@@ -123,9 +123,10 @@ def written(config: Config, kind: str) -> list[Document]:
         found.append(resource_policy(f"{kind} bucket {bucket.name} TLS",
                                      [bucket_settings.tls_statement(bucket)]))
     for report in reports:
-        delivered = [b for b in run.touched if b.region == report.region]
-        found.append(resource_policy(f"{kind} bucket {report.name} inventory delivery",
-                                     [inventory.delivery_statement(ctx, report, delivered)]))
+        statement = inventory.delivery_statement(ctx, report, None)  # this script's buckets
+        if statement is not None:
+            found.append(resource_policy(f"{kind} bucket {report.name} inventory delivery",
+                                         [statement]))
     for bucket in run.touched:
         if not ctx.in_other_account(bucket):
             continue
