@@ -85,6 +85,7 @@ from dataclasses import dataclass
 from ..aws.calls import explain
 from ..errors import ReplicationToolError
 from ..monitoring import lanes as monitoring
+from ..monitoring import names as monitoring_names
 from ..resources import (
     access_points,
     account_grants,
@@ -217,4 +218,5 @@ def run(ctx: Context) -> list[Change]:
     command = COMMANDS[ctx.mode]
     scope = Scope.of(ctx, removing=command.removing)
     reach_accounts(ctx)
+    monitoring_names.check(ctx, scope)  # before the first write: refused, nothing changed
     return run_steps(ctx, scope, command.steps)
