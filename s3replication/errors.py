@@ -51,3 +51,15 @@ class NoCredentialsFound(ReplicationToolError):
             "no AWS credentials found: run with --sandbox to try it locally, "
             "or set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
         )
+
+
+class NameTaken(ReplicationToolError):
+    """Names of alarms, topics or dashboards this run would write belong to another config
+    (or to someone's hand-made resource): refused before anything changes, every clash
+    listed. Exit 1: it is found by reading AWS, not in the config file alone."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        lines = ["refused, nothing changed: another config (or someone by hand) already uses "
+                 "names this one would write:"] + [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))

@@ -24,7 +24,15 @@ CRR_RULES = {"catalog-usw2", "orders-usw2", "inventory-usw2", "images-euw1"}
 SRR_RULES = {"customers-backup", "transactions-archive"}
 USER_ENTRY = {"Id": "shop-uploads", "Events": ["s3:ObjectCreated:*"],
               "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}
+SOURCE = {"catalog-usw2": "shopco-data-use1", "orders-usw2": "shopco-data-use1",
+          "inventory-usw2": "shopco-data-use1", "images-euw1": "shopco-assets-use1",
+          "customers-backup": "shopco-data-use1", "transactions-archive": "shopco-logs-use1"}
 SECOND_EMAIL = 'MONITORING = {**MONITORING, "alert_emails": ["ops@example.com"]}'
+
+
+def name(rule: str, check: str) -> str:
+    """The alarm name of a rule of the shop config: its source bucket, rule id and check."""
+    return f"s3-replication:{SOURCE[rule]}:{rule}:{check}"
 
 
 def dims(source: str, destination: str, rule: str) -> list[dict[str, str]]:
@@ -109,13 +117,12 @@ def test_every_rule_has_alarms_on_its_own_three_dimensions(moto, tmp_path):
                     "Period": 300, "EvaluationPeriods": 3, "DatapointsToAlarm": 3},
     }
     for check, settings in expected.items():
-        alarm = alarms[f"s3-replication:catalog-usw2:{check}"]
+        alarm = alarms[name("catalog-usw2", check)]
         assert {k: alarm[k] for k in [*common, *settings]} == {**common, **settings}, check
         assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == dims(
             "shopco-data-use1", "shopco-data-usw2", "catalog-usw2")
-    every = {f"s3-replication:{rule}:{check}" for rule in CRR_RULES | SRR_RULES
-             for check in expected}
-    assert set(alarms) == every - {"s3-replication:transactions-archive:latency"}  # no RTC
+    every = {name(rule, check) for rule in CRR_RULES | SRR_RULES for check in expected}
+    assert set(alarms) == every - {name("transactions-archive", "latency")}  # no RTC
 
 
 def test_topic_policy_lets_s3_publish_for_the_accounts_source_buckets_only(moto, tmp_path):
@@ -280,9 +287,9 @@ def test_sandbox_both_scripts_settle_and_rerun_reads_only(script, aws, tmp_path)
         assert again.status == 0 and again.mutating == [], again.stdout
         assert script(kind, "plan", "--config", config).status == 0
     topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
-    assert set(alarms_by_name(aws)) >= {"s3-replication:customers-backup:latency",
-                                        "s3-replication:images-euw1:backlog"}
-    assert alarms_by_name(aws)["s3-replication:orders-usw2:latency"]["AlarmActions"] == [topic]
+    assert set(alarms_by_name(aws)) >= {name("customers-backup", "latency"),
+                                        name("images-euw1", "backlog")}
+    assert alarms_by_name(aws)[name("orders-usw2", "latency")]["AlarmActions"] == [topic]
     assert notification(aws, "shopco-assets-use1")["TopicConfigurations"][0]["TopicArn"] == topic
     assert len(dashboard(aws)["widgets"]) == 24
 
@@ -295,9 +302,9 @@ def test_sandbox_drift_in_monitoring_is_planned_and_repaired(script, aws, tmp_pa
     topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
     cloudwatch = aws.get("cloudwatch", EAST)
     if drift == "alarm-deleted":
-        cloudwatch.delete_alarms(AlarmNames=["s3-replication:catalog-usw2:latency"])
+        cloudwatch.delete_alarms(AlarmNames=[name("catalog-usw2", "latency")])
     elif drift == "alarm-threshold":
-        alarm = alarms_by_name(aws)["s3-replication:catalog-usw2:latency"]
+        alarm = alarms_by_name(aws)[name("catalog-usw2", "latency")]
         cloudwatch.put_metric_alarm(**{k: alarm[k] for k in (
             "AlarmName", "Namespace", "MetricName", "Statistic", "Dimensions", "Period",
             "EvaluationPeriods", "ComparisonOperator", "AlarmActions")}, Threshold=3600)

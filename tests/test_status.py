@@ -56,7 +56,7 @@ def test_without_alarms_every_rule_needs_attention_run_apply(moto_clients, tmp_p
     catalog = rows(result)["catalog-usw2"]
     assert catalog["verdict"] == "attention"
     assert catalog["reasons"] == [
-        f"alarm s3-replication:catalog-usw2:{check} is missing: run apply"
+        f"alarm s3-replication:shopco-data-use1:catalog-usw2:{check} is missing: run apply"
         for check in ("failed-operations", "latency", "backlog")]
 
 
@@ -84,11 +84,12 @@ def test_healthy_figures_are_shown_and_exit_0(applied, moto_clients):
 
 def test_an_alarm_in_alarm_state_names_the_rule_and_exits_3(applied, moto_clients):
     moto_clients.get("cloudwatch", EAST).set_alarm_state(
-        AlarmName="s3-replication:orders-usw2:backlog", StateValue="ALARM", StateReason="test")
+        AlarmName="s3-replication:shopco-data-use1:orders-usw2:backlog", StateValue="ALARM",
+        StateReason="test")
     result = applied()
     assert result.status == 3
-    assert ("orders-usw2: alarm s3-replication:orders-usw2:backlog is in ALARM: more than 1000 "
-            "operations pending for 15 minutes") in result.stdout
+    assert ("orders-usw2: alarm s3-replication:shopco-data-use1:orders-usw2:backlog is in ALARM: "
+            "more than 1000 operations pending for 15 minutes") in result.stdout
     assert {r: row["verdict"] for r, row in rows(applied("--json")).items()} == {
         "catalog-usw2": "no data yet", "orders-usw2": "attention",
         "inventory-usw2": "no data yet", "images-euw1": "no data yet"}
@@ -168,12 +169,12 @@ def test_sandbox_status_healthy(sandbox_status, sandbox_clients):
 
 def test_sandbox_status_alarm_in_alarm_state(sandbox_status, sandbox_clients):
     sandbox_clients.get("cloudwatch", EAST).set_alarm_state(
-        AlarmName="s3-replication:transactions-archive:failed-operations", StateValue="ALARM",
-        StateReason="test")
+        AlarmName="s3-replication:shopco-logs-use1:transactions-archive:failed-operations",
+        StateValue="ALARM", StateReason="test")
     result = sandbox_status()
     assert result.status == 3
-    assert ("transactions-archive: alarm s3-replication:transactions-archive:failed-operations "
-            "is in ALARM") in result.stdout
+    assert ("transactions-archive: alarm s3-replication:shopco-logs-use1:transactions-archive:"
+            "failed-operations is in ALARM") in result.stdout
     assert "customers-backup:" not in result.stdout
 
 

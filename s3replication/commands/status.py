@@ -28,22 +28,31 @@ FIGURES = {"latency_seconds": metrics.LATENCY, "pending_operations": metrics.PEN
            "pending_bytes": metrics.PENDING_BYTES, "failed_operations": metrics.FAILED_OPERATIONS}
 
 
-def _look(ctx: Context, region: str, rules: list[RuleSpec]) -> tuple[dict, dict]:
+def _look(ctx: Context, region: str, rules: list[RuleSpec]) -> tuple[list, dict]:
     cloudwatch = ctx.clients.get("cloudwatch", region)
     try:
-        found = {a["AlarmName"]: a for a in alarms.read_alarms(cloudwatch)}
-        return found, metrics.latest_figures(cloudwatch, rules)
+        return alarms.read_alarms(cloudwatch), metrics.latest_figures(cloudwatch, rules)
     except Exception as exc:  # every failure becomes one named line
         raise explain(exc, f"reading replication alarms and metrics in {region}") from exc
 
 
-def rule_status(ctx: Context, rule: RuleSpec, found: dict[str, Any],
+def rule_status(ctx: Context, rule: RuleSpec, found: list[dict[str, Any]],
                 figures: dict[str, float | None]) -> RuleHealth:
+    """The rule's verdict. Its alarms are found under their names, or, until apply renames
+    them, under the names an older version gave them (alarms.py)."""
     reasons: list[str] = []
     states: dict[str, str | None] = {}
+    by_name = {a["AlarmName"]: a for a in found}
     for check in alarms.checks(rule):
-        name = alarms.alarm_name(rule.id, check)
-        state = found[name]["StateValue"] if name in found else None
+        name = alarms.alarm_name(rule.source, rule.id, check)
+        alarm = by_name.get(name)
+        if alarm is None and (old := alarms.old_alarm(found, rule, check)):
+            name, alarm = old, by_name[old]
+        if alarm is not None and not alarms.watches(alarm, rule):  # another config's
+            states[check.suffix] = None
+            reasons.append(f"alarm {name} watches {alarms.watched_text(alarm)}, not this rule")
+            continue
+        state = alarm["StateValue"] if alarm is not None else None
         states[check.suffix] = state
         if state is None:
             reasons.append(f"alarm {name} is missing: run apply")

@@ -67,6 +67,10 @@ this script's rules (`removing`: none is wanted), their alarms and the shared mo
 no rule uses any more, its inventory configurations, its permissions, and roles the tool made
 that nothing else uses; other scripts' and hand-made rules stay.
 
+Before the first stage of any command, the monitoring's account-wide names are checked
+(monitoring/names.py): a run that would write an alarm, topic or dashboard another config
+uses is refused with nothing changed.
+
 Permissions are widened before use and narrowed after: the roles stage gives each role the
 permissions of both the rules on the buckets now and the rules wanted, the replication stage
 changes the rules, and only then does "role permissions" cut them to what the rules wanted
@@ -85,6 +89,7 @@ from dataclasses import dataclass
 from ..aws.calls import explain
 from ..errors import ReplicationToolError
 from ..monitoring import lanes as monitoring
+from ..monitoring import names as monitoring_names
 from ..resources import (
     access_points,
     account_grants,
@@ -217,4 +222,5 @@ def run(ctx: Context) -> list[Change]:
     command = COMMANDS[ctx.mode]
     scope = Scope.of(ctx, removing=command.removing)
     reach_accounts(ctx)
+    monitoring_names.check(ctx, scope)  # before the first write: refused, nothing changed
     return run_steps(ctx, scope, command.steps)

@@ -9,6 +9,19 @@
   so the sandbox would show drift forever; a level held for three periods is the plain-metric
   equivalent, and it also covers rules without RTC, which have no latency alarm.)
 
+Names: `s3-replication:<source bucket>:<rule id>:<check>`. An alarm name is unique per account
+and Region, and PutMetricAlarm on a name that exists "completely overwrites the previous
+configuration of the alarm" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/
+API_PutMetricAlarm.html), so a name must say which rule it watches across every config of the
+account: a rule id is unique only within one bucket's replication configuration, so the source
+bucket is part of the name. Names of older versions, `s3-replication:<rule id>:<check>`, are
+renamed (the new alarm made first, then the old one deleted: the rule is watched throughout,
+and a run after a crash in between finishes the job) when the old alarm is the tool's and
+watches this very rule (its SourceBucket and RuleId dimensions, and "Managed by" the rule's
+script in its description); an old name watching another bucket's rule is another config's,
+and left alone. The alarm under the new name must watch our rule too: names.py refuses a run
+where it watches another.
+
 Dimensions are exactly SourceBucket, DestinationBucket and RuleId (the only ones the metrics
 have); missing data is ignored, so an alarm keeps its state, as AWS advises. Each script
 manages the alarms of its own rules: those in its config and, on the way out, those of rules
@@ -41,6 +54,7 @@ from .metrics import (
 from .topics import topic_arn
 
 PREFIX = "s3-replication:"
+MANAGED_BY = "Managed by "  # in each alarm's description, then the script's file name
 NAME_LIMIT = 255
 BACKLOG_OPERATIONS = 1000
 DELETE_BATCH = 100  # DeleteAlarms takes at most 100 names
@@ -71,14 +85,62 @@ def checks(rule: RuleSpec) -> list[Check]:
     return [FAILED, SLOW, BACKLOG] if rule.rtc else [FAILED, BACKLOG]
 
 
-def alarm_name(rule_id: str, check: Check) -> str:
-    """`s3-replication:<rule id>:<check>`; a rule id too long for that is cut and hashed."""
+def alarm_name(source: str, rule_id: str, check: Check) -> str:
+    """`s3-replication:<source bucket>:<rule id>:<check>`. Over the 255 characters an alarm
+    name may have (API_PutMetricAlarm.html, AlarmName), the rule id is cut and followed by a
+    hash of the bucket and the whole id, so two rules still get two names. A bucket name has
+    no ":" (at most 63 letters, digits, dots and hyphens), so the name says where the bucket
+    ends whatever the rule id holds."""
+    name = f"{PREFIX}{source}:{rule_id}:{check.suffix}"
+    if len(name) <= NAME_LIMIT:
+        return name
+    digest = short_hash(f"{source}/{rule_id}", 10)
+    room = NAME_LIMIT - len(PREFIX) - len(source) - len(check.suffix) - len(digest) - 3
+    return f"{PREFIX}{source}:{rule_id[:room]}~{digest}:{check.suffix}"
+
+
+def old_alarm_name(rule_id: str, check: Check) -> str:
+    """The name versions before this one gave the alarm: after the rule id alone, which two
+    configs (or two buckets) may share."""
     name = f"{PREFIX}{rule_id}:{check.suffix}"
     if len(name) <= NAME_LIMIT:
         return name
     digest = short_hash(rule_id, 10)
     room = NAME_LIMIT - len(PREFIX) - len(check.suffix) - len(digest) - 2
     return f"{PREFIX}{rule_id[:room]}~{digest}:{check.suffix}"
+
+
+def made_by_tool(alarm: dict[str, Any], kind: str | None = None) -> bool:
+    """Whether the tool made `alarm` (for `kind`'s script, when given): its description says
+    "Managed by <script>.py", as `alarm_spec` writes it."""
+    scripts = [script_name(kind)] if kind else [script_name("crr"), script_name("srr")]
+    description = alarm.get("AlarmDescription") or ""
+    return any(f"{MANAGED_BY}{script}.py" in description for script in scripts)
+
+
+def watches(alarm: dict[str, Any], rule: RuleSpec) -> bool:
+    """Whether `alarm` watches the metrics of `rule` (its source bucket and rule id)."""
+    return watched_rule(alarm.get("Dimensions") or []) == (rule.source, rule.id)
+
+
+def watched_text(alarm: dict[str, Any]) -> str:
+    """What an alarm watches, in words: "rule R of bucket B", or its metric when no rule's."""
+    watched = watched_rule(alarm.get("Dimensions") or [])
+    if watched is None:
+        return f"metric {alarm.get('MetricName')} of no replication rule"
+    return f"rule {watched[1]} of bucket {watched[0]}"
+
+
+def old_alarm(found: list[dict[str, Any]], rule: RuleSpec, check: Check) -> str | None:
+    """The name of the alarm an older version made for this check of this rule, if any: an
+    old name that watches this rule and says the rule's script made it."""
+    name = old_alarm_name(rule.id, check)
+    if name == alarm_name(rule.source, rule.id, check):  # a rule id that looks like a new name
+        return None
+    alarm = next((a for a in found if a["AlarmName"] == name), None)
+    if alarm is None or not watches(alarm, rule) or not made_by_tool(alarm, rule.kind):
+        return None
+    return name
 
 
 def threshold(ctx: Context, check: Check) -> float:
@@ -92,7 +154,7 @@ def alarm_spec(ctx: Context, rule: RuleSpec, check: Check) -> dict[str, Any]:
     region = ctx.bucket(rule.source).region
     return {
         "AlarmDescription": (f"S3 replication rule {rule.id} ({rule.source} -> "
-                             f"{rule.destination}): {check.meaning}. Managed by "
+                             f"{rule.destination}): {check.meaning}. {MANAGED_BY}"
                              f"{script_name(rule.kind)}.py."),
         "ActionsEnabled": True,
         "AlarmActions": [topic_arn(ctx, region)],
@@ -129,41 +191,64 @@ def _delete(cloudwatch: Any, names: list[str]) -> None:
         cloudwatch.delete_alarms(AlarmNames=names[first:first + DELETE_BATCH])
 
 
+def read_region(ctx: Context, region: str) -> list[dict[str, Any]]:
+    """The Region's alarms of the tool, once per run: the check of the names (names.py) reads
+    them before the first stage, the alarms lane takes that answer."""
+    cloudwatch = ctx.clients.get("cloudwatch", region)
+    return list(ctx.reread(("alarms", region), lambda: read_alarms(cloudwatch)))
+
+
 class RegionAlarms:
     """A Region's alarms of the tool, read once (describe_alarms by name prefix) and shared by
     the items of its lane."""
 
-    def __init__(self, cloudwatch: Any):
-        self.cloudwatch = cloudwatch
+    def __init__(self, ctx: Context, region: str):
+        self.ctx, self.region = ctx, region
+        self.cloudwatch = ctx.clients.get("cloudwatch", region)
         self._found: list[dict[str, Any]] | None = None
         self._lock = threading.Lock()  # the lane's items read at once: one of them asks
 
     def read(self) -> list[dict[str, Any]]:
         with self._lock:
             if self._found is None:
-                self._found = read_alarms(self.cloudwatch)
+                self._found = read_region(self.ctx, self.region)
             return self._found
 
 
 def alarm_item(ctx: Context, region: str, alarms: RegionAlarms, rule: RuleSpec,
                check: Check) -> Item:
-    """One alarm of a rule: as `alarm_spec` says, or deleted when the rule has no such check."""
-    name = alarm_name(rule.id, check)
+    """One alarm of a rule: as `alarm_spec` says under its name, or deleted when the rule has
+    no such check; the alarm an older version made for it under the old name is renamed (this
+    one made first, that one deleted after)."""
+    name = alarm_name(rule.source, rule.id, check)
     spec = alarm_spec(ctx, rule, check) if check in checks(rule) else None
 
+    def named(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return next((a for a in found if a["AlarmName"] == name), None)
+
     def project(found: list[dict[str, Any]]) -> Any:
-        return next((normalize(a) for a in found if a["AlarmName"] == name), None)
+        """The alarm's settings, and under which names it is found (the old one first)."""
+        names = [n for n in (old_alarm(found, rule, check), name) if n
+                 and any(a["AlarmName"] == n for a in found)]
+        shown = named(found) or next((a for a in found if a["AlarmName"] in names), None)
+        return None if shown is None else {**normalize(shown), "AlarmName": names}
 
-    def write(_: Any) -> None:
+    def write(found: list[dict[str, Any]]) -> None:
+        old = old_alarm(found, rule, check)
+        current = named(found)
         if spec is None:
-            _delete(alarms.cloudwatch, [name])
+            _delete(alarms.cloudwatch, [n for n in (name, old) if n])
             return
-        tags = {**ctx.config.tags, MANAGED_TAG: "true"}  # only taken on creation
-        alarms.cloudwatch.put_metric_alarm(AlarmName=name, **spec, Tags=[
-            {"Key": k, "Value": v} for k, v in tags.items()])
+        if current is None or normalize(current) != normalize(spec):
+            tags = {**ctx.config.tags, MANAGED_TAG: "true"}  # only taken on creation
+            alarms.cloudwatch.put_metric_alarm(AlarmName=name, **spec, Tags=[
+                {"Key": k, "Value": v} for k, v in tags.items()])
+        if old:  # only once the new one watches the rule
+            _delete(alarms.cloudwatch, [old])
 
-    return Item(f"rule {rule.id} ({region})", f"alarm {check.suffix}",
-                normalize(spec) if spec else None, alarms.read, write, project=project,
+    wanted = {**normalize(spec), "AlarmName": [name]} if spec else None
+    return Item(f"rule {rule.id} of {rule.source} ({region})", f"alarm {check.suffix}",
+                wanted, alarms.read, write, project=project,
                 touches=f"alarm {name}")  # alarms are written at once
 
 
@@ -197,7 +282,7 @@ def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionA
 def lane(ctx: Context, scope: Scope, region: str, sources: list[BucketSpec]) -> list[Item]:
     """The alarms of this script's rules on `sources` (all in `region`): one item per alarm of
     each rule in the config, and one for the alarms of rules it created and no longer has."""
-    alarms = RegionAlarms(ctx.clients.get("cloudwatch", region))
+    alarms = RegionAlarms(ctx, region)
     own = [r for s in sources for r in scope.wanted_rules(s.name)]
     return [alarm_item(ctx, region, alarms, r, c) for r in own for c in (FAILED, SLOW, BACKLOG)]\
         + [dropped_alarms_item(ctx, scope, region, alarms, sources)]

@@ -61,6 +61,27 @@ def body(ctx: Context, rules: list[RuleSpec]) -> dict[str, Any] | None:
                         for column, (metric, title) in enumerate(PANELS)]}
 
 
+def shown_rules(text: str | None, home: str) -> list[tuple[str, str, str]]:
+    """(source bucket, rule id, Region) of each rule a dashboard body (JSON, as GetDashboard
+    gives it) shows a replication metric of; a widget without a Region reads `home`'s."""
+    try:
+        widgets = json.loads(text).get("widgets", []) if text else []
+    except (ValueError, AttributeError):  # not JSON of a dashboard: shows no rule of ours
+        return []
+    shown = []
+    for widget in widgets if isinstance(widgets, list) else []:
+        properties = widget.get("properties", {}) if isinstance(widget, dict) else {}
+        for metric in properties.get("metrics", []) if isinstance(properties, dict) else []:
+            if not isinstance(metric, list) or metric[:1] != [NAMESPACE]:
+                continue
+            words = [m for m in metric[2:] if isinstance(m, str)]  # without the options
+            pairs = dict(zip(words[::2], words[1::2], strict=False))
+            source, rule_id = pairs.get("SourceBucket"), pairs.get("RuleId")
+            if isinstance(source, str) and isinstance(rule_id, str):
+                shown.append((source, rule_id, str(properties.get("region") or home)))
+    return list(dict.fromkeys(shown))
+
+
 def by_title(found: Any) -> Any:
     """A body as {widget title: widget}, other keys kept: a plan then names each widget."""
     if found is None:

@@ -11,7 +11,8 @@ rules, the *served* rules of a source bucket:
   bucket's ownership tags (resources/ownership.py), i.e. that it has created and not yet removed.
 
 So after `cr destroy`, `sr plan` is clean, and a shared part goes away only when no rule of
-either script uses it any more.
+either script uses it any more. Across configs nothing is shared: alarm names hold the source
+bucket (alarms.py), and a topic or dashboard another config uses is refused (names.py).
 """
 
 from __future__ import annotations
