@@ -51,3 +51,13 @@ class NoCredentialsFound(ReplicationToolError):
             "no AWS credentials found: run with --sandbox to try it locally, "
             "or set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
         )
+
+
+class RegionUnreachable(AwsError):
+    """A Region that did not answer (no connection, or no answer in time) during this run: no
+    further call is sent to it (aws/clients.py, fail-fast mode)."""
+
+    def __init__(self, region: str, detail: str = ""):
+        self.region, self.detail = region, detail
+        super().__init__(f"{region} unreachable" + (f" ({detail})" if detail else "")
+                         + "; no further call goes to it in this run", "RegionUnreachable")

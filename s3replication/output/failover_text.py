@@ -60,5 +60,6 @@ def _(result: FailoverResult) -> str:
     lines += readiness_lines(result.readiness)
     if result.forced and result.done:
         lines.append("forced: readiness failed and the routes were changed anyway")
+    lines += [f"note: {note}" for note in result.notes]
     lines.append(result.message)
     return "\n".join(lines)
