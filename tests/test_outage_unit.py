@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from s3replication.aws import clients as clients_module
+from s3replication.aws import region_watch
 from s3replication.aws.clients import Clients
 from s3replication.config import load_config
 from s3replication.errors import ConfigError, RegionUnreachable
@@ -31,10 +31,10 @@ from tests.test_access_points_unit import write
 
 
 def fast_clients(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> Clients:
-    monkeypatch.setattr(clients_module, "FAIL_FAST", Config(
+    monkeypatch.setattr(region_watch, "FAIL_FAST", Config(
         retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1,
         read_timeout=1))
-    monkeypatch.setattr(clients_module, "FAIL_FAST_READ", 1)
+    monkeypatch.setattr(region_watch, "FAIL_FAST_READ", 1)
     session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test",
                             region_name="us-east-1")
     made = Clients(endpoint_url=endpoint, session=session)
@@ -102,6 +102,13 @@ def test_a_long_wait_shows_progress_on_a_pipe_and_on_a_terminal() -> None:
     shown = terminal.getvalue()
     assert "\rroutes of x.mrap: taking effect: 0 s of up to 300 s" in shown
     assert shown.endswith("\r\033[K")  # the live line is cleared when the wait ends
+
+    shared = io.StringIO()  # several threads waiting for one Region's probe: one entry
+    waits = Waits(shared, after=0.05, every=10, tick=0.05)
+    with waiting("us-east-1: its first request, still unanswered", 15, waits), \
+            waiting("us-east-1: its first request, still unanswered", 15, waits):
+        time.sleep(0.2)
+    assert shared.getvalue().count("us-east-1") == 1, shared.getvalue()
 
     quiet = io.StringIO()
     with waiting("short", 10, Waits(quiet, after=5, tick=0.05)):

@@ -7,7 +7,6 @@ explicit `endpoint_url` (the sandbox), else boto3's own handling of the standard
 
 from __future__ import annotations
 
-import logging
 import os
 import platform
 import threading
@@ -19,7 +18,7 @@ import botocore
 import botocore.session
 from botocore.config import Config
 
-from ..errors import AwsError, RegionUnreachable
+from ..errors import AwsError
 
 if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
     import boto3
@@ -33,6 +32,7 @@ if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
 
     from ..config.model import AccountSpec
     from .accounts import Reach
+    from .region_watch import RegionWatch
 
 # (service, operation name, Region), called before every API call (not per retry attempt).
 CallHook = Callable[[str, str, str], None]
@@ -54,13 +54,6 @@ BASE_CONFIG = Config(
 # For calls that must not be repeated blindly (KMS CreateKey makes a new key each time): the
 # caller checks what a failed attempt may have done before it tries again.
 SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
-# readiness, failover and failback run while a Region may be down: a Region that does not
-# answer must cost seconds, not BASE_CONFIG's minutes (10 attempts of up to 5 + 30 s each).
-# Their calls are small (a bucket's settings, a canary of a few bytes, a metric query), so a
-# Region that has not answered one in 10 s is treated as unreachable (`RegionWatch`).
-FAIL_FAST_CONNECT, FAIL_FAST_READ = 3, 10  # seconds
-FAIL_FAST = Config(retries={"mode": "standard", "total_max_attempts": 2},
-                   connect_timeout=FAIL_FAST_CONNECT, read_timeout=FAIL_FAST_READ)
 # Emulators serve every bucket at one host; virtual-host addressing would need DNS for
 # BUCKET.localhost, so path addressing whenever the endpoint is not AWS.
 PATH_STYLE = Config(s3={"addressing_style": "path"})
@@ -107,100 +100,6 @@ def _strip_account(request: Any, **_: Any) -> None:
         request.url = parts._replace(netloc=rest).geturl()
 
 
-log = logging.getLogger(__name__)
-
-
-def is_unreachable(exc: BaseException | None) -> bool:
-    """No connection to the endpoint, or no answer in time: what a Region that is down does."""
-    from botocore.exceptions import (
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        ReadTimeoutError,
-    )
-
-    return isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError))
-
-
-class RegionWatch:
-    """Which Regions answered during this run, and which did not (fail-fast mode).
-
-    Until a Region has answered, one request at a time goes to it (the first is the probe;
-    the others wait for its outcome, at most `PROBE_WAIT` seconds); once a request to it found
-    no connection or no answer in time, every later call to it, of any service, fails at once
-    with RegionUnreachable, its retries included. So a Region that is down receives one
-    request, and costs one timeout, in the whole run."""
-
-    PROBE_WAIT = 15.0  # seconds; more than FAIL_FAST's connect and read timeouts together
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._down: dict[str, str] = {}  # Region -> what it did
-        self._live: set[str] = set()
-        self._probing: dict[str, threading.Event] = {}
-
-    def is_down(self, region: str) -> bool:
-        with self._lock:
-            return region in self._down
-
-    @property
-    def down(self) -> dict[str, str]:
-        with self._lock:
-            return dict(self._down)
-
-    def before_send(self, region: str) -> None:
-        """Called before each HTTP request (each attempt) to `region`."""
-        while True:
-            with self._lock:
-                if region in self._down:
-                    raise RegionUnreachable(region, self._down[region])
-                if region in self._live:
-                    return
-                probing = self._probing.get(region)
-                if probing is None:
-                    self._probing[region] = threading.Event()
-                    return  # this request is the probe
-            if not probing.wait(self.PROBE_WAIT):
-                return  # the probe is still out: go on rather than wait longer
-
-    def outcome(self, region: str, exception: BaseException | None) -> None:
-        """Called after each HTTP request (each attempt) to `region`."""
-        if isinstance(exception, RegionUnreachable):
-            return
-        with self._lock:
-            if is_unreachable(exception):
-                detail = _unreachable_detail(exception)
-                first = region not in self._down
-                self._down[region] = detail
-                self._live.discard(region)
-            else:
-                first = False
-                if exception is None or not _is_connection_error(exception):
-                    self._live.add(region)  # it answered (an error answer is an answer)
-            probing = self._probing.pop(region, None)
-        if first:
-            log.warning("%s unreachable (%s): no further call goes to it in this run",
-                        region, detail)
-        if probing is not None:
-            probing.set()
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
-
-    return isinstance(exc, (BotoConnectionError, HTTPClientError))
-
-
-def _unreachable_detail(exc: BaseException | None) -> str:
-    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
-
-    if isinstance(exc, ReadTimeoutError):
-        return f"no answer within {FAIL_FAST_READ} s"
-    if isinstance(exc, ConnectTimeoutError):
-        return f"no connection within {FAIL_FAST_CONNECT} s"
-    return f"cannot connect: {exc}"
-
-
 class Clients:
     """Makes and caches the clients; safe to share between threads."""
 
@@ -228,16 +127,16 @@ class Clients:
         self.regions: RegionWatch | None = None  # fail-fast mode only
 
     def fail_fast(self) -> None:
-        """From now on: short timeouts and few retries (FAIL_FAST), and a Region found
-        unreachable is called no more (RegionWatch). For the commands run during an outage
-        (readiness, failover, failback); call it before the first call."""
+        """Short timeouts, and no call to a Region found unreachable (aws/region_watch.py),
+        for the commands run during an outage; called before the first call."""
+        from . import region_watch
+
         with self._lock:
-            self._config = BASE_CONFIG.merge(FAIL_FAST)
-            self.regions = RegionWatch()
+            self._config = BASE_CONFIG.merge(region_watch.FAIL_FAST)
+            self.regions = region_watch.RegionWatch()
             self._clients.clear()
 
-    def is_down(self, region: str) -> bool:
-        """Whether `region` was found unreachable during this run (fail-fast mode)."""
+    def is_down(self, region: str) -> bool:  # found unreachable in this run (fail-fast mode)
         return self.regions is not None and self.regions.is_down(region)
 
     # Typed per service (boto3-stubs) for the services the tool calls; any other is Any.
@@ -303,15 +202,8 @@ class Clients:
                 hook(service, model.name, region)
 
         client.meta.events.register("before-call", emit)
-        watch = self.regions
-        if watch is not None:
-            client.meta.events.register(
-                "before-send", lambda **_: watch.before_send(region),
-                unique_id=f"s3replication-region-watch-before-{service}-{region}")
-            client.meta.events.register(
-                "response-received",
-                lambda exception=None, **_: watch.outcome(region, exception),
-                unique_id=f"s3replication-region-watch-after-{service}-{region}")
+        if self.regions is not None:
+            self.regions.attach(client, service, region)
         return client
 
     def custom_endpoint(self) -> bool:
@@ -344,39 +236,13 @@ class Clients:
         return self._account_id
 
     def account_id_from(self, regions: Sequence[str]) -> str:
-        """The caller's account, from STS GetCallerIdentity sent at once to each of `regions`:
-        the first answer wins, so that no one Region (us-east-1 included) has to answer.
-
-        botocore sends an STS client's calls to the Regional endpoint of its Region
-        (`sts_regional_endpoints` defaults to "regional" in the botocore this tool pins,
-        https://docs.aws.amazon.com/sdkref/latest/guide/feature-sts-regionalized-endpoints.html).
-        Each request is made once; when none answered and not every Region was unreachable
-        (throttling, a 5xx), one Region that did answer is asked again with retries."""
+        """The caller's account, from STS in `regions` at once (region_watch.first_account)."""
         regions = list(dict.fromkeys(regions))
-        if self._account_id is not None or len(regions) == 1:
-            return self.account_id(regions[0])
-        from concurrent.futures import ThreadPoolExecutor, as_completed
+        if self._account_id is None and len(regions) > 1:
+            from .region_watch import first_account
 
-        pool = ThreadPoolExecutor(max_workers=len(regions),
-                                  thread_name_prefix="s3replication-sts")
-        asked = {pool.submit(self._identity, region): region for region in regions}
-        pool.shutdown(wait=False)  # the Regions that do not answer end on their own
-        failures: dict[str, BaseException] = {}
-        for future in as_completed(asked):
-            error = future.exception()
-            if error is None:
-                self._account_id = str(future.result()["Account"])
-                return self._account_id
-            failures[asked[future]] = error
-        answering = [r for r in regions if not is_unreachable(failures[r])
-                     and not isinstance(failures[r], RegionUnreachable)]
-        if not answering:
-            raise failures[regions[0]]
-        self._account_id = str(self.get("sts", answering[0]).get_caller_identity()["Account"])
-        return self._account_id
-
-    def _identity(self, region: str) -> Any:
-        return self.single_attempt("sts", region).get_caller_identity()
+            self._account_id = first_account(self, regions)
+        return self.account_id(regions[0])
 
     def for_account(self, account: AccountSpec | None, region: str) -> Clients:
         """The factory for another account of ACCOUNTS (this one for None), made on first use

@@ -138,8 +138,11 @@ class Waits:
                 self._show(time.monotonic())
 
     def _show(self, now: float) -> None:
-        shown = [(label, now - start, limit) for label, start, limit in self._waits.values()
-                 if now - start >= self.after]
+        longest: dict[str, tuple[float, float]] = {}  # label -> waited, limit (once each)
+        for label, start, limit in self._waits.values():
+            if now - start >= self.after and now - start > longest.get(label, (-1.0, 0.0))[0]:
+                longest[label] = (now - start, limit)
+        shown = [(label, waited, limit) for label, (waited, limit) in longest.items()]
         if not shown:
             return
         text = "; ".join(f"{label}: {waited:.0f} s of up to {limit:g} s"

@@ -52,7 +52,7 @@ def _in_any_route_region(ctx: Context, what: str, call: Callable[[Any], T]) -> T
 
 
 def _unreachable(exc: BaseException) -> bool:
-    from ..aws.clients import is_unreachable
+    from ..aws.region_watch import is_unreachable
 
     return is_unreachable(exc) or isinstance(exc, RegionUnreachable)
 
