@@ -40,27 +40,41 @@ def _clients(sandbox: bool) -> Any:  # Clients; imported on use to keep start-up
     return clients
 
 
-def _account(clients: Any, region_of_partition: str) -> str:
+def _account(clients: Any, regions: list[str]) -> str:
     from .aws.calls import explain
-    from .aws.naming import global_region
 
     try:
-        return str(clients.account_id(global_region(region_of_partition)))
+        if len(regions) == 1:
+            return str(clients.account_id(regions[0]))
+        return str(clients.account_id_from(regions))
     except Exception as exc:  # named in one line below
         raise explain(exc, "finding the AWS account (sts:GetCallerIdentity)") from exc
 
 
-def _first_call(clients: Any, region_of_partition: str) -> Future[str]:
+def _access_point_regions(config: Any, args: argparse.Namespace) -> list[str]:
+    """The Regions of the access points a readiness, failover or failback run is about."""
+    points = config.access_points
+    chosen = ([points[args.name]] if getattr(args, "name", None) in points
+              else list(points.values()))
+    return [config.buckets[b].region for point in chosen for b in point.buckets
+            if b in config.buckets]
+
+
+def _first_call(clients: Any, region_of_partition: str,
+                also: Sequence[str] = ()) -> Future[str]:
     """The run's first call (the caller's account), sent in a thread of its own; returns once
-    the request is on its way, so that the command's modules are imported while it is."""
+    the request is on its way, so that the command's modules are imported while it is. STS of
+    the partition's global Region, and of the Regions `also` at once (first answer wins)."""
     from .aws.naming import global_region
 
     sent = threading.Event()
-    sts = clients.single_attempt("sts", global_region(region_of_partition))
-    sts.meta.events.register("before-send", lambda **_: sent.set(),
-                             unique_id="s3replication-first-call-sent")
+    regions = list(dict.fromkeys([global_region(region_of_partition), *also]))
+    for region in regions:
+        sts = clients.single_attempt("sts", region)
+        sts.meta.events.register("before-send", lambda **_: sent.set(),
+                                 unique_id="s3replication-first-call-sent")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3replication-sts")
-    account = pool.submit(_account, clients, region_of_partition)
+    account = pool.submit(_account, clients, regions)
     pool.shutdown(wait=False)
     account.add_done_callback(lambda _: sent.set())  # failed before sending: no wait
     sent.wait(timeout=5)
@@ -76,7 +90,11 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
     spec = COMMANDS[args.command]
     clients = _clients(args.sandbox)
-    account = _first_call(clients, config.region_of_partition)
+    also: list[str] = []
+    if spec.during_outage:
+        clients.fail_fast()
+        also = _access_point_regions(config, args)
+    account = _first_call(clients, config.region_of_partition, also)
     from .engine.context import Context
     from .engine.runlock import held
     from .output import render

@@ -22,6 +22,9 @@ class Command(NamedTuple):
     help: str
     options: tuple[Options, ...] = ()
     kinds: tuple[str, ...] = ("crr", "srr")  # the scripts that have it
+    # run while a Region may be down: short timeouts, a Region that does not answer is called
+    # no more, and the first call (STS) goes to every Region of the access points at once
+    during_outage: bool = False
 
 
 def _yes(what: str) -> Options:
@@ -104,15 +107,16 @@ COMMANDS: dict[str, Command] = {
                            "print the IAM policies the caller needs (JSON)"),
     "readiness": Command("commands.readiness", "readiness", True,
                          "checks before a failover of a Multi-Region Access Point",
-                         (_access_point(False),), kinds=("crr",)),
+                         (_access_point(False),), kinds=("crr",), during_outage=True),
     "failover": Command("commands.failover", "failover", True,
                         "route an access point's traffic to one bucket (without --yes: show)",
                         (_access_point(True), _to, _yes("change the routes"), _force),
-                        kinds=("crr",)),
+                        kinds=("crr",), during_outage=True),
     "failback": Command("commands.failover", "failback", True,
-                        "restore the routes recorded before the last failover",
+                        "restore the routes recorded before the last failover (without a "
+                        "record: the config's active routes)",
                         (_access_point(True), _yes("change the routes"), _force),
-                        kinds=("crr",)),
+                        kinds=("crr",), during_outage=True),
 }
 DESCRIPTION = {
     "crr": "Cross-Region Replication: apply the CRR_RULES of the config.",

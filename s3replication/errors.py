@@ -63,3 +63,13 @@ class NameTaken(ReplicationToolError):
         lines = ["refused, nothing changed: another config (or someone by hand) already uses "
                  "names this one would write:"] + [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
+
+
+class RegionUnreachable(AwsError):
+    """A Region that did not answer (no connection, or no answer in time) during this run: no
+    further call is sent to it (aws/clients.py, fail-fast mode)."""
+
+    def __init__(self, region: str, detail: str = ""):
+        self.region, self.detail = region, detail
+        super().__init__(f"{region} unreachable" + (f" ({detail})" if detail else "")
+                         + "; no further call goes to it in this run", "RegionUnreachable")

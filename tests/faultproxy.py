@@ -16,6 +16,13 @@ are injected in all, and the proxy shuts itself down after `lifetime` seconds.
 owned by another account); `lose` picks requests whose first response is lost after MiniStack
 carried them out; `delay` holds every answer back after MiniStack acted (to stop a run
 half-way, with requests in flight).
+
+`down` is a stand-in for a Region outage: every request signed for one of those Regions (the
+SigV4 credential scope, `Request.region`) is read and then held unanswered, its connection
+open, until the proxy stops, as an unreachable Regional endpoint behaves to a client (the
+connection succeeds, no answer comes: the client's read timeout ends it). `take_down` and
+`bring_up` switch a Region during a test; `held` counts the requests each Region received
+while down.
 """
 
 from __future__ import annotations
@@ -112,7 +119,8 @@ class FaultProxy:
                  faults: tuple[str, ...] = FAULTS, delay: float = 0.0,
                  respond: Callable[[Request], Response | None] | None = None,
                  lose: Callable[[Request], bool] | None = None,
-                 max_in_a_row: int = 3, max_faults: int = 500, lifetime: float = 300.0):
+                 max_in_a_row: int = 3, max_faults: int = 500, lifetime: float = 300.0,
+                 down: tuple[str, ...] = ()):
         parsed = urllib.parse.urlsplit(upstream)
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.rate, self.seed, self.faults, self.delay = rate, seed, faults, delay
@@ -122,6 +130,9 @@ class FaultProxy:
         self.requests = 0  # seen
         self.forwarded = 0  # carried out by MiniStack
         self.seen: list[Request] = []
+        self.down: set[str] = set(down)  # Regions whose requests are held unanswered
+        self.held: Counter[str] = Counter()  # Region -> requests held while it was down
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._occurrences: Counter[bytes] = Counter()
         self._in_a_row: Counter[bytes] = Counter()
@@ -141,11 +152,22 @@ class FaultProxy:
         self._timer.start()
         return self
 
+    def take_down(self, region: str) -> None:
+        """From now on, hold every request signed for `region` unanswered."""
+        with self._lock:
+            self.down.add(region)
+
+    def bring_up(self, region: str) -> None:
+        """Answer `region`'s requests again (those already held stay unanswered)."""
+        with self._lock:
+            self.down.discard(region)
+
     def stop(self) -> None:
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
+        self._stopping.set()  # held requests end, unanswered
         self._timer.cancel()
         if self._thread.is_alive():
             self._server.shutdown()  # waits for serve_forever, so only once it runs
@@ -264,6 +286,13 @@ class FaultProxy:
                 with proxy._lock:
                     proxy.requests += 1
                     proxy.seen.append(request)
+                    outage = request.region in proxy.down
+                    if outage:
+                        proxy.held[request.region] += 1
+                if outage:  # no answer until the proxy stops, as a Region that is down
+                    proxy._stopping.wait()
+                    self.close_connection = True
+                    return
                 head = self.command == "HEAD"
                 canned = proxy.respond(request) if proxy.respond else None
                 if canned is not None:

@@ -192,7 +192,7 @@ class Routes:
         self.readiness_for: list[list[str]] = []
 
     def install(self, monkeypatch: pytest.MonkeyPatch, backlog: Check) -> None:
-        monkeypatch.setattr(failover, "read_access_point", lambda ctx, name: {"Alias": "a.mrap"})
+        monkeypatch.setattr(failover, "find_alias", lambda ctx, spec: "a.mrap")
         monkeypatch.setattr(failover, "read_routes", lambda ctx, arn: dict(self.now))
 
         def submit(ctx: Context, arn: str, updates: list[dict[str, Any]]) -> dict[str, int]:
@@ -200,7 +200,7 @@ class Routes:
             return dict(self.now)
 
         def check(ctx: Context, spec: Any, timeout: float,
-                  catching_up: Any = ()) -> AccessPointReadiness:
+                  catching_up: Any = (), stop_early: bool = False) -> AccessPointReadiness:
             self.readiness_for.append(sorted(catching_up))
             return AccessPointReadiness(spec.name, "a.mrap", dict(self.now), [
                 Check("versioning", True, []), backlog, Check("canary", True, [])])

@@ -38,6 +38,9 @@ SRR_RULES = []
 #   active   the buckets that take traffic at first (the others are passive); default all.
 #            Only set when apply creates the access point: afterwards `failover` and
 #            `failback` own the routes, and apply never changes them back.
+#   alias    (optional) the alias AWS gave it, e.g. "mfzwi23gnjvgw.mrap": failover and
+#            failback find it without us-west-2 (apply also records it in a tag of each
+#            bucket, so this is needed only where a bucket cannot take one more tag).
 ACCESS_POINTS = {
     "storefront": {"buckets": ["shopco-web-use1", "shopco-web-usw2"],
                    "active": ["shopco-web-use1"]},

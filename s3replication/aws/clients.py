@@ -11,7 +11,7 @@ import os
 import platform
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import botocore
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
 
     from ..config.model import AccountSpec
     from .accounts import Reach
+    from .region_watch import RegionWatch
 
 # (service, operation name, Region), called before every API call (not per retry attempt).
 CallHook = Callable[[str, str, str], None]
@@ -122,6 +123,21 @@ class Clients:
         self._accounts: dict[str, Clients] = {}
         self._hooks: list[CallHook] = []
         self._account_id: str | None = None
+        self._config = BASE_CONFIG
+        self.regions: RegionWatch | None = None  # fail-fast mode only
+
+    def fail_fast(self) -> None:
+        """Short timeouts, and no call to a Region found unreachable (aws/region_watch.py),
+        for the commands run during an outage; called before the first call."""
+        from . import region_watch
+
+        with self._lock:
+            self._config = BASE_CONFIG.merge(region_watch.FAIL_FAST)
+            self.regions = region_watch.RegionWatch()
+            self._clients.clear()
+
+    def is_down(self, region: str) -> bool:  # found unreachable in this run (fail-fast mode)
+        return self.regions is not None and self.regions.is_down(region)
 
     # Typed per service (boto3-stubs) for the services the tool calls; any other is Any.
     @overload
@@ -160,7 +176,7 @@ class Clients:
             return client
 
     def _make(self, service: str, region: str, retries: bool = True) -> Any:
-        config = BASE_CONFIG if retries else BASE_CONFIG.merge(SINGLE_ATTEMPT)
+        config = self._config if retries else self._config.merge(SINGLE_ATTEMPT)
         if service == "s3" and self.custom_endpoint():
             config = config.merge(PATH_STYLE)
         # boto3-stubs type client() per service name literal; ours is a str chosen at run time.
@@ -186,6 +202,8 @@ class Clients:
                 hook(service, model.name, region)
 
         client.meta.events.register("before-call", emit)
+        if self.regions is not None:
+            self.regions.attach(client, service, region)
         return client
 
     def custom_endpoint(self) -> bool:
@@ -217,6 +235,15 @@ class Clients:
             self._account_id = str(identity["Account"])
         return self._account_id
 
+    def account_id_from(self, regions: Sequence[str]) -> str:
+        """The caller's account, from STS in `regions` at once (region_watch.first_account)."""
+        regions = list(dict.fromkeys(regions))
+        if self._account_id is None and len(regions) > 1:
+            from .region_watch import first_account
+
+            self._account_id = first_account(self, regions)
+        return self.account_id(regions[0])
+
     def for_account(self, account: AccountSpec | None, region: str) -> Clients:
         """The factory for another account of ACCOUNTS (this one for None), made on first use
         and checked: its credentials must act in `account.account_id`. `region` is the global
@@ -238,6 +265,7 @@ class Clients:
             session = (self.reach or reach)(account, sts)
             made = Clients(self.endpoint_url, session, self.verify, self.reach)
             made._hooks = self._hooks  # the same callbacks see every account's calls
+            made._config, made.regions = self._config, self.regions  # one view of Regions
             actual = made.account_id(region)
         except Exception as exc:
             from .calls import explain

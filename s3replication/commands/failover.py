@@ -4,9 +4,16 @@
 Without `--yes` both show the routes before and after and the readiness result, and change
 nothing (exit 3). With `--yes` they refuse when readiness fails, unless `--force`; `failback`
 also when the backlog toward the buckets it routes to is unknown (readiness.backlog_check).
-`failover` records the routes it replaces in `<log folder>/.failover-<name>.json` (and in the
-log) before it changes them, so `failback` restores exactly those; a re-run after a crash keeps
-the first record. Routes are read back until they hold (resources/access_point_routes.py).
+Once a check failed, the canary is not run (its wait could not change the outcome). `failover`
+records the routes it replaces in `<log folder>/.failover-<name>.json` (and in the log) before
+it changes them, so `failback` restores exactly those; a re-run after a crash keeps the first
+record. The operator who fails back is often not the one who failed over: without a record
+on this machine, `failback` restores the config's `active` routes, and says so. Routes are
+read back until they hold (resources/access_point_routes.py).
+
+Both run while a Region may be down (readiness.py): the alias comes from the config or the
+buckets' tags (resources/access_points.find_alias), so neither needs us-west-2, where
+GetMultiRegionAccessPoint is served, and the route calls try the five route Regions in turn.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from ..engine.context import Context
 from ..errors import ExitStatus, UsageError
 from ..output.failover_results import AccessPointReadiness, FailoverResult
 from ..resources.access_point_routes import read_routes, submit_routes
-from ..resources.access_points import access_point_arn, read_access_point
+from ..resources.access_points import access_point_arn, find_alias, initial_routes
 from .readiness import CANARY_TIMEOUT, check_access_point, chosen_access_points
 
 log = logging.getLogger(__name__)
@@ -46,29 +53,41 @@ def failover(ctx: Context, args: argparse.Namespace) -> FailoverResult:
 def failback(ctx: Context, args: argparse.Namespace) -> FailoverResult:
     spec = chosen_access_points(ctx, args.name)[0]
     path = record_path(ctx, spec.name)
-    try:
-        wanted = {str(b): int(d) for b, d in json.loads(path.read_text())["routes"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        raise UsageError(f"no failover of {spec.name} is recorded ({path} is missing or "
-                         "unreadable): set the routes with failover --to BUCKET") from None
-    return _move(ctx, args, spec, "failback", wanted)
+    notes: list[str] = []
+    if path.exists():
+        try:
+            wanted = {str(b): int(d)
+                      for b, d in json.loads(path.read_text())["routes"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            raise UsageError(f"the failover record {path} is unreadable: fix or remove it "
+                             "(without it, failback restores the config's active routes)"
+                             ) from None
+    else:
+        wanted = {r["Bucket"]: int(r["TrafficDialPercentage"]) for r in initial_routes(spec)}
+        notes.append(f"no failover record found on this machine; restoring the config's "
+                     f"active routes: {_active(wanted)} (a failover here records the routes "
+                     f"it replaces in {path})")
+    return _move(ctx, args, spec, "failback", wanted, notes)
 
 
 def _move(ctx: Context, args: argparse.Namespace, spec: AccessPointSpec, command: str,
-          wanted: dict[str, int]) -> FailoverResult:
-    found = read_access_point(ctx, spec.name)
-    if found is None:
+          wanted: dict[str, int], notes: list[str] | None = None) -> FailoverResult:
+    alias = find_alias(ctx, spec)
+    if alias is None:
         raise UsageError(f"access point {spec.name} does not exist: run apply first")
-    arn = access_point_arn(ctx, found["Alias"])
+    arn = access_point_arn(ctx, alias)
     before = read_routes(ctx, arn)
     # failback: the buckets taking the traffic back must have caught up (backlog_check)
     catching_up = [b for b, d in wanted.items() if d > 0] if command == "failback" else []
     ready = check_access_point(ctx, spec, getattr(args, "timeout", None) or CANARY_TIMEOUT,
-                               catching_up)
+                               catching_up, stop_early=bool(args.yes))
     unsure = bool(catching_up and ready.unknown)
     result = FailoverResult(script_name(ctx.kind), command, ExitStatus.ATTENTION, spec.name,
                             before, wanted, ready, done=False, dry_run=not args.yes,
-                            forced=bool(args.force) and (not ready.ready or unsure))
+                            forced=bool(args.force) and (not ready.ready or unsure),
+                            notes=list(notes or []))
+    for note in result.notes:
+        log.warning("%s %s: %s", command, spec.name, note)
     if not args.yes:
         result.message = "dry run: nothing changed; add --yes to change the routes"
         return result

@@ -15,12 +15,20 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointBuck
 - the current routes (information).
 
 Exit 0 when every check passes, 3 when one does not.
+
+Run while a Region may be down (cli_parser: `during_outage`): short timeouts, and a Region that
+did not answer is called no more (aws/clients.py), so a check that needs it fails at once,
+naming the Region and "unreachable", while the checks that need only live Regions still run
+and count. The access point's alias comes from the config or its buckets' tags before
+GetMultiRegionAccessPoint (us-west-2 only: resources/access_points.find_alias). The
+independent checks (versioning, the rules, the routes) run at once; the canary after them,
+and not at all for a `failover`/`failback --yes` once an earlier check failed (`stop_early`).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from itertools import permutations
 from typing import Any
 
@@ -28,11 +36,12 @@ from ..aws.calls import explain, read_or_none
 from ..aws.naming import script_name
 from ..config.model import AccessPointSpec, RuleSpec
 from ..engine.context import Context
-from ..errors import ExitStatus, UsageError
+from ..engine.items import parallel_map
+from ..errors import ExitStatus, RegionUnreachable, UsageError
 from ..monitoring import metrics
 from ..output.failover_results import AccessPointReadiness, Check, ReadinessResult
 from ..resources.access_point_routes import read_routes
-from ..resources.access_points import access_point_arn, read_access_point
+from ..resources.access_points import access_point_arn, find_alias
 
 CANARY_TIMEOUT = 120.0  # seconds for each canary by default
 
@@ -59,38 +68,104 @@ def chosen_access_points(ctx: Context, name: str | None) -> list[AccessPointSpec
 
 
 def check_access_point(ctx: Context, spec: AccessPointSpec, canary_timeout: float,
-                       catching_up: Collection[str] = ()) -> AccessPointReadiness:
-    """`catching_up`: failback's buckets that take the traffic back (see backlog_check)."""
-    found = read_access_point(ctx, spec.name)
-    if found is None:
+                       catching_up: Collection[str] = (),
+                       stop_early: bool = False) -> AccessPointReadiness:
+    """Every check of `spec`. `catching_up`: failback's buckets that take the traffic back (see
+    backlog_check). With `stop_early` (failover/failback --yes), the canary is not run once
+    another check failed: its wait could not change the answer."""
+    try:
+        alias = find_alias(ctx, spec)
+    except Exception as exc:  # noqa: BLE001 - reported as the check's evidence
+        missing = Check("access point", False, [why(exc, f"finding the alias of {spec.name}")])
+        return AccessPointReadiness(spec.name, None, {}, [missing])
+    if alias is None:
         missing = Check("access point", False, [f"{spec.name} does not exist: run apply"])
         return AccessPointReadiness(spec.name, None, {}, [missing])
-    routes = read_routes(ctx, access_point_arn(ctx, found["Alias"]))
-    pairs = live_rules(ctx, spec)
-    checks = [versioning_check(ctx, spec), two_way_check(spec, pairs), rtc_check(pairs),
-              backlog_check(ctx, spec, pairs, catching_up),
-              canary_check(ctx, spec, canary_timeout),
-              Check("routes", True, [f"{b}: {dial}" for b, dial in sorted(routes.items())])]
-    return AccessPointReadiness(spec.name, found["Alias"], routes, checks)
+    found: list[Any] = parallel_map(lambda read: read(), [
+        lambda: versioning_check(ctx, spec), lambda: read_rules(ctx, spec),
+        lambda: _routes_check(ctx, alias)])
+    versioning, (pairs, unread), (routes, routes_seen) = found
+    checks = [versioning, two_way_check(spec, pairs, unread), rtc_check(pairs, unread),
+              _with_unread(_guarded("backlog", lambda: backlog_check(ctx, spec, pairs,
+                                                                 catching_up)),
+                           unread)]
+    if stop_early and not all(c.ok for c in checks + [routes_seen]):
+        checks.append(Check("canary", False, [
+            "not run: an earlier check failed, so its answer could not change the outcome"]))
+    else:
+        checks.append(_guarded("canary", lambda: canary_check(ctx, spec, canary_timeout)))
+    return AccessPointReadiness(spec.name, alias, routes, [*checks, routes_seen])
+
+
+def why(exc: BaseException, doing: str) -> str:
+    """A failure as one line of evidence; a Region found down as "REGION unreachable"."""
+    if isinstance(exc, RegionUnreachable):
+        return f"{exc.region} unreachable" + (f" ({exc.detail})" if exc.detail else "")
+    return str(explain(exc, doing))
+
+
+def _guarded(name: str, check: Callable[[], Check]) -> Check:
+    """`check()`, or a failed check with the failure as its evidence (a Region down, ...)."""
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001 - reported as the check's evidence
+        return Check(name, False, [why(exc, f"{name} check")])
+
+
+def _with_unread(check: Check, unread: dict[str, str]) -> Check:
+    """The check failed for the rules of the sources whose configuration was not read."""
+    if not unread:
+        return check
+    return Check(check.name, False, check.evidence + [
+        f"rules of {source}: not read, {reason}" for source, reason in sorted(unread.items())])
+
+
+def _routes_check(ctx: Context, alias: str) -> tuple[dict[str, int], Check]:
+    try:
+        routes = read_routes(ctx, access_point_arn(ctx, alias))
+    except Exception as exc:  # noqa: BLE001 - reported as the check's evidence
+        return {}, Check("routes", False, [why(exc, "reading the routes")])
+    return routes, Check("routes", True, [f"{b}: {dial}" for b, dial in sorted(routes.items())])
 
 
 def versioning_check(ctx: Context, spec: AccessPointSpec) -> Check:
-    seen = {b: ctx.s3_of(ctx.bucket(b)).get_bucket_versioning(Bucket=b).get("Status")
-            for b in spec.buckets}
-    return Check("versioning", all(s == "Enabled" for s in seen.values()),
-                 [f"{b}: {s or 'never enabled'}" for b, s in seen.items()])
+    def status(bucket: str) -> tuple[bool, str]:
+        try:
+            found = ctx.s3_of(ctx.bucket(bucket)).get_bucket_versioning(Bucket=bucket)
+        except Exception as exc:  # noqa: BLE001 - reported as the check's evidence
+            return False, why(exc, f"reading the versioning of {bucket}")
+        return found.get("Status") == "Enabled", found.get("Status") or "never enabled"
+
+    seen = parallel_map(status, spec.buckets)
+    return Check("versioning", all(ok for ok, _ in seen),
+                 [f"{b}: {words}" for b, (_, words) in zip(spec.buckets, seen, strict=True)])
 
 
-def live_rules(ctx: Context, spec: AccessPointSpec) -> dict[tuple[str, str], dict[str, Any]]:
-    """(source, destination) -> the first enabled rule between two members, as S3 has it."""
+def read_rules(ctx: Context, spec: AccessPointSpec,
+               ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
+    """live_rules, and the sources whose configuration could not be read, with why."""
+    def read(source: str) -> tuple[Any, str | None]:
+        try:
+            return _replication(ctx, source), None
+        except Exception as exc:  # noqa: BLE001 - reported by the checks that need them
+            return None, why(exc, f"reading the replication rules of {source}")
+
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for source in spec.buckets:
-        answer = _replication(ctx, source)
+    unread: dict[str, str] = {}
+    for source, (answer, failure) in zip(spec.buckets, parallel_map(read, spec.buckets),
+                                         strict=True):
+        if failure is not None:
+            unread[source] = failure
         for rule in (answer or {}).get("ReplicationConfiguration", {}).get("Rules", []):
             target = str(rule.get("Destination", {}).get("Bucket", "")).split(":::")[-1]
             if target in spec.buckets and rule.get("Status") == "Enabled":
                 found.setdefault((source, target), rule)
-    return found
+    return found, unread
+
+
+def live_rules(ctx: Context, spec: AccessPointSpec) -> dict[tuple[str, str], dict[str, Any]]:
+    """(source, destination) -> the first enabled rule between two members, as S3 has it."""
+    return read_rules(ctx, spec)[0]
 
 
 def _replication(ctx: Context, source: str) -> Any:
@@ -99,9 +174,14 @@ def _replication(ctx: Context, source: str) -> Any:
                         "ReplicationConfigurationNotFoundError")
 
 
-def two_way_check(spec: AccessPointSpec, pairs: dict[tuple[str, str], dict[str, Any]]) -> Check:
+def two_way_check(spec: AccessPointSpec, pairs: dict[tuple[str, str], dict[str, Any]],
+                  unread: dict[str, str] | None = None) -> Check:
     evidence, ok = [], True
     for pair in permutations(spec.buckets, 2):
+        if pair[0] in (unread or {}):
+            ok = False
+            evidence.append(f"{pair[0]} -> {pair[1]}: not known, {(unread or {})[pair[0]]}")
+            continue
         rule = pairs.get(pair)
         sync = rule is not None and rule.get("SourceSelectionCriteria", {}).get(
             "ReplicaModifications", {}).get("Status") == "Enabled"
@@ -112,8 +192,11 @@ def two_way_check(spec: AccessPointSpec, pairs: dict[tuple[str, str], dict[str, 
     return Check("two-way replication", ok, evidence)
 
 
-def rtc_check(pairs: dict[tuple[str, str], dict[str, Any]]) -> Check:
-    evidence, ok = [], bool(pairs)
+def rtc_check(pairs: dict[tuple[str, str], dict[str, Any]],
+              unread: dict[str, str] | None = None) -> Check:
+    evidence, ok = [], bool(pairs) and not unread
+    evidence += [f"rules of {source}: not read, {reason}"
+                 for source, reason in sorted((unread or {}).items())]
     for (source, target), rule in sorted(pairs.items()):
         destination = rule.get("Destination", {})
         rtc = destination.get("ReplicationTime", {}).get("Status") == "Enabled"

@@ -38,6 +38,7 @@ from ..config.model import RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
+from ..output.progress import waiting
 from ..output.results import Canary, VerifyResult
 from ..output.texts import canary_words
 from ..resources import buckets
@@ -85,9 +86,10 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
         version = src.put_object(Bucket=rule.source, Key=key, Body=body,
                                  ContentType="application/json", **tagging)["VersionId"]
         doing = "watching the canary"
-        latency, result.source_status, result.replica_status = watch(
-            src, dst, rule, key, version, time.monotonic() + timeout,
-            lambda: len(_canary_buckets(ctx, rule)) > 2)
+        with waiting(f"canary {rule.source} -> {rule.destination}: its replica", timeout):
+            latency, result.source_status, result.replica_status = watch(
+                src, dst, rule, key, version, time.monotonic() + timeout,
+                lambda: len(_canary_buckets(ctx, rule)) > 2)
         result.replicated = latency is not None
         result.latency_seconds = None if latency is None else round(latency, 3)
         if rule.rtc and latency is not None:

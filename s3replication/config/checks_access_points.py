@@ -10,10 +10,14 @@ from typing import Any
 from s3replication.config.messages import show, unknown_keys
 from s3replication.config.model import AccessPointSpec, BucketSpec
 
-ACCESS_POINT_KEYS = ("buckets", "active")
+ACCESS_POINT_KEYS = ("buckets", "active", "alias")
 # CreateMultiRegionAccessPoint's Name pattern
 # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_CreateMultiRegionAccessPointInput.html)
 _MRAP_NAME = re.compile(r"[a-z0-9][-a-z0-9]{1,48}[a-z0-9]")
+# The alias AWS gives an access point at creation, e.g. mfzwi23gnjvgw.mrap
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointRequests.html):
+# optional, for failover and failback while us-west-2 (GetMultiRegionAccessPoint) is down.
+_MRAP_ALIAS = re.compile(r"[a-z][a-z0-9]*\.mrap")
 
 
 def access_points(value: object, specs: dict[str, BucketSpec],
@@ -74,4 +78,11 @@ def _access_point(setting: str, name: str, settings: dict[Any, Any],
     if "active" in settings and not active:
         problems.append(f'{setting}["active"]: name at least one bucket, or no request '
                         "would be served")
-    return AccessPointSpec(name, members, active or members, setting)
+    alias = settings.get("alias")
+    if alias is not None and not (isinstance(alias, str) and _MRAP_ALIAS.fullmatch(alias)):
+        problems.append(f'{setting}["alias"]: {show(alias)} is not a Multi-Region Access Point '
+                        "alias (as AWS shows it, e.g. \"mfzwi23gnjvgw.mrap\"; s3control "
+                        "get-multi-region-access-point --region us-west-2 prints it)")
+        alias = None
+    return AccessPointSpec(name, members, active or members, setting,
+                           str(alias) if alias else None)

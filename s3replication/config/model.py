@@ -63,6 +63,7 @@ class AccessPointSpec:
     buckets: tuple[str, ...]  # fixed when AWS creates it
     active: tuple[str, ...]  # routed at first (traffic dial 100); the others passive (0)
     setting: str = ""  # as the user wrote it, for messages
+    alias: str | None = None  # as AWS named it, when the config says (failover without us-west-2)
 
 
 @dataclass(frozen=True)

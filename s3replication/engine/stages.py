@@ -44,7 +44,8 @@ apply/plan make the resources in the order they need each other; each edge and w
   Monitoring waits for it (an entry is written only once S3 may publish to the topic); a
   topic going away stays in monitoring, after the entries that use it.
 - access points (cr_replication.py) after buckets: an access point is made over its buckets;
-  it names no rule, role or key, and writes nothing on the buckets (S3 Control only).
+  it names no rule, role or key; on the buckets it writes only a tag recording its alias (for
+  failover while us-west-2 is down), once the buckets stage is done with their tags.
 - ownership after every other stage: it forgets removed rules in the source buckets' tags,
   which the buckets stage writes too (two stages writing one bucket's tags at once would lose
   a write); the rule ids it names are those every configuration read by the run held
@@ -56,10 +57,10 @@ inventory, access points beside
 everything after buckets, and after replication the narrowing beside monitoring; no two
 stages that may run at once write one bucket's configuration or one policy. Stages running
 at once share the run's facts in `Context` (key ARNs, bucket tags, rule ids seen, what was
-made new), each written under `ctx.lock`; bucket tags only the buckets and ownership stages
-write, never at once, and a read never replaces tags written meanwhile (bucket_tags.py). Each
-stage notes on a view of the context of its own, and the notes are gathered in the order of
-the steps, as the changes.
+made new), each written under `ctx.lock`; bucket tags only the buckets, access points and
+ownership stages write, never at once, and a read never replaces tags written meanwhile
+(bucket_tags.py). Each stage notes on a view of the context of its own, and the notes are
+gathered in the order of the steps, as the changes.
 
 destroy goes the other way, one stage after the other, and keeps KMS keys, buckets, access
 points and the settings that protect their data (it has no keys or buckets stage): it removes

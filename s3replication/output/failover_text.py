@@ -67,5 +67,6 @@ def _(result: FailoverResult) -> str:
         lines.append("forced: " + ("readiness failed" if not result.readiness.ready else
                                    f"{', '.join(result.readiness.unknown)} unknown")
                      + " and the routes were changed anyway")
+    lines += [f"note: {note}" for note in result.notes]
     lines.append(result.message)
     return "\n".join(lines)

@@ -5,6 +5,8 @@ fails, so that a failover works while a Region is down
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingFailover.html,
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_SubmitMultiRegionAccessPointRoutes.html).
 Routes take effect within about two minutes; `submit_routes` reads them back until they hold.
+A Region this run found unreachable (readiness, failover and failback run in fail-fast mode,
+aws/clients.py) is skipped without a call.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any, TypeVar
 
 from ..aws.calls import explain, is_transient
 from ..engine.context import Context
-from ..errors import AwsError
+from ..errors import AwsError, RegionUnreachable
+from ..output.progress import waiting
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,6 +38,9 @@ def _in_any_route_region(ctx: Context, what: str, call: Callable[[Any], T]) -> T
             time.sleep(2.0**round_)
         failures = []
         for region in ROUTE_REGIONS:
+            if _known_down(ctx, region):
+                failures.append(f"{region}: unreachable")
+                continue
             try:
                 return call(ctx.clients.single_attempt("s3control", region))
             except Exception as exc:  # the next Region is tried, as AWS advises
@@ -46,9 +52,14 @@ def _in_any_route_region(ctx: Context, what: str, call: Callable[[Any], T]) -> T
 
 
 def _unreachable(exc: BaseException) -> bool:
-    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+    from ..aws.region_watch import is_unreachable
 
-    return isinstance(exc, (EndpointConnectionError, ConnectTimeoutError))
+    return is_unreachable(exc) or isinstance(exc, RegionUnreachable)
+
+
+def _known_down(ctx: Context, region: str) -> bool:
+    is_down = getattr(ctx.clients, "is_down", None)
+    return bool(is_down and is_down(region))
 
 
 def read_routes(ctx: Context, arn: str) -> dict[str, int]:
@@ -70,15 +81,17 @@ def submit_routes(ctx: Context, arn: str, updates: list[dict[str, Any]],
             AccountId=ctx.account, Mrap=arn, RouteUpdates=updates))
     wanted = {u["Bucket"]: int(u["TrafficDialPercentage"]) for u in updates}
     deadline = time.monotonic() + timeout
-    while True:
-        now = read_routes(ctx, arn)
-        if all(now.get(b) == dial for b, dial in wanted.items()):
-            log.info("routes of %s now %s", arn, now)
-            return now
-        if time.monotonic() > deadline:
-            raise AwsError(f"routes of {arn}: still {now} after {timeout:.0f} s, not {wanted}; "
-                           "read them again with status, and re-run if they do not change")
-        time.sleep(5.0)
+    with waiting(f"routes of {arn.rsplit('/', 1)[-1]}: taking effect", timeout):
+        while True:
+            now = read_routes(ctx, arn)
+            if all(now.get(b) == dial for b, dial in wanted.items()):
+                log.info("routes of %s now %s", arn, now)
+                return now
+            if time.monotonic() > deadline:
+                raise AwsError(f"routes of {arn}: still {now} after {timeout:.0f} s, not "
+                               f"{wanted}; read them again with status, and re-run if they do "
+                               "not change")
+            time.sleep(5.0)
 
 
 def active_buckets(routes: dict[str, int]) -> list[str]:

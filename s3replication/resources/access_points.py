@@ -16,6 +16,12 @@ keeps access points: the shop's readers and writers may be using them.
 A crash between creation and the first routes is caught by a marker file beside the log
 (`.access-point-<name>.pending`): written before the create request, removed once the routes
 hold, so the next run sets the routes it missed.
+
+`GetMultiRegionAccessPoint` is served in us-west-2 only (botocore's s3control model: "will
+always be routed to the US West (Oregon) Region"), so `failover` and `failback` must know the
+access point's alias (the route calls name it) without it while us-west-2 is down: `apply`
+records it in a tag on each member bucket (`ALIAS_TAG_PREFIX` + name), which `find_alias`
+reads from a bucket in a Region that answers; the config may also name it (`"alias"`).
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from ..config.model import CRR, AccessPointSpec
 from ..engine.context import Context
 from ..engine.items import Item
 from ..engine.scope import Scope
-from ..errors import AwsError
+from ..errors import AwsError, RegionUnreachable
 from .bucket_settings import PUBLIC_ACCESS_BLOCK
+from .bucket_tags import MAX_BUCKET_TAGS, read_tags, write_tags
 from .settings import Setting
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,8 @@ CONTROL_REGION = "us-west-2"  # CreateMultiRegionAccessPoint and its reads are s
 EXISTS = "exists"
 CREATE_TIMEOUT = 1800.0  # seconds; AWS says creation can take up to 24 hours in rare cases
 MISSING = "NoSuchMultiRegionAccessPoint"
+ALIAS_TAG_PREFIX = "s3replication:access-point:"  # + name: the access point's alias
+UNKNOWN_ALIAS = "(the access point's alias, known after apply)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,41 @@ def read_access_point(ctx: Context, name: str) -> dict[str, Any] | None:
     found = read_or_none(lambda: control.get_multi_region_access_point(
         AccountId=ctx.account, Name=name), MISSING)
     return None if found is None else dict(found["AccessPoint"])
+
+
+def alias_tag(name: str) -> str:
+    return f"{ALIAS_TAG_PREFIX}{name}"
+
+
+def find_alias(ctx: Context, spec: AccessPointSpec) -> str | None:
+    """The access point's alias without depending on us-west-2: the config's `"alias"`, else
+    the tag `apply` put on its buckets, read from the first bucket whose Region answers (those
+    this run found unreachable are skipped), else GetMultiRegionAccessPoint (us-west-2).
+    None when the access point does not exist."""
+    if spec.alias:
+        return spec.alias
+    failures: list[str] = []
+    for name in spec.buckets:
+        bucket = ctx.bucket(name)
+        if ctx.clients.is_down(bucket.region):
+            failures.append(f"{bucket.region} unreachable")
+            continue
+        try:
+            alias = read_tags(ctx, bucket).get(alias_tag(spec.name))
+        except Exception as exc:  # noqa: BLE001 - the next bucket, then us-west-2
+            log.info("access point %s: alias tag of %s not read: %s", spec.name, name, exc)
+            failures.append(str(exc))
+            continue
+        if alias:
+            return alias
+    if ctx.clients.is_down(CONTROL_REGION):
+        raise RegionUnreachable(CONTROL_REGION, (
+            f"GetMultiRegionAccessPoint is served there only; the alias of access point "
+            f"{spec.name} is in no tag of its buckets that could be read "
+            f"({'; '.join(failures) or 'no tag'}): name it in ACCESS_POINTS[{spec.name!r}]"
+            '["alias"]'))
+    found = read_access_point(ctx, spec.name)
+    return None if found is None else str(found["Alias"])
 
 
 def access_point_arn(ctx: Context, alias: str) -> str:
@@ -145,6 +189,44 @@ def read_buckets(on: AccessPointTarget) -> Any:
     return None if found is None else sorted(r["Bucket"] for r in found.get("Regions", []))
 
 
+def read_alias_tags(on: AccessPointTarget) -> Any:
+    """The alias (from S3 Control) and each member's alias tag (None where absent)."""
+    found = on.describe()
+    tag = alias_tag(on.spec.name)
+    return {"alias": None if found is None else found.get("Alias"),
+            "tags": {b: read_tags(on.ctx, on.ctx.bucket(b)).get(tag) for b in on.spec.buckets}}
+
+
+def project_alias_tags(on: AccessPointTarget, current: Any) -> Any:
+    return None if current is None else current["tags"]
+
+
+def wanted_alias_tags(on: AccessPointTarget, current: Any) -> Any:
+    alias = (current or {}).get("alias") or UNKNOWN_ALIAS
+    return {b: alias for b in on.spec.buckets}
+
+
+def write_alias_tags(on: AccessPointTarget, current: Any) -> None:
+    """The alias tag on each member, every other tag kept."""
+    alias = (current or {}).get("alias") or (on.describe() or {}).get("Alias")
+    if not alias:
+        raise AwsError(f"{on.resource}: no alias to record (it does not exist yet)")
+    tag = alias_tag(on.spec.name)
+    for name in on.spec.buckets:
+        bucket = on.ctx.bucket(name)
+        tags = read_tags(on.ctx, bucket)
+        if tags.get(tag) == alias:
+            continue
+        if tag not in tags and len(tags) >= MAX_BUCKET_TAGS:
+            on.ctx.note(f"bucket {name} has {len(tags)} tags, the most S3 allows: the alias of "
+                        f"{on.resource} is not recorded on it; failover finds it there only "
+                        f'while us-west-2 answers, or from ACCESS_POINTS["{on.spec.name}"]'
+                        '["alias"]')
+            continue
+        tags[tag] = alias
+        write_tags(on.ctx, bucket, tags)
+
+
 def refuse_bucket_change(on: AccessPointTarget, current: Any) -> None:
     raise AwsError(
         f"{on.resource}: its buckets are {', '.join(current or [])} and AWS cannot change them. "
@@ -182,6 +264,10 @@ ACCESS_POINT_SETTINGS: tuple[Setting[AccessPointTarget], ...] = (
             read_buckets, lambda on: sorted(on.spec.buckets), refuse_bucket_change),
     Setting("first routes", ("s3:SubmitMultiRegionAccessPointRoutes",),
             read_first_routes, lambda on: "set", set_first_routes),
+    # failover and failback read it there while us-west-2 is down (find_alias)
+    Setting("alias tags on its buckets", ("s3:GetBucketTagging", "s3:PutBucketTagging"),
+            read_alias_tags, lambda on: None, write_alias_tags, project=project_alias_tags,
+            desire=wanted_alias_tags),
 )
 
 
