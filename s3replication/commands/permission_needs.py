@@ -184,12 +184,15 @@ NEEDS: tuple[Need, ...] = (
     N("cloudwatch:PutDashboard", DASHBOARD, WRITES),
     N("cloudwatch:DeleteDashboards", DASHBOARD, WRITES),
     N("cloudwatch:GetMetricData", ANY, (STATUS, READINESS, FAILOVER)),
-    # S3 Inventory (resources/inventory.py): configurations on the rules' buckets, report
-    # buckets managed like any bucket (the bucket rows above name them too)
-    N("s3:GetInventoryConfiguration", INVENTORIED, CHANGES),
+    # S3 Inventory (resources/inventory.py): configurations on the rules' buckets, put and
+    # read as each bucket's owner (a destination in another account through that account's
+    # role or profile); report buckets, the caller's, managed like any bucket (the bucket rows
+    # above name them too)
+    N("s3:GetInventoryConfiguration", INVENTORIED, CHANGES, accounts=BOTH),
     N("s3:PutInventoryConfiguration", INVENTORIED, WRITES,
       "PutBucketInventoryConfiguration and DeleteBucketInventoryConfiguration "
-      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html)"),
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html)",
+      accounts=BOTH),
     # audit --inventory (inventory/): the reports, the re-drive manifest
     N("s3:ListBucket", REPORT_BUCKET, (INVENTORY_AUDIT, ATHENA), "finding the newest report"),
     N("s3:GetObject", REPORT_OBJECTS, (INVENTORY_AUDIT, ATHENA, BATCH), "reports; backfill: "
