@@ -61,6 +61,7 @@ REPORT_BUCKET = "the report buckets of INVENTORY"
 REPORT_OBJECTS = "the reports in the report buckets (inventory/*)"
 WORKGROUP = "Athena's primary workgroup, in each report bucket's Region"
 GLUE = "the Glue catalog, the s3_replication_audit database and its tables"
+GLUE_DEFAULT = "the Glue catalog and its default database, in each report bucket's Region"
 ACCESS_POINT = "the Multi-Region Access Points of ACCESS_POINTS"
 ACCESS_POINT_REQUEST = "Multi-Region Access Point requests, in us-west-2"
 
@@ -82,6 +83,9 @@ class Need:
 
 
 N = Need
+ATHENA_WITH_GLUE = ("what Athena needs to work with the Glue Data Catalog "
+                    "(https://docs.aws.amazon.com/athena/latest/ug/"
+                    "fine-grained-access-to-glue-resources.html)")
 NEEDS: tuple[Need, ...] = (
     # KMS keys (apply/plan), in every account holding a bucket's key
     N("kms:ListAliases", ANY_FOR_ALIASES, SETUP, accounts=BOTH),
@@ -207,6 +211,9 @@ NEEDS: tuple[Need, ...] = (
     N("athena:GetQueryResults", WORKGROUP, (ATHENA,)),
     N("glue:CreateDatabase", GLUE, (ATHENA,)),
     N("glue:GetDatabase", GLUE, (ATHENA,)),
+    # "required for Athena and the AWS Glue Data Catalog to work together", in each Region
+    N("glue:GetDatabase", GLUE_DEFAULT, (ATHENA,), ATHENA_WITH_GLUE),
+    N("glue:CreateDatabase", GLUE_DEFAULT, (ATHENA,), ATHENA_WITH_GLUE),
     N("glue:CreateTable", GLUE, (ATHENA,)),
     N("glue:GetTable", GLUE, (ATHENA,)),
     N("glue:DeleteTable", GLUE, (ATHENA,)),
