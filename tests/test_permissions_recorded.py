@@ -1,21 +1,26 @@
 """The permissions table checked against the calls the commands really make, account by account.
 
-Every command that calls AWS runs against moto on a config with a destination in another
-account (ACCOUNTS, reached by AssumeRole: moto answers with credentials that act in the role's
-account), S3 Inventory and monitoring. Each API call is recorded through botocore's
-`before-parameter-build` event, registered on the session of each account's client factory: the
-caller's, and the session `Clients.for_account` gets for the backup account (through the real
-`accounts.reach`, wrapped). Each call is then turned into the IAM action(s) AWS checks for it
-(`iam_actions`, this file's own table, from the Service Authorization Reference), and must be
-granted, to the account that sent it, by what `permissions` prints for that account: on the
-bucket (or object) the call names, for S3, where the account split lies; the action anywhere in
-that account's documents, for the other services.
+Every command that calls AWS (plan, apply and destroy of both scripts, status, verify, audit,
+audit --inventory with either engine, backfill by copy and by batch, dry runs included,
+backfill --job, readiness, failover, failback) runs against moto on a config with a destination
+in another account (ACCOUNTS, reached by AssumeRole: moto answers with credentials that act in
+the role's account), S3 Inventory, monitoring and a Multi-Region Access Point. Each API call
+is recorded through botocore's `before-parameter-build` event, registered on the session of
+each account's client factory: the caller's, and the one `Clients.for_account` gets for the
+backup account (through the real `accounts.reach`, wrapped). Each call is then turned into the
+IAM action(s) AWS checks for it (`iam_actions`: this file's own table, from the Service
+Authorization Reference), and must be granted, to the account that sent it, by what
+`permissions` prints for that account: on the bucket or object the call names, for S3, where
+the account split lies; the action in that account's documents, for the other services. The
+other way round, every action the backup account is granted is sent there, or
+`NOT_SENT_THERE` says why not.
 
-An identity-based policy must allow every action a principal sends in its own account
+An identity-based policy must allow every action a principal sends
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
-across accounts, the caller reaches the backup account's buckets as the role it assumes there, so
-that role's policy is what must allow them
-(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html).
+in another account the caller acts as the role it assumed there, so that role's policy is what
+must allow them (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html).
+What moto lacks is answered in `ANSWERED` as the API references give it; what it does not
+check (bucket policies' conditions, replication) is said where the test works around it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from ministack.core.iam_evaluator import EvalContext, evaluate, parse_policy_doc
 
 from s3replication.aws import accounts
 from s3replication.aws.clients import Clients
+from s3replication.commands import failover
 from s3replication.config import AccountSpec, load_config
 from s3replication.inventory.standin import rows_from_bucket, write_report
 from tests.shop import Run, run_script
@@ -63,6 +69,16 @@ MONITORING = {{"sns_topic": "perm-rec-alerts", "alert_emails": ["ops@example.com
                "latency_threshold_seconds": 900, "dashboard": "perm-rec"}}
 INVENTORY = {{"buckets": {{"us-east-1": "perm-rec-reports-use1",
                           "us-west-2": "perm-rec-reports-usw2"}}}}
+BUCKETS.update({{"perm-rec-web-use1": {{"region": "us-east-1", "kms_key": None}},
+                "perm-rec-web-usw2": {{"region": "us-west-2", "kms_key": None}}}})
+CRR_RULES += [
+    {{"id": "web-east-west", "source": "perm-rec-web-use1", "destination": "perm-rec-web-usw2",
+      "replica_modifications": True}},
+    {{"id": "web-west-east", "source": "perm-rec-web-usw2", "destination": "perm-rec-web-use1",
+      "replica_modifications": True}},
+]
+ACCESS_POINTS = {{"shop": {{"buckets": ["perm-rec-web-use1", "perm-rec-web-usw2"],
+                          "active": ["perm-rec-web-use1"]}}}}
 '''
 
 SAR_S3 = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html"
@@ -238,6 +254,7 @@ ANSWERED: dict[str, tuple[int, dict[str, Any]]] = {
     "athena.GetQueryResults": (200, {"ResultSet": {"Rows": []}}),
     "glue.CreateDatabase": (200, {}),
     "glue.DeleteTable": (200, {}),
+    "s3-control.SubmitMultiRegionAccessPointRoutes": (200, {}),
 }
 
 
@@ -253,16 +270,23 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.routes: dict[str, dict[str, Any]] = {}  # an access point's routes, by bucket
 
     def tagged(self, session: boto3.Session, account: str) -> boto3.Session:
         def record(params: dict[str, Any], model: Any, context: dict[str, Any],
                    **_: Any) -> None:
             self.calls.append(Call(account, model.service_model.service_name, model.name,
                                    context.get("client_region") or "", dict(params)))
+            if model.name == "SubmitMultiRegionAccessPointRoutes":
+                self.routes.update({r["Bucket"]: r for r in params["RouteUpdates"]})
+
+        def routes(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            return _answer(200, {"Routes": list(self.routes.values())})()
 
         session.events.register("before-parameter-build", record)
         for event, (status, parsed) in ANSWERED.items():
             session.events.register(f"before-call.{event}", _answer(status, parsed))
+        session.events.register("before-call.s3-control.GetMultiRegionAccessPointRoutes", routes)
         return session
 
     def reach(self, account: AccountSpec, sts: Any) -> boto3.Session:
@@ -283,6 +307,8 @@ def world(moto_clients: Clients, tmp_path: Path,
     # what this test checks, so moto evaluates none here.
     monkeypatch.setattr(FakeBucket, "get_permission",
                         lambda self, action, resource: PermissionResult.NEUTRAL)
+    # moto never replicates: failover's and failback's readiness would wait out each canary
+    monkeypatch.setattr(failover, "CANARY_TIMEOUT", 1.0)
     path = tmp_path / "s3_config.py"
     path.write_text(f"{CONFIG}\nLOG_FILE = {str(tmp_path / 'log.txt')!r}\n")
     yield path, Recorder()
@@ -349,6 +375,9 @@ STEPS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("crr", ("backfill", "--job", JOB_ID), 0),
     ("crr", ("audit", "--inventory"), 3),
     ("crr", ("audit", "--inventory", "--engine", "athena"), 0),
+    ("crr", ("readiness", "--timeout", "1"), 3),
+    ("crr", ("failover", "shop", "--to", "perm-rec-web-usw2", "--yes", "--force"), 0),
+    ("crr", ("failback", "shop", "--yes", "--force"), 0),
     ("srr", ("destroy", "--yes"), 0), ("crr", ("destroy", "--yes"), 0),
 )
 
@@ -379,7 +408,10 @@ def test_every_call_is_granted_to_the_account_it_is_sent_in(world) -> None:
         problems += [f"{kind} {' '.join(argv)}: {problem}"
                      for problem in denied(recorder.calls[before:], policies[kind])]
     assert [(k, a, s) for k, a, s, _ in outcomes] == list(STEPS), "\n".join(map(str, outcomes))
+    sent_here = {c.operation for c in recorder.calls if c.account == CALLER}
     sent_there = {c.operation for c in recorder.calls if c.account == BACKUP}
+    assert {"CreateMultiRegionAccessPoint", "SubmitMultiRegionAccessPointRoutes", "CreateJob",
+            "GetMetricData", "StartQueryExecution", "CopyObject"} <= sent_here
     assert {"PutBucketInventoryConfiguration", "HeadObject", "ListObjectVersions",
             "PutKeyPolicy"} <= sent_there  # the other account was reached
     assert not problems, "\n".join(problems)
