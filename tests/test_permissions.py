@@ -238,3 +238,28 @@ def test_arns_use_the_configs_partition(tmp_path) -> None:
     hosts = [s["Condition"]["StringEquals"]["kms:ViaService"] for d in found
              for s in d["Statement"] if "kms:ViaService" in json.dumps(s)]
     assert hosts == [["s3.cn-north-1.amazonaws.com.cn", "s3.cn-northwest-1.amazonaws.com.cn"]]
+
+
+ATHENA_GLUE = "https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html"
+
+
+def test_athena_gets_the_glue_default_database_and_catalog_in_each_region(tmp_path) -> None:
+    """Athena's guide: the access policy to the `default` database and the catalog, for
+    GetDatabase and CreateDatabase, "is required for Athena and the AWS Glue Data Catalog to
+    work together", one for each Region (ATHENA_GLUE). The audit runs Athena in each report
+    bucket's Region; nothing else of `default` is granted."""
+    extra = ("INVENTORY = {'buckets': {'us-east-1': 'shopco-inventory-use1', "
+             "'us-west-2': 'shopco-inventory-usw2', 'eu-west-1': 'shopco-inventory-euw1'}}\n")
+    found = caller_policies.policies(load_config(shop_config(tmp_path, extra)), ACCOUNT)[ACCOUNT]
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+        glue = f"arn:aws:glue:{region}:{ACCOUNT}"
+        for action in ("glue:GetDatabase", "glue:CreateDatabase"):
+            for resource in (f"{glue}:catalog", f"{glue}:database/default"):
+                assert _allowed(found, action, resource, region), (
+                    f"{action} on {resource} ({ATHENA_GLUE})")
+        for action in ("glue:DeleteTable", "glue:CreateTable", "glue:DeleteDatabase"):
+            assert not _allowed(found, action, f"{glue}:database/default", region), action
+            assert not _allowed(found, action, f"{glue}:table/default/orders", region), action
+    # without INVENTORY there is no audit by Athena, and no Glue at all
+    plain = caller_policies.policies(load_config(shop_config(tmp_path)), ACCOUNT)[ACCOUNT]
+    assert "glue:" not in json.dumps(plain)

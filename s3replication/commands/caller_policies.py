@@ -45,6 +45,7 @@ from .permission_needs import (
     DASHBOARD,
     GLUE,
     GLUE_DATABASE,
+    GLUE_DEFAULT,
     HERE,
     INVENTORIED,
     JOB,
@@ -72,7 +73,7 @@ SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys
         DASHBOARD: "Dashboard", JOB: "BatchJobs",
         ACCOUNT_ROLE: "AccountRoles", ACCESS_POINT: "AccessPoints", INVENTORIED: "Inventoried",
         REPORT_BUCKET: "ReportBuckets", REPORT_OBJECTS: "Reports", WORKGROUP: "Athena",
-        GLUE_DATABASE: "GlueDatabase", GLUE: "GlueCatalog",
+        GLUE_DATABASE: "GlueDatabase", GLUE: "GlueCatalog", GLUE_DEFAULT: "GlueDefaultDatabase",
         ACCESS_POINT_REQUEST: "AccessPointRequests"}
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
 
@@ -144,7 +145,8 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
         found = [f"arn:{p}:s3:{r}:{account}:job/*" for r in sorted({b.region for b in sources})]
     elif kind == ACCOUNT_ROLE:
         found = list(place.assumed)
-    elif kind in (INVENTORIED, REPORT_BUCKET, REPORT_OBJECTS, WORKGROUP, GLUE, GLUE_DATABASE):
+    elif kind in (INVENTORIED, REPORT_BUCKET, REPORT_OBJECTS, WORKGROUP, GLUE, GLUE_DATABASE,
+                  GLUE_DEFAULT):
         found = _inventory_resources(kind, config, place, p)
     elif kind == ACCESS_POINT and config.access_points and place.where == HERE:
         found = [f"arn:{p}:s3::{account}:accesspoint/*"]
@@ -155,7 +157,9 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
 
 def _inventory_resources(kind: str, config: Config, place: Place, p: str) -> list[str]:
     """With INVENTORY: the inventoried buckets (here or there), and here the report buckets,
-    their reports, Athena and Glue (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html)."""
+    their reports, Athena and Glue (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html),
+    with the `default` database Athena needs
+    (https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html)."""
     inventory, account = config.inventory, place.account
     if inventory is None:
         return []
@@ -170,6 +174,9 @@ def _inventory_resources(kind: str, config: Config, place: Place, p: str) -> lis
         return [f"{bucket_arn(name, region)}/inventory/*" for region, name in reports]
     if kind == WORKGROUP:
         return [f"arn:{p}:athena:{r}:{account}:workgroup/primary" for r, _ in reports]
+    if kind == GLUE_DEFAULT:  # what Athena needs of every Region's Glue Data Catalog
+        return [f"arn:{p}:glue:{r}:{account}:{what}" for r, _ in reports
+                for what in ("catalog", "database/default")]
     tables = ["table/s3_replication_audit/*"] if kind == GLUE else []
     return [f"arn:{p}:glue:{r}:{account}:{what}" for r, _ in reports for what in (
         "catalog", "database/s3_replication_audit", *tables)]

@@ -67,6 +67,7 @@ GLUE = "the Glue catalog, the s3_replication_audit database and its tables"
 # Database actions have no table resource type: granted on the catalog and database only
 # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html)
 GLUE_DATABASE = "the Glue catalog and the s3_replication_audit database"
+GLUE_DEFAULT = "the Glue catalog and its default database, in each report bucket's Region"
 ACCESS_POINT = "the Multi-Region Access Points of ACCESS_POINTS"
 ACCESS_POINT_REQUEST = "Multi-Region Access Point requests, in us-west-2"
 
@@ -88,6 +89,9 @@ class Need:
 
 
 N = Need
+ATHENA_WITH_GLUE = ("what Athena needs to work with the Glue Data Catalog "
+                    "(https://docs.aws.amazon.com/athena/latest/ug/"
+                    "fine-grained-access-to-glue-resources.html)")
 NEEDS: tuple[Need, ...] = (
     # KMS keys (apply/plan), in every account holding a bucket's key
     N("kms:ListAliases", ANY_FOR_ALIASES, SETUP, accounts=BOTH),
@@ -191,12 +195,15 @@ NEEDS: tuple[Need, ...] = (
     N("cloudwatch:PutDashboard", DASHBOARD, WRITES),
     N("cloudwatch:DeleteDashboards", DASHBOARD, WRITES),
     N("cloudwatch:GetMetricData", ANY, (STATUS, READINESS, FAILOVER)),
-    # S3 Inventory (resources/inventory.py): configurations on the rules' buckets, report
-    # buckets managed like any bucket (the bucket rows above name them too)
-    N("s3:GetInventoryConfiguration", INVENTORIED, CHANGES),
+    # S3 Inventory (resources/inventory.py): configurations on the rules' buckets, put and
+    # read as each bucket's owner (a destination in another account through that account's
+    # role or profile); report buckets, the caller's, managed like any bucket (the bucket rows
+    # above name them too)
+    N("s3:GetInventoryConfiguration", INVENTORIED, CHANGES, accounts=BOTH),
     N("s3:PutInventoryConfiguration", INVENTORIED, WRITES,
       "PutBucketInventoryConfiguration and DeleteBucketInventoryConfiguration "
-      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html)"),
+      "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html)",
+      accounts=BOTH),
     # the report buckets' delivery statement, shared by both scripts: destroy takes this
     # script's buckets out of it (apply and plan: the bucket rows above)
     N("s3:GetBucketPolicy", REPORT_BUCKET, (DESTROY,), "the inventory delivery statement"),
@@ -217,6 +224,9 @@ NEEDS: tuple[Need, ...] = (
     N("athena:GetQueryResults", WORKGROUP, (ATHENA,)),
     N("glue:CreateDatabase", GLUE_DATABASE, (ATHENA,)),
     N("glue:GetDatabase", GLUE_DATABASE, (ATHENA,)),
+    # "required for Athena and the AWS Glue Data Catalog to work together", in each Region
+    N("glue:GetDatabase", GLUE_DEFAULT, (ATHENA,), ATHENA_WITH_GLUE),
+    N("glue:CreateDatabase", GLUE_DEFAULT, (ATHENA,), ATHENA_WITH_GLUE),
     N("glue:CreateTable", GLUE, (ATHENA,)),
     N("glue:GetTable", GLUE, (ATHENA,)),
     N("glue:DeleteTable", GLUE, (ATHENA,)),
