@@ -41,8 +41,10 @@ one in the source's Region deleted after.
 Dimensions are exactly SourceBucket, DestinationBucket and RuleId (the only ones the metrics
 have); missing data is ignored, so an alarm keeps its state, as AWS advises. Each script
 manages the alarms of its own rules: those in its config and, on the way out, those of rules
-it created (ownership records on the source bucket) but no longer has. A Region's alarms are
-read in one call (describe_alarms by name prefix) and shared by the items of its lane.
+it created (ownership records on the source bucket) but no longer has, in every Region they
+may be (alarm_regions). A Region's alarms are read in one call (describe_alarms by name
+prefix) and shared by the items of the stage (an item reads its alarm's Region and its
+source's, where an older version may have left it).
 """
 
 from __future__ import annotations
