@@ -179,6 +179,12 @@ def test_each_alarm_acts_on_a_topic_of_its_own_region(moto, tmp_path):
     again = moto_run("crr", "apply", "--config", config)
     assert [c for c in again.mutating if c[0] in ("cloudwatch", "sns")] == []
     assert monitoring_changes(moto, Path(config), "crr") == []
+    planned = json.loads(moto_run("crr", "plan", "--config", config, "--json").stdout)
+    assert [c for c in planned["changes"] if c["resource"].startswith("SNS topic")] == []
+    moto_run("crr", "destroy", "--yes", "--config", config)
+    assert every_alarm(moto) == {}
+    for region in (EAST, WEST, IRELAND):  # made by the tool, nothing else on them: gone
+        assert moto.get("sns", region).list_topics()["Topics"] == [], region
 
 
 def test_alarms_made_in_the_source_region_are_moved_not_duplicated(moto, tmp_path):
@@ -398,9 +404,10 @@ def test_sandbox_both_scripts_settle_and_rerun_reads_only(script, aws, tmp_path)
         assert again.status == 0 and again.mutating == [], again.stdout
         assert script(kind, "plan", "--config", config).status == 0
     topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
-    assert set(alarms_by_name(aws)) >= {name("customers-backup", "latency"),
-                                        name("images-euw1", "backlog")}
-    assert alarms_by_name(aws)[name("orders-usw2", "latency")]["AlarmActions"] == [topic]
+    assert set(every_alarm(aws)) >= {(EAST, name("customers-backup", "latency")),
+                                     (IRELAND, name("images-euw1", "backlog"))}
+    assert alarms_by_name(aws, WEST)[name("orders-usw2", "latency")]["AlarmActions"] == [
+        topic.replace(EAST, WEST)]
     assert notification(aws, "shopco-assets-use1")["TopicConfigurations"][0]["TopicArn"] == topic
     assert len(dashboard(aws)["widgets"]) == 24
 
@@ -411,11 +418,11 @@ def test_sandbox_drift_in_monitoring_is_planned_and_repaired(script, aws, tmp_pa
     config = str(shop_config(tmp_path))
     assert script("crr", "apply", "--config", config).status == 0
     topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
-    cloudwatch = aws.get("cloudwatch", EAST)
-    if drift == "alarm-deleted":
+    cloudwatch = aws.get("cloudwatch", WEST if drift.startswith("alarm") else EAST)
+    if drift == "alarm-deleted":  # the latency alarm of catalog: in the destination's Region
         cloudwatch.delete_alarms(AlarmNames=[name("catalog-usw2", "latency")])
     elif drift == "alarm-threshold":
-        alarm = alarms_by_name(aws)[name("catalog-usw2", "latency")]
+        alarm = alarms_by_name(aws, WEST)[name("catalog-usw2", "latency")]
         cloudwatch.put_metric_alarm(**{k: alarm[k] for k in (
             "AlarmName", "Namespace", "MetricName", "Statistic", "Dimensions", "Period",
             "EvaluationPeriods", "ComparisonOperator", "AlarmActions")}, Threshold=3600)
@@ -465,7 +472,8 @@ def test_sandbox_cr_destroy_leaves_sr_monitoring_whole(script, aws, tmp_path):
     assert "TopicConfigurations" not in notification(aws, "shopco-assets-use1")
     assert len(notification(aws, "shopco-data-use1")["TopicConfigurations"]) == 1
     assert script("srr", "destroy", "--yes", "--config", config).status == 0
-    assert aws.get("sns", EAST).list_topics()["Topics"] == []
+    for region in (EAST, WEST, IRELAND):
+        assert aws.get("sns", region).list_topics()["Topics"] == [], region
     assert aws.get("cloudwatch", EAST).list_dashboards()["DashboardEntries"] == []
-    assert alarms_by_name(aws) == {}
+    assert every_alarm(aws) == {}
     assert script("crr", "plan", "--config", config).status == 3  # a fresh start again
