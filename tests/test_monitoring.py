@@ -374,6 +374,21 @@ def test_removed_rule_loses_its_alarms_and_widgets_others_stay(moto, tmp_path):
     assert watched_rules(moto) == SRR_RULES | {"hand-made"}
 
 
+def test_a_removed_rule_loses_its_alarms_in_a_region_no_rule_goes_to_any_more(moto, tmp_path):
+    """images-euw1 is the only rule toward eu-west-1: once it is gone from the config, its
+    latency and backlog alarms there are still found (every Region of the caller's buckets
+    is read) and deleted, and so is the topic that only they used."""
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    assert {r for r, n in every_alarm(moto) if ":images-euw1:" in n} == {EAST, IRELAND}
+    trimmed = shop_config(tmp_path, extra="CRR_RULES = [r for r in CRR_RULES "
+                                          "if r['id'] != 'images-euw1']")
+    moto_run("crr", "apply", "--config", str(trimmed))
+    assert [n for _, n in every_alarm(moto) if ":images-euw1:" in n] == []
+    assert moto.get("sns", IRELAND).list_topics()["Topics"] == []
+    assert monitoring_changes(moto, trimmed, "crr") == []
+
+
 # --- MiniStack: whole runs ---------------------------------------------------------------------
 
 

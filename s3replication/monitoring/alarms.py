@@ -346,15 +346,17 @@ def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionA
 
 def alarm_regions(ctx: Context, scope: Scope) -> list[str]:
     """The Regions where this script's alarms may be: each source's, and each alarm's
-    (alarm_region) of its rules in the config; with cr_replication.py every Region of the
-    config's buckets, since a rule removed from the config has left its latency and backlog
-    alarms in a destination's Region that the config no longer says."""
+    (alarm_region) of its rules in the config; with cr_replication.py also every Region of
+    the caller's buckets, since a rule removed from the config may have left its latency and
+    backlog alarms in a destination's Region that no rule of the config names any more. (The
+    caller's policy grants the alarms and topics of exactly these Regions:
+    commands/caller_policies.py.)"""
     found = {s.region for s in scope.sources}
     found |= {alarm_region(ctx, r, c) for s in scope.sources
               for r in ctx.config.rules(ctx.kind) if r.source == s.name
               for c in (FAILED, SLOW, BACKLOG)}
     if ctx.kind == CRR and scope.sources:
-        found |= {b.region for b in ctx.config.buckets.values()}
+        found |= {b.region for b in ctx.config.buckets.values() if not b.account}
     return sorted(found)
 
 
