@@ -14,6 +14,10 @@ The AWS rules these rely on:
 - PutDashboard on a name that exists replaces its contents, and "All dashboards in your account
   are global, not region-specific":
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html
+- A rule's latency and backlog alarms are in its destination's Region, its failed-operations
+  alarm in its source's, where S3 publishes each metric
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html): an older version
+  left all of them in the source's Region, under the old names.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from s3replication.aws.clients import Clients
 from s3replication.config import RuleSpec
 from s3replication.monitoring import alarms
 from tests.shop import SHIPPED_CONFIG, Run, run_script, shop_config
-from tests.test_monitoring import alarms_by_name, monitoring_changes
+from tests.test_monitoring import alarms_by_name, every_alarm, monitoring_changes
 
-EAST = "us-east-1"
+EAST, WEST = "us-east-1", "us-west-2"
 CHECKS = ("failed-operations", "latency", "backlog")
 CATALOG_A = ("shopco-data-use1", "catalog-usw2")
 CATALOG_B = ("otherco-data-use1", "catalog-usw2")
@@ -67,18 +71,26 @@ def name(source: str, rule: str, check: str) -> str:
     return f"s3-replication:{source}:{rule}:{check}"
 
 
+def found_alarms(clients: Clients) -> dict[str, dict]:
+    """Name -> alarm, in every Region of the shop's buckets (each name in one Region)."""
+    return {alarm_name: alarm for (_, alarm_name), alarm in every_alarm(clients).items()}
+
+
 def to_old_names(clients: Clients) -> list[str]:
     """The alarms as a version before this one left them: each under `s3-replication:<rule
-    id>:<check>`, same settings, description and tags (PutMetricAlarm takes them as
+    id>:<check>`, in the source's Region (us-east-1 for every rule of the shop), acting on
+    the topic there, same settings, description and tags (PutMetricAlarm takes them as
     describe_alarms gives them)."""
     cloudwatch = clients.get("cloudwatch", EAST)
     old_names = []
-    for alarm_name, alarm in alarms_by_name(clients).items():
+    for (region, alarm_name), alarm in every_alarm(clients).items():
         source, rule = watched(alarm)
         old = alarm_name.replace(f":{source}:", ":", 1)
-        cloudwatch.put_metric_alarm(AlarmName=old, **{k: alarm[k] for k in alarms.MANAGED},
-                                    Tags=[{"Key": "s3replication:managed", "Value": "true"}])
-        cloudwatch.delete_alarms(AlarmNames=[alarm_name])
+        actions = [a.replace(region, EAST) for a in alarm["AlarmActions"]]
+        cloudwatch.put_metric_alarm(AlarmName=old, **{
+            **{k: alarm[k] for k in alarms.MANAGED}, "AlarmActions": actions},
+            Tags=[{"Key": "s3replication:managed", "Value": "true"}])
+        clients.get("cloudwatch", region).delete_alarms(AlarmNames=[alarm_name])
         old_names.append(old)
     return old_names
 
@@ -93,12 +105,12 @@ def test_two_configs_with_the_same_rule_ids_keep_their_own_alarms(moto, tmp_path
     for config in (first, other, first, other):  # each applied in turn, twice
         applied = run("crr", "apply", "--config", str(config))
         assert applied.status == 0, applied.stderr
-    found = alarms_by_name(moto)
+    found = found_alarms(moto)
     assert {watched(a) for a in found.values()} >= {CATALOG_A, CATALOG_B}  # each shop's own
     for source, rule in (CATALOG_A, CATALOG_B):
         for check in CHECKS:
             assert watched(found[name(source, rule, check)]) == (source, rule)
-    assert len(found) == 2 * 4 * 3  # two shops, four CRR rules each, all from us-east-1
+    assert len(every_alarm(moto)) == 2 * 4 * 3  # two shops, four CRR rules each, each once
     for config in (first, other):  # neither undoes the other
         assert monitoring_changes(moto, config, "crr") == []
         again = run("crr", "apply", "--config", str(config))
@@ -114,7 +126,7 @@ def test_old_names_are_renamed_not_duplicated_and_others_old_names_stay(moto, tm
 
     # the other shop, applied with this version: its own alarms; the old names are not its own
     assert run("crr", "apply", "--config", str(other)).status == 0
-    found = alarms_by_name(moto)
+    found = found_alarms(moto)
     assert watched(found["s3-replication:catalog-usw2:latency"]) == CATALOG_A
     assert watched(found[name(*CATALOG_B, "latency")]) == CATALOG_B
 
@@ -126,7 +138,8 @@ def test_old_names_are_renamed_not_duplicated_and_others_old_names_stay(moto, tm
          ["s3-replication:shopco-data-use1:catalog-usw2:latency"])]
     for kind in ("crr", "srr"):
         assert run(kind, "apply", "--config", str(first)).status == 0
-    found = alarms_by_name(moto)
+    found = found_alarms(moto)
+    assert len(found) == len(every_alarm(moto))  # no name twice, in any Region
     assert not set(found) & old_names  # renamed, none left behind
     mine = {n: a for n, a in found.items() if watched(a)[0].startswith("shopco-")}
     assert len(mine) == 6 * 3 - 1  # every check of every rule once (one rule without RTC)
@@ -164,13 +177,13 @@ def test_status_and_destroy_find_alarms_under_the_old_names(moto, tmp_path):
         "alarm s3-replication:orders-usw2:backlog is in ALARM: more than 1000 operations "
         "pending for 15 minutes"]
     assert run("crr", "destroy", "--yes", "--config", str(first)).status == 0
-    assert alarms_by_name(moto) == {}
+    assert every_alarm(moto) == {}
 
 
 def test_an_alarm_under_our_name_watching_another_rule_is_refused(moto, tmp_path):
     first = first_shop(tmp_path)
-    taken = name(*CATALOG_A, "latency")
-    moto.get("cloudwatch", EAST).put_metric_alarm(  # someone else's, under the name we need
+    taken = name(*CATALOG_A, "latency")  # in the destination's Region
+    moto.get("cloudwatch", WEST).put_metric_alarm(  # someone else's, under the name we need
         AlarmName=taken, Namespace="AWS/S3", MetricName="ReplicationLatency",
         Statistic="Maximum", Period=300, EvaluationPeriods=1, Threshold=60,
         ComparisonOperator="GreaterThanThreshold",
@@ -181,10 +194,10 @@ def test_an_alarm_under_our_name_watching_another_rule_is_refused(moto, tmp_path
         refused = run("crr", command, "--config", str(first))
         assert refused.status == 1, refused.stderr
         assert refused.mutating == []
-        assert (f"alarm {taken} (us-east-1) watches rule mirror of bucket elsewhere, but it is "
+        assert (f"alarm {taken} (us-west-2) watches rule mirror of bucket elsewhere, but it is "
                 "the name of the latency alarm of rule catalog-usw2 of bucket shopco-data-use1"
                 ) in refused.stderr
-    assert list(alarms_by_name(moto)) == [taken]
+    assert list(every_alarm(moto)) == [(WEST, taken)]
 
 
 @pytest.mark.parametrize(("shared", "words"), [

@@ -97,14 +97,18 @@ def test_the_caller_keeps_its_own_and_nothing_of_the_other_accounts(tmp_path) ->
         assert "vault" not in arn and "archive" not in arn, arn
     assert {"iam:PassRole", "s3:PutReplicationConfiguration", "sns:CreateTopic",
             "cloudwatch:PutMetricAlarm", "s3:CreateJob"} <= actions(caller)
-    # roles and monitoring of the caller's buckets only; alerts in their Region only
+    # roles and monitoring of the caller's buckets only; alerts in the caller's account, in
+    # their Region and in each destination's (a rule's latency and backlog alarms, and a topic
+    # for them, live where S3 publishes those metrics:
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html)
     assert {a for a in arns(caller) if ":role/" in a} == {
         f"arn:aws:iam::{CALLER}:role/shopco-orders-use1-replication",
         f"arn:aws:iam::{CALLER}:role/shopco-media-use1-replication",
         f"arn:aws:iam::{CALLER}:role/shopco-orders-use1-replication-batch",
         f"arn:aws:iam::{CALLER}:role/shopco-media-use1-replication-batch", ROLE}
     assert {a.split(":")[3] for a in arns(caller) if ":sns:" in a or ":alarm:" in a} == {
-        "us-east-1"}
+        "us-east-1", "us-west-2", "eu-west-1"}
+    assert {a.split(":")[4] for a in arns(caller) if ":sns:" in a or ":alarm:" in a} == {CALLER}
 
 
 def test_another_account_gets_its_buckets_and_keys_only(tmp_path) -> None:

@@ -1,5 +1,22 @@
 """Monitoring: alarms, SNS topic, bucket notifications and dashboard; on moto (the scripts' calls
 and what they leave behind) and on MiniStack (whole runs: re-runs, drift, both scripts, destroy).
+
+Where each alarm lives, which neither emulator checks (both evaluate any alarm against data
+put in its own Region, and take an action on a topic of any Region):
+- S3 publishes a rule's ReplicationLatency, BytesPendingReplication and
+  OperationsPendingReplication in the destination bucket's Region, and
+  OperationsFailedReplication in the source bucket's ("Which Region is this metric published
+  in?", https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html). An alarm
+  watches a metric of the Region it is made in (PutMetricAlarm "associates it with the
+  specified metric", https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html;
+  an alarm on a metric of another Region is refused, "Cannot create an Alarm in region ...
+  based on metric ... in ...", https://github.com/aws/aws-cdk/issues/16367): so a CRR rule's
+  latency and backlog alarms belong in the destination's Region, or they would never see a
+  data point (and, missing data ignored, stay INSUFFICIENT_DATA for ever).
+- An alarm's SNS action must be a topic of the alarm's Region: AlarmActions takes
+  `arn:aws:sns:region:account-id:sns-topic-name` (API_PutMetricAlarm.html, above), and AWS
+  refuses another Region's topic ("ValidationError: Invalid region ca-central-1 specified.
+  Only us-west-2 is supported.", https://github.com/cds-snc/notification-terraform/pull/128).
 """
 
 from __future__ import annotations
@@ -15,11 +32,15 @@ from s3replication.config import load_config
 from s3replication.engine import scope
 from s3replication.engine.context import PLAN, Context
 from s3replication.engine.items import run_lanes
+from s3replication.monitoring import alarms
 from s3replication.monitoring import lanes as monitoring
 from tests.shop import Run, run_script, shop_config
 
-EAST = "us-east-1"
+EAST, WEST, IRELAND = "us-east-1", "us-west-2", "eu-west-1"
 MOTO_TOPIC = "arn:aws:sns:us-east-1:123456789012:shopco-replication-alerts"
+DESTINATION_REGION = {"catalog-usw2": WEST, "orders-usw2": WEST, "inventory-usw2": WEST,
+                      "images-euw1": IRELAND, "customers-backup": EAST,
+                      "transactions-archive": EAST}
 CRR_RULES = {"catalog-usw2", "orders-usw2", "inventory-usw2", "images-euw1"}
 SRR_RULES = {"customers-backup", "transactions-archive"}
 USER_ENTRY = {"Id": "shop-uploads", "Events": ["s3:ObjectCreated:*"],
@@ -45,9 +66,19 @@ def alarms_by_name(clients: Clients, region: str = EAST) -> dict[str, dict]:
     return {a["AlarmName"]: a for a in found["MetricAlarms"]}
 
 
+def every_alarm(clients: Clients) -> dict[tuple[str, str], dict]:
+    """(Region, name) -> alarm, in every Region of the shop's buckets."""
+    return {(region, alarm_name): alarm for region in (EAST, WEST, IRELAND)
+            for alarm_name, alarm in alarms_by_name(clients, region).items()}
+
+
+def topic(region: str) -> str:
+    return MOTO_TOPIC.replace(EAST, region)
+
+
 def watched_rules(clients: Clients) -> set[str]:
     return {next(d["Value"] for d in a["Dimensions"] if d["Name"] == "RuleId")
-            for a in alarms_by_name(clients).values()}
+            for a in every_alarm(clients).values()}
 
 
 def topic_policy(clients: Clients, arn: str) -> dict:
@@ -102,9 +133,8 @@ def test_every_rule_has_alarms_on_its_own_three_dimensions(moto, tmp_path):
     config = str(shop_config(tmp_path))
     moto_run("crr", "apply", "--config", config)
     moto_run("srr", "apply", "--config", config)
-    alarms = alarms_by_name(moto)
-    common = {"Namespace": "AWS/S3", "ActionsEnabled": True, "AlarmActions": [MOTO_TOPIC],
-              "TreatMissingData": "ignore"}
+    alarms = every_alarm(moto)
+    common = {"Namespace": "AWS/S3", "ActionsEnabled": True, "TreatMissingData": "ignore"}
     expected = {
         "failed-operations": {"MetricName": "OperationsFailedReplication", "Statistic": "Sum",
                               "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0.0,
@@ -116,13 +146,98 @@ def test_every_rule_has_alarms_on_its_own_three_dimensions(moto, tmp_path):
                     "ComparisonOperator": "GreaterThanThreshold", "Threshold": 1000.0,
                     "Period": 300, "EvaluationPeriods": 3, "DatapointsToAlarm": 3},
     }
+    where = {"failed-operations": EAST, "latency": WEST, "backlog": WEST}  # catalog: use1->usw2
     for check, settings in expected.items():
-        alarm = alarms[name("catalog-usw2", check)]
+        alarm = alarms[(where[check], name("catalog-usw2", check))]
         assert {k: alarm[k] for k in [*common, *settings]} == {**common, **settings}, check
+        assert alarm["AlarmActions"] == [topic(where[check])], check
         assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == dims(
             "shopco-data-use1", "shopco-data-usw2", "catalog-usw2")
-    every = {name(rule, check) for rule in CRR_RULES | SRR_RULES for check in expected}
-    assert set(alarms) == every - {name("transactions-archive", "latency")}  # no RTC
+    every = {(EAST if check == "failed-operations" else DESTINATION_REGION[rule],
+              name(rule, check)) for rule in CRR_RULES | SRR_RULES for check in expected}
+    assert set(alarms) == every - {(EAST, name("transactions-archive", "latency"))}  # no RTC
+
+
+def test_each_alarm_acts_on_a_topic_of_its_own_region(moto, tmp_path):
+    """A CRR rule's latency and backlog alarms are in its destination's Region, acting on the
+    alert topic made there, with the alert_emails subscribed; its failed-operations alarm in
+    the source's Region; a second apply changes nothing."""
+    config = str(shop_config(tmp_path, extra=SECOND_EMAIL))
+    moto_run("crr", "apply", "--config", config)
+    for region in (EAST, WEST, IRELAND):
+        subscribed = moto.get("sns", region).list_subscriptions_by_topic(TopicArn=topic(region))
+        assert [s["Endpoint"] for s in subscribed["Subscriptions"]] == ["ops@example.com"]
+    for (region, _), alarm in every_alarm(moto).items():
+        assert alarm["AlarmActions"] == [topic(region)]
+    images = {check: region for (region, alarm_name) in every_alarm(moto)
+              if ":images-euw1:" in alarm_name for check in [alarm_name.rsplit(":", 1)[1]]}
+    assert images == {"failed-operations": EAST, "latency": IRELAND, "backlog": IRELAND}
+    # S3 publishes to the topics of the sources' Regions only: no statement where none is
+    west_policy = json.loads(moto.get("sns", WEST).get_topic_attributes(
+        TopicArn=topic(WEST))["Attributes"]["Policy"])
+    assert "S3ReplicationEventsPublish" not in {s.get("Sid") for s in west_policy["Statement"]}
+    again = moto_run("crr", "apply", "--config", config)
+    assert [c for c in again.mutating if c[0] in ("cloudwatch", "sns")] == []
+    assert monitoring_changes(moto, Path(config), "crr") == []
+    planned = json.loads(moto_run("crr", "plan", "--config", config, "--json").stdout)
+    assert [c for c in planned["changes"] if c["resource"].startswith("SNS topic")] == []
+    moto_run("crr", "destroy", "--yes", "--config", config)
+    assert every_alarm(moto) == {}
+    for region in (EAST, WEST, IRELAND):  # made by the tool, nothing else on them: gone
+        assert moto.get("sns", region).list_topics()["Topics"] == [], region
+
+
+def test_alarms_made_in_the_source_region_are_moved_not_duplicated(moto, tmp_path):
+    """An upgrade: the version before this one made every alarm in the source's Region. The
+    latency and backlog alarms of each CRR rule move to the destination's Region (plan shows
+    the move; apply makes the new one, then deletes the old one), none is left twice, and
+    `status` finds them where they are before and after."""
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    east = moto.get("cloudwatch", EAST)
+    moved = {}
+    for (region, alarm_name), alarm in every_alarm(moto).items():  # as the old version left them
+        if region != EAST:
+            east.put_metric_alarm(AlarmName=alarm_name, **{
+                **{k: alarm[k] for k in alarms.MANAGED}, "AlarmActions": [MOTO_TOPIC]})
+            moto.get("cloudwatch", region).delete_alarms(AlarmNames=[alarm_name])
+            moved[alarm_name] = region
+    assert len(moved) == 2 * len(CRR_RULES) and set(every_alarm(moto)) == {
+        (EAST, n) for n in alarms_by_name(moto)}
+    east.set_alarm_state(AlarmName=name("orders-usw2", "backlog"), StateValue="ALARM",
+                         StateReason="test")
+    before = json.loads(moto_run("crr", "status", "--config", config, "--json").stdout)
+    verdicts = {r["rule"]: r["verdict"] for r in before["rules"]}
+    assert verdicts == {"catalog-usw2": "no data yet", "orders-usw2": "attention",
+                        "inventory-usw2": "no data yet", "images-euw1": "no data yet"}
+
+    planned = json.loads(moto_run("crr", "plan", "--config", config, "--json").stdout)
+    moves = {c["wanted"]["AlarmName"][0]: (c["current"]["Region"], c["wanted"]["Region"])
+             for c in planned["changes"] if c["setting"].startswith("alarm ")}
+    assert moves == {n: ([EAST], [region]) for n, region in moved.items()}
+    moto_run("crr", "apply", "--config", config)
+    found = every_alarm(moto)
+    assert {(r, n) for r, n in found if n in moved} == {(r, n) for n, r in moved.items()}
+    assert len(found) == 3 * len(CRR_RULES)  # each alarm once
+    assert monitoring_changes(moto, Path(config), "crr") == []
+
+
+def test_a_crash_between_making_the_moved_alarm_and_deleting_the_old_one_converges(moto,
+                                                                                   tmp_path):
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    east = moto.get("cloudwatch", EAST)
+    for (region, alarm_name), alarm in every_alarm(moto).items():  # old copies left behind
+        if region != EAST:
+            east.put_metric_alarm(AlarmName=alarm_name, **{
+                **{k: alarm[k] for k in alarms.MANAGED}, "AlarmActions": [MOTO_TOPIC]})
+    assert len(every_alarm(moto)) == 3 * len(CRR_RULES) + 2 * len(CRR_RULES)
+    status = moto_run("crr", "status", "--config", config)
+    assert status.status == 0, status.stdout
+    moto_run("crr", "apply", "--config", config)
+    assert len(every_alarm(moto)) == 3 * len(CRR_RULES)
+    moto_run("crr", "destroy", "--yes", "--config", config)
+    assert every_alarm(moto) == {}
 
 
 def test_topic_policy_lets_s3_publish_for_the_accounts_source_buckets_only(moto, tmp_path):
@@ -188,7 +303,7 @@ def test_notification_entry_is_merged_and_follows_rtc(moto, tmp_path):
     assert notification(moto, "shopco-logs-use1") == {}
 
 
-def test_dashboard_shows_each_rule_in_its_source_region(moto, tmp_path):
+def test_dashboard_shows_each_metric_in_the_region_it_is_published_in(moto, tmp_path):
     config = str(shop_config(tmp_path))
     moto_run("crr", "apply", "--config", config)
     moto_run("srr", "apply", "--config", config)
@@ -199,8 +314,10 @@ def test_dashboard_shows_each_rule_in_its_source_region(moto, tmp_path):
         "ReplicationLatency", "OperationsPendingReplication", "BytesPendingReplication",
         "OperationsFailedReplication"]
     assert [w["properties"]["stat"] for w in catalog] == ["Maximum", "Maximum", "Maximum", "Sum"]
+    assert [w["properties"]["region"] for w in catalog] == [WEST, WEST, WEST, EAST]
+    backup = [w for w in widgets if w["properties"]["title"].startswith("customers-backup ")]
+    assert {w["properties"]["region"] for w in backup} == {EAST}  # SRR: one Region
     for widget in catalog:
-        assert widget["properties"]["region"] == EAST
         assert widget["properties"]["metrics"][0][2:] == [
             "SourceBucket", "shopco-data-use1", "DestinationBucket", "shopco-data-usw2",
             "RuleId", "catalog-usw2"]
@@ -257,6 +374,21 @@ def test_removed_rule_loses_its_alarms_and_widgets_others_stay(moto, tmp_path):
     assert watched_rules(moto) == SRR_RULES | {"hand-made"}
 
 
+def test_a_removed_rule_loses_its_alarms_in_a_region_no_rule_goes_to_any_more(moto, tmp_path):
+    """images-euw1 is the only rule toward eu-west-1: once it is gone from the config, its
+    latency and backlog alarms there are still found (every Region of the caller's buckets
+    is read) and deleted, and so is the topic that only they used."""
+    config = str(shop_config(tmp_path))
+    moto_run("crr", "apply", "--config", config)
+    assert {r for r, n in every_alarm(moto) if ":images-euw1:" in n} == {EAST, IRELAND}
+    trimmed = shop_config(tmp_path, extra="CRR_RULES = [r for r in CRR_RULES "
+                                          "if r['id'] != 'images-euw1']")
+    moto_run("crr", "apply", "--config", str(trimmed))
+    assert [n for _, n in every_alarm(moto) if ":images-euw1:" in n] == []
+    assert moto.get("sns", IRELAND).list_topics()["Topics"] == []
+    assert monitoring_changes(moto, trimmed, "crr") == []
+
+
 # --- MiniStack: whole runs ---------------------------------------------------------------------
 
 
@@ -287,9 +419,10 @@ def test_sandbox_both_scripts_settle_and_rerun_reads_only(script, aws, tmp_path)
         assert again.status == 0 and again.mutating == [], again.stdout
         assert script(kind, "plan", "--config", config).status == 0
     topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
-    assert set(alarms_by_name(aws)) >= {name("customers-backup", "latency"),
-                                        name("images-euw1", "backlog")}
-    assert alarms_by_name(aws)[name("orders-usw2", "latency")]["AlarmActions"] == [topic]
+    assert set(every_alarm(aws)) >= {(EAST, name("customers-backup", "latency")),
+                                     (IRELAND, name("images-euw1", "backlog"))}
+    assert alarms_by_name(aws, WEST)[name("orders-usw2", "latency")]["AlarmActions"] == [
+        topic.replace(EAST, WEST)]
     assert notification(aws, "shopco-assets-use1")["TopicConfigurations"][0]["TopicArn"] == topic
     assert len(dashboard(aws)["widgets"]) == 24
 
@@ -300,11 +433,11 @@ def test_sandbox_drift_in_monitoring_is_planned_and_repaired(script, aws, tmp_pa
     config = str(shop_config(tmp_path))
     assert script("crr", "apply", "--config", config).status == 0
     topic = "arn:aws:sns:us-east-1:000000000000:shopco-replication-alerts"
-    cloudwatch = aws.get("cloudwatch", EAST)
-    if drift == "alarm-deleted":
+    cloudwatch = aws.get("cloudwatch", WEST if drift.startswith("alarm") else EAST)
+    if drift == "alarm-deleted":  # the latency alarm of catalog: in the destination's Region
         cloudwatch.delete_alarms(AlarmNames=[name("catalog-usw2", "latency")])
     elif drift == "alarm-threshold":
-        alarm = alarms_by_name(aws)[name("catalog-usw2", "latency")]
+        alarm = alarms_by_name(aws, WEST)[name("catalog-usw2", "latency")]
         cloudwatch.put_metric_alarm(**{k: alarm[k] for k in (
             "AlarmName", "Namespace", "MetricName", "Statistic", "Dimensions", "Period",
             "EvaluationPeriods", "ComparisonOperator", "AlarmActions")}, Threshold=3600)
@@ -354,7 +487,8 @@ def test_sandbox_cr_destroy_leaves_sr_monitoring_whole(script, aws, tmp_path):
     assert "TopicConfigurations" not in notification(aws, "shopco-assets-use1")
     assert len(notification(aws, "shopco-data-use1")["TopicConfigurations"]) == 1
     assert script("srr", "destroy", "--yes", "--config", config).status == 0
-    assert aws.get("sns", EAST).list_topics()["Topics"] == []
+    for region in (EAST, WEST, IRELAND):
+        assert aws.get("sns", region).list_topics()["Topics"] == [], region
     assert aws.get("cloudwatch", EAST).list_dashboards()["DashboardEntries"] == []
-    assert alarms_by_name(aws) == {}
+    assert every_alarm(aws) == {}
     assert script("crr", "plan", "--config", config).status == 3  # a fresh start again

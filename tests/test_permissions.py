@@ -263,3 +263,34 @@ def test_athena_gets_the_glue_default_database_and_catalog_in_each_region(tmp_pa
     # without INVENTORY there is no audit by Athena, and no Glue at all
     plain = caller_policies.policies(load_config(shop_config(tmp_path)), ACCOUNT)[ACCOUNT]
     assert "glue:" not in json.dumps(plain)
+
+
+def test_alarms_and_topics_are_granted_in_a_destinations_region_of_another_account(
+        tmp_path) -> None:
+    """A rule's latency and backlog alarms live in its destination's Region, with an alert
+    topic there for their action (S3 publishes those metrics in the destination's Region:
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html); they are the
+    caller's even when the destination bucket is another account's, in a Region where the
+    caller has no bucket."""
+    backup = "222222222222"
+    config = tmp_path / "vault_config.py"
+    config.write_text(
+        f"ACCOUNTS = {{'backup': {{'account_id': '{backup}', "
+        f"'role_arn': 'arn:aws:iam::{backup}:role/admin'}}}}\n"
+        "BUCKETS = {'shopco-orders-use1': {'region': 'us-east-1', 'kms_key': None},\n"
+        "           'shopco-orders-vault': {'region': 'eu-west-1', 'kms_key': None,\n"
+        "                                   'account': 'backup'}}\n"
+        "CRR_RULES = [{'id': 'vault', 'source': 'shopco-orders-use1',\n"
+        "              'destination': 'shopco-orders-vault'}]\n"
+        "SRR_RULES = []\n"
+        "MONITORING = {'sns_topic': 'shopco-alerts'}\n"
+        f"LOG_FILE = {str(tmp_path / 'log.txt')!r}\n")
+    found = caller_policies.policies(load_config(config), ACCOUNT)[ACCOUNT]
+    alarm = (f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:"
+             "s3-replication:shopco-orders-use1:vault:latency")
+    topic = f"arn:aws:sns:eu-west-1:{ACCOUNT}:shopco-alerts"
+    for action, resource in (("cloudwatch:PutMetricAlarm", alarm),
+                             ("cloudwatch:DescribeAlarms", alarm),
+                             ("cloudwatch:DeleteAlarms", alarm), ("sns:CreateTopic", topic),
+                             ("sns:Subscribe", topic), ("sns:DeleteTopic", topic)):
+        assert _allowed(found, action, resource, region="eu-west-1"), (action, resource)

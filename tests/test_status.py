@@ -1,7 +1,14 @@
 """`status`: verdicts per rule from alarm states and the last 15 minutes of metrics; exit codes,
 text and JSON; batched reads. On moto (which never evaluates alarms) and on MiniStack (whose
 alarm evaluation ignores dimensions: tests set alarm states with set_alarm_state and read
-figures with GetMetricData, which does respect them)."""
+figures with GetMetricData, which does respect them).
+
+Where the figures are: S3 publishes a rule's ReplicationLatency, BytesPendingReplication and
+OperationsPendingReplication in the destination bucket's Region, OperationsFailedReplication in
+the source bucket's ("Which Region is this metric published in?",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html); the tests put each
+data point where S3 would, and status must read it there (the emulators keep whatever is put
+in any Region)."""
 
 from __future__ import annotations
 
@@ -16,18 +23,28 @@ from s3replication.config import RuleSpec
 from s3replication.monitoring import metrics
 from tests.shop import Run, run_script, shop_config
 
-EAST = "us-east-1"
+EAST, WEST = "us-east-1", "us-west-2"
 CATALOG = {"SourceBucket": "shopco-data-use1", "DestinationBucket": "shopco-data-usw2",
            "RuleId": "catalog-usw2"}
+REGIONS = {"shopco-data-use1": EAST, "shopco-data-usw2": WEST,
+           "shopco-data-use1-backup": EAST, "shopco-logs-use1-archive": EAST}
 
 
 def put_figures(clients: Clients, dimensions: dict[str, str], **values: float) -> None:
-    """Data points a minute old, as S3 would publish them for one rule."""
+    """Data points a minute old, as S3 would publish them for one rule: each in the Region S3
+    publishes it in (metrics.published_in)."""
     when = datetime.now(UTC) - timedelta(minutes=1)
-    clients.get("cloudwatch", EAST).put_metric_data(Namespace="AWS/S3", MetricData=[
+    for name, value in values.items():
+        region = metrics.published_in(name, REGIONS[dimensions["SourceBucket"]],
+                                      REGIONS[dimensions["DestinationBucket"]])
+        put_in(clients, region, dimensions, when, name, value)
+
+
+def put_in(clients: Clients, region: str, dimensions: dict[str, str], when: datetime,
+           name: str, value: float) -> None:
+    clients.get("cloudwatch", region).put_metric_data(Namespace="AWS/S3", MetricData=[
         {"MetricName": name, "Value": value, "Timestamp": when,
-         "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]}
-        for name, value in values.items()])
+         "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]}])
 
 
 def rows(result: Run) -> dict[str, dict]:
@@ -82,8 +99,26 @@ def test_healthy_figures_are_shown_and_exit_0(applied, moto_clients):
     assert rows(result)["orders-usw2"]["verdict"] == "no data yet"  # other dimensions
 
 
+def test_status_reads_each_figure_in_the_region_it_is_published_in(applied, moto_clients):
+    """The latency and pending figures of catalog-usw2 (us-east-1 -> us-west-2) are read in
+    us-west-2, its failures in us-east-1; a figure put in the other Region, where S3 never
+    publishes it, is not read."""
+    when = datetime.now(UTC) - timedelta(minutes=1)
+    put_in(moto_clients, WEST, CATALOG, when, "ReplicationLatency", 1200)
+    put_in(moto_clients, WEST, CATALOG, when, "OperationsPendingReplication", 7)
+    put_in(moto_clients, EAST, CATALOG, when, "OperationsFailedReplication", 2)
+    put_in(moto_clients, EAST, CATALOG, when, "BytesPendingReplication", 99)  # not S3's Region
+    result = applied("--json")
+    assert result.status == 3
+    catalog = rows(result)["catalog-usw2"]
+    assert catalog["figures"] == {"latency_seconds": 1200.0, "pending_operations": 7.0,
+                                  "pending_bytes": None, "failed_operations": 2.0}
+    assert catalog["reasons"] == ["latency 1200 s reached the threshold of 900 s",
+                                  "2 operations failed to replicate in the last 15 minutes"]
+
+
 def test_an_alarm_in_alarm_state_names_the_rule_and_exits_3(applied, moto_clients):
-    moto_clients.get("cloudwatch", EAST).set_alarm_state(
+    moto_clients.get("cloudwatch", WEST).set_alarm_state(
         AlarmName="s3-replication:shopco-data-use1:orders-usw2:backlog", StateValue="ALARM",
         StateReason="test")
     result = applied()
@@ -109,8 +144,12 @@ def test_figures_past_the_limits_need_attention(applied, moto_clients, figures, 
 def test_status_reads_once_per_region_and_changes_nothing(applied):
     result = applied()
     assert result.mutating == []
-    monitoring_calls = [c[1] for c in result.calls if c[0] == "cloudwatch"]
-    assert sorted(monitoring_calls) == ["DescribeAlarms", "GetMetricData"]
+    monitoring_calls = [c[1:] for c in result.calls if c[0] == "cloudwatch"]
+    # the sources' Region and the destinations' (catalog, orders and inventory go to
+    # us-west-2, images to eu-west-1): once each
+    assert sorted(monitoring_calls) == sorted(
+        (operation, region) for operation in ("DescribeAlarms", "GetMetricData")
+        for region in (EAST, WEST, "eu-west-1"))
 
 
 # --- GetMetricData batching, on a recording client ----------------------------------------------

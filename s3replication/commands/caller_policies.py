@@ -136,9 +136,11 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
     elif kind == BATCH_ROLE:
         found = [role_arn(account, batch_role_name(b), b.region) for b in sources]
     elif kind == TOPIC:
-        found = [f"arn:{p}:sns:{r}:{account}:{config.monitoring.sns_topic}" for r in regions]
+        found = [f"arn:{p}:sns:{r}:{account}:{config.monitoring.sns_topic}"
+                 for r in _monitoring_regions(config, place)]
     elif kind == ALARM:
-        found = [f"arn:{p}:cloudwatch:{r}:{account}:alarm:{ALARM_PREFIX}*" for r in regions]
+        found = [f"arn:{p}:cloudwatch:{r}:{account}:alarm:{ALARM_PREFIX}*"
+                 for r in _monitoring_regions(config, place)]
     elif kind == DASHBOARD and config.monitoring.dashboard:
         found = [f"arn:{p}:cloudwatch::{account}:dashboard/{config.monitoring.dashboard}"]
     elif kind == JOB:
@@ -153,6 +155,16 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
     elif kind == ACCESS_POINT_REQUEST and config.access_points and place.where == HERE:
         found = [f"arn:{p}:s3:us-west-2:{account}:async-request/mrap/*"]
     return sorted(set(found))
+
+
+def _monitoring_regions(config: Config, place: Place) -> list[str]:
+    """Where the place's alarms and topics are: each of its buckets' Regions, and each
+    destination's Region of a rule from its buckets, wherever that bucket is (a rule's latency
+    and backlog alarms live in its destination's Region, with a topic for their actions:
+    monitoring/alarms.py)."""
+    mine = {b.name for b in place.buckets}
+    return sorted({b.region for b in place.buckets} | {
+        config.buckets[r.destination].region for r in config.all_rules() if r.source in mine})
 
 
 def _inventory_resources(kind: str, config: Config, place: Place, p: str) -> list[str]:

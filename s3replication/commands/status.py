@@ -1,6 +1,8 @@
 """`status`: how each of this script's rules is doing, from its alarms and the last 15 minutes
-of its replication metrics. Per source Region: one describe_alarms call and GetMetricData in
-batches of up to 500 queries. Read only.
+of its replication metrics. Per Region of a rule's source or destination: one describe_alarms
+call and GetMetricData in batches of up to 500 queries, for the figures S3 publishes in that
+Region (latency and pending in the destination's, failures in the source's:
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html). Read only.
 
 Verdict per rule: `attention` when an alarm is in ALARM or missing ("run apply"), when an RTC
 rule's latest latency reached the threshold, or when operations failed in the window;
@@ -29,25 +31,34 @@ FIGURES = {"latency_seconds": metrics.LATENCY, "pending_operations": metrics.PEN
 
 
 def _look(ctx: Context, region: str, rules: list[RuleSpec]) -> tuple[list, dict]:
+    """The tool's alarms in `region`, and the figures of `rules` that S3 publishes there."""
     cloudwatch = ctx.clients.get("cloudwatch", region)
+
+    def published_here(rule: RuleSpec) -> list[str]:
+        source, destination = ctx.bucket(rule.source).region, ctx.bucket(rule.destination).region
+        return [m for m in FIGURES.values()
+                if metrics.published_in(m, source, destination) == region]
     try:
-        return alarms.read_alarms(cloudwatch), metrics.latest_figures(cloudwatch, rules)
+        return alarms.read_alarms(cloudwatch), metrics.latest_figures(
+            cloudwatch, rules, metrics_of=published_here)
     except Exception as exc:  # every failure becomes one named line
         raise explain(exc, f"reading replication alarms and metrics in {region}") from exc
 
 
-def rule_status(ctx: Context, rule: RuleSpec, found: list[dict[str, Any]],
+def rule_status(ctx: Context, rule: RuleSpec, found: dict[str, list[dict[str, Any]]],
                 figures: dict[str, float | None]) -> RuleHealth:
-    """The rule's verdict. Its alarms are found under their names, or, until apply renames
-    them, under the names an older version gave them (alarms.py)."""
+    """The rule's verdict, from the tool's alarms by Region (`found`) and the rule's figures.
+    Its alarms are found under their names in their Regions, or, until apply renames or moves
+    them, where an older version left them (alarms.earlier_alarms)."""
     reasons: list[str] = []
     states: dict[str, str | None] = {}
-    by_name = {a["AlarmName"]: a for a in found}
     for check in alarms.checks(rule):
+        region = alarms.alarm_region(ctx, rule, check)
         name = alarms.alarm_name(rule.source, rule.id, check)
-        alarm = by_name.get(name)
-        if alarm is None and (old := alarms.old_alarm(found, rule, check)):
-            name, alarm = old, by_name[old]
+        alarm = next((a for a in found[region] if a["AlarmName"] == name), None)
+        if alarm is None and (earlier := alarms.earlier_alarms(ctx, found, rule, check)):
+            region, name = earlier[0]
+            alarm = next(a for a in found[region] if a["AlarmName"] == name)
         if alarm is not None and not alarms.watches(alarm, rule):  # another config's
             states[check.suffix] = None
             reasons.append(f"alarm {name} watches {alarms.watched_text(alarm)}, not this rule")
@@ -75,15 +86,23 @@ def rule_status(ctx: Context, rule: RuleSpec, found: list[dict[str, Any]],
 
 def status(ctx: Context, args: argparse.Namespace) -> StatusResult:
     rules = list(ctx.rules)
-    regions = sorted({ctx.bucket(r.source).region for r in rules})
-    by_region = {region: [r for r in rules if ctx.bucket(r.source).region == region]
-                 for region in regions}
+
+    def regions_of(rule: RuleSpec) -> set[str]:
+        """Where its alarms and figures are: the source's Region and the destination's
+        (metrics.published_in), and where older versions put its alarms (the source's)."""
+        return {ctx.bucket(rule.source).region, ctx.bucket(rule.destination).region}
+
+    regions = sorted({region for rule in rules for region in regions_of(rule)})
+    by_region = {region: [r for r in rules if region in regions_of(r)] for region in regions}
     looked = dict(zip(regions, parallel_map(lambda g: _look(ctx, g, by_region[g]), regions),
                       strict=True))
+    found = {region: alarms_found for region, (alarms_found, _) in looked.items()}
     rows = []
     for rule in rules:
-        found, figures = looked[ctx.bucket(rule.source).region]
-        rows.append(rule_status(ctx, rule, found, figures[rule.id]))
+        figures: dict[str, float | None] = {}
+        for region in sorted(regions_of(rule)):
+            figures.update(looked[region][1][rule.id])
+        rows.append(rule_status(ctx, rule, found, figures))
     code = ExitStatus.ATTENTION if any(r.verdict == ATTENTION for r in rows) else ExitStatus.OK
     return StatusResult(script=script_name(ctx.kind), status=code,
                         window_minutes=metrics.WINDOW_MINUTES, rules=rows,

@@ -1,4 +1,5 @@
-"""CloudWatch alarms per replication rule, in the source bucket's Region, acting on the topic.
+"""CloudWatch alarms per replication rule, each in the Region where its metric is published,
+acting on the topic of that Region.
 
 - `failed-operations`: OperationsFailedReplication, Sum > 0 over one minute: the first failure.
 - `latency` (RTC rules only): ReplicationLatency, Maximum >= latency_threshold_seconds over
@@ -22,11 +23,28 @@ script in its description); an old name watching another bucket's rule is anothe
 and left alone. The alarm under the new name must watch our rule too: names.py refuses a run
 where it watches another.
 
+Regions: S3 publishes a rule's ReplicationLatency and OperationsPendingReplication in the
+destination bucket's Region, and OperationsFailedReplication in the source bucket's
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html, "Which Region is this
+metric published in?"; metrics.published_in). An alarm sees only the metrics of its own Region
+(PutMetricAlarm, above: the alarm "associates it with the specified metric" of the Region the
+call is sent to), so a CRR rule's `latency` and `backlog` alarms live in the destination's
+Region, its `failed-operations` alarm in the source's; an SRR rule's all in its one Region.
+An alarm's SNS action must be a topic of the alarm's own Region (AWS answers PutMetricAlarm
+with "ValidationError: Invalid region <topic's> specified. Only <alarm's> is supported."),
+so each alarm acts on the alert topic of its Region (topics.py; lanes.py makes one in every
+Region that holds an alarm). Versions before this one put every alarm in the source's Region:
+such an alarm of this rule and check (under the old or the new name, the tool's, watching
+this rule) is moved the same way it is renamed: the alarm in the right Region made first, the
+one in the source's Region deleted after.
+
 Dimensions are exactly SourceBucket, DestinationBucket and RuleId (the only ones the metrics
 have); missing data is ignored, so an alarm keeps its state, as AWS advises. Each script
 manages the alarms of its own rules: those in its config and, on the way out, those of rules
-it created (ownership records on the source bucket) but no longer has. A Region's alarms are
-read in one call (describe_alarms by name prefix) and shared by the items of its lane.
+it created (ownership records on the source bucket) but no longer has, in every Region they
+may be (alarm_regions). A Region's alarms are read in one call (describe_alarms by name
+prefix) and shared by the items of the stage (an item reads its alarm's Region and its
+source's, where an older version may have left it).
 """
 
 from __future__ import annotations
@@ -36,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..aws.naming import MANAGED_TAG, script_name, short_hash
-from ..config.model import BucketSpec, RuleSpec
+from ..config.model import CRR, RuleSpec
 from ..engine.context import Context
 from ..engine.items import Item
 from ..engine.scope import Scope
@@ -49,6 +67,7 @@ from .metrics import (
     PENDING_OPERATIONS,
     STATISTIC,
     dimensions,
+    published_in,
     watched_rule,
 )
 from .topics import topic_arn
@@ -143,6 +162,34 @@ def old_alarm(found: list[dict[str, Any]], rule: RuleSpec, check: Check) -> str 
     return name
 
 
+def alarm_region(ctx: Context, rule: RuleSpec, check: Check) -> str:
+    """The Region of the alarm: where S3 publishes the check's metric for the rule."""
+    return published_in(check.metric, ctx.bucket(rule.source).region,
+                        ctx.bucket(rule.destination).region)
+
+
+def earlier_alarms(ctx: Context, found: dict[str, list[dict[str, Any]]], rule: RuleSpec,
+                   check: Check) -> list[tuple[str, str]]:
+    """(Region, name) of each alarm an older version made for this check of this rule and
+    that is still there: under the old name in the alarm's Region, and, when that is not the
+    source's Region (where older versions put every alarm), under either name there; each
+    the tool's, for the rule's script, watching this rule. `found`: the tool's alarms by
+    Region, of the alarm's Region and the source's."""
+    region, source_region = alarm_region(ctx, rule, check), ctx.bucket(rule.source).region
+    left = []
+    if (old := old_alarm(found.get(region, []), rule, check)) is not None:
+        left.append((region, old))
+    if source_region != region:
+        there = found.get(source_region, [])
+        name = alarm_name(rule.source, rule.id, check)
+        alarm = next((a for a in there if a["AlarmName"] == name), None)
+        if alarm is not None and watches(alarm, rule) and made_by_tool(alarm, rule.kind):
+            left.append((source_region, name))
+        if (old := old_alarm(there, rule, check)) is not None:
+            left.append((source_region, old))
+    return left
+
+
 def threshold(ctx: Context, check: Check) -> float:
     if check is SLOW:
         return float(ctx.config.monitoring.latency_threshold_seconds)
@@ -150,14 +197,14 @@ def threshold(ctx: Context, check: Check) -> float:
 
 
 def alarm_spec(ctx: Context, rule: RuleSpec, check: Check) -> dict[str, Any]:
-    """The PutMetricAlarm parameters of one alarm, without its name."""
-    region = ctx.bucket(rule.source).region
+    """The PutMetricAlarm parameters of one alarm, without its name: its action is the topic
+    of the alarm's own Region."""
     return {
         "AlarmDescription": (f"S3 replication rule {rule.id} ({rule.source} -> "
                              f"{rule.destination}): {check.meaning}. {MANAGED_BY}"
                              f"{script_name(rule.kind)}.py."),
         "ActionsEnabled": True,
-        "AlarmActions": [topic_arn(ctx, region)],
+        "AlarmActions": [topic_arn(ctx, alarm_region(ctx, rule, check))],
         "Namespace": NAMESPACE,
         "MetricName": check.metric,
         "Statistic": STATISTIC[check.metric],
@@ -215,47 +262,65 @@ class RegionAlarms:
             return self._found
 
 
-def alarm_item(ctx: Context, region: str, alarms: RegionAlarms, rule: RuleSpec,
-               check: Check) -> Item:
-    """One alarm of a rule: as `alarm_spec` says under its name, or deleted when the rule has
-    no such check; the alarm an older version made for it under the old name is renamed (this
-    one made first, that one deleted after)."""
+Reads = dict[str, RegionAlarms]  # Region -> its alarms, one reader per Region for the stage
+
+
+def alarm_item(ctx: Context, reads: Reads, rule: RuleSpec, check: Check) -> Item:
+    """One alarm of a rule, in its Region (alarm_region): as `alarm_spec` says under its name,
+    or deleted when the rule has no such check; an alarm an older version made for it (under
+    the old name, or in the source's Region: earlier_alarms) is renamed or moved: this one
+    made first, that one deleted after."""
+    region = alarm_region(ctx, rule, check)
+    regions = sorted({region, ctx.bucket(rule.source).region})
     name = alarm_name(rule.source, rule.id, check)
     spec = alarm_spec(ctx, rule, check) if check in checks(rule) else None
 
-    def named(found: list[dict[str, Any]]) -> dict[str, Any] | None:
-        return next((a for a in found if a["AlarmName"] == name), None)
+    def read() -> dict[str, list[dict[str, Any]]]:
+        return {r: reads[r].read() for r in regions}
 
-    def project(found: list[dict[str, Any]]) -> Any:
-        """The alarm's settings, and under which names it is found (the old one first)."""
-        names = [n for n in (old_alarm(found, rule, check), name) if n
-                 and any(a["AlarmName"] == n for a in found)]
-        shown = named(found) or next((a for a in found if a["AlarmName"] in names), None)
-        return None if shown is None else {**normalize(shown), "AlarmName": names}
+    def named(found: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+        return next((a for a in found[region] if a["AlarmName"] == name), None)
 
-    def write(found: list[dict[str, Any]]) -> None:
-        old = old_alarm(found, rule, check)
+    def project(found: dict[str, list[dict[str, Any]]]) -> Any:
+        """The alarm's settings, and under which names and in which Regions it is found (the
+        older ones first)."""
+        places = earlier_alarms(ctx, found, rule, check)
         current = named(found)
+        if current is not None:
+            places.append((region, name))
+        if not places:
+            return None
+        shown = current or next(a for a in found[places[0][0]]
+                                if a["AlarmName"] == places[0][1])
+        return {**normalize(shown), "AlarmName": [n for _, n in places],
+                "Region": [r for r, _ in places]}
+
+    def delete(places: list[tuple[str, str]]) -> None:
+        for where in sorted({r for r, _ in places}):
+            _delete(reads[where].cloudwatch, [n for r, n in places if r == where])
+
+    def write(found: dict[str, list[dict[str, Any]]]) -> None:
+        earlier = earlier_alarms(ctx, found, rule, check)
         if spec is None:
-            _delete(alarms.cloudwatch, [n for n in (name, old) if n])
+            delete([(region, name), *earlier])
             return
+        current = named(found)
         if current is None or normalize(current) != normalize(spec):
             tags = {**ctx.config.tags, MANAGED_TAG: "true"}  # only taken on creation
-            alarms.cloudwatch.put_metric_alarm(AlarmName=name, **spec, Tags=[
+            reads[region].cloudwatch.put_metric_alarm(AlarmName=name, **spec, Tags=[
                 {"Key": k, "Value": v} for k, v in tags.items()])
-        if old:  # only once the new one watches the rule
-            _delete(alarms.cloudwatch, [old])
+        delete(earlier)  # only once the new one watches the rule
 
-    wanted = {**normalize(spec), "AlarmName": [name]} if spec else None
+    wanted = {**normalize(spec), "AlarmName": [name], "Region": [region]} if spec else None
     return Item(f"rule {rule.id} of {rule.source} ({region})", f"alarm {check.suffix}",
-                wanted, alarms.read, write, project=project,
+                wanted, read, write, project=project,
                 touches=f"alarm {name}")  # alarms are written at once
 
 
-def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionAlarms,
-                        sources: list[BucketSpec]) -> Item:
-    """The alarms of rules this script created and no longer wants (all its rules' alarms
-    when removing): deleted."""
+def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionAlarms) -> Item:
+    """The alarms in `region` of rules this script created and no longer wants (all its
+    rules' alarms when removing): deleted."""
+    sources = scope.sources
     wanted = {(r.source, r.id) for s in sources for r in scope.wanted_rules(s.name)}
     config_ids = scope.removed_without_record()
     by_name = {s.name: s for s in sources}
@@ -279,10 +344,29 @@ def dropped_alarms_item(ctx: Context, scope: Scope, region: str, alarms: RegionA
                 delete, project=project, touches="dropped alarms")
 
 
-def lane(ctx: Context, scope: Scope, region: str, sources: list[BucketSpec]) -> list[Item]:
-    """The alarms of this script's rules on `sources` (all in `region`): one item per alarm of
-    each rule in the config, and one for the alarms of rules it created and no longer has."""
-    alarms = RegionAlarms(ctx, region)
-    own = [r for s in sources for r in scope.wanted_rules(s.name)]
-    return [alarm_item(ctx, region, alarms, r, c) for r in own for c in (FAILED, SLOW, BACKLOG)]\
-        + [dropped_alarms_item(ctx, scope, region, alarms, sources)]
+def alarm_regions(ctx: Context, scope: Scope) -> list[str]:
+    """The Regions where this script's alarms may be: each source's, and each alarm's
+    (alarm_region) of its rules in the config; with cr_replication.py also every Region of
+    the caller's buckets, since a rule removed from the config may have left its latency and
+    backlog alarms in a destination's Region that no rule of the config names any more. (The
+    caller's policy grants the alarms and topics of exactly these Regions:
+    commands/caller_policies.py.)"""
+    found = {s.region for s in scope.sources}
+    found |= {alarm_region(ctx, r, c) for s in scope.sources
+              for r in ctx.config.rules(ctx.kind) if r.source == s.name
+              for c in (FAILED, SLOW, BACKLOG)}
+    if ctx.kind == CRR and scope.sources:
+        found |= {b.region for b in ctx.config.buckets.values() if not b.account}
+    return sorted(found)
+
+
+def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
+    """The alarms of this script's rules, one lane per Region of `alarm_regions`: an item per
+    alarm of each rule in the config that lives in the Region, and one for the alarms there
+    of rules it created and no longer has."""
+    regions = alarm_regions(ctx, scope)
+    reads = {region: RegionAlarms(ctx, region) for region in regions}
+    own = [r for s in scope.sources for r in scope.wanted_rules(s.name)]
+    return [[alarm_item(ctx, reads, r, c) for r in own for c in (FAILED, SLOW, BACKLOG)
+             if alarm_region(ctx, r, c) == region]
+            + [dropped_alarms_item(ctx, scope, region, reads[region])] for region in regions]

@@ -1,8 +1,10 @@
 """The CloudWatch dashboard `MONITORING["dashboard"]`: one row per rule (latency, pending
-operations, pending bytes, failed operations), each widget reading the rule's source Region,
-so that one dashboard shows every Region. It lives in the Region of the first bucket of
-BUCKETS that any rule replicates from, and serves both scripts: its body is built from the
-rules both agree on (see lanes.py), so either script's run leaves it as the other wants.
+operations, pending bytes, failed operations), each widget reading the Region where S3
+publishes its metric (the destination's for latency and pending, the source's for failures:
+metrics.published_in), so that one dashboard shows every Region. It lives in the Region of
+the first bucket of BUCKETS that any rule replicates from, and serves both scripts: its body is
+built from the rules both agree on (see lanes.py), so either script's run leaves it as the
+other wants.
 The whole body is managed: a widget added by hand shows as drift.
 """
 
@@ -22,6 +24,7 @@ from .metrics import (
     PENDING_BYTES,
     PENDING_OPERATIONS,
     STATISTIC,
+    published_in,
 )
 
 WIDTH, HEIGHT = 6, 6
@@ -41,7 +44,8 @@ def widget(ctx: Context, rule: RuleSpec, metric: str, title: str, x: int, y: int
                      "DestinationBucket", rule.destination, "RuleId", rule.id]],
         "stat": STATISTIC[metric],
         "period": 300,
-        "region": ctx.bucket(rule.source).region,
+        "region": published_in(metric, ctx.bucket(rule.source).region,
+                               ctx.bucket(rule.destination).region),
         "title": f"{rule.id} ({rule.source} -> {rule.destination}): {title}",
         "view": "timeSeries",
     }

@@ -1,5 +1,6 @@
-"""Monitoring of replication: per Region an SNS topic, each source bucket's replication event
-notification, alarms per rule, and one dashboard.
+"""Monitoring of replication: an SNS topic in each Region of a source bucket or an alarm, each
+source bucket's replication event notification, alarms per rule (each in the Region of its
+metric, alarms.py), and one dashboard.
 
 Alarms belong to the script of their rule (alarms.py). The topic and its policy, each bucket's
 notification entry and the dashboard are shared by both scripts, so both must want the same
@@ -46,43 +47,59 @@ def served_rules(ctx: Context, scope: Scope) -> dict[str, list[RuleSpec]]:
 
 
 def _users(ctx: Context, served: dict[str, list[RuleSpec]], region: str) -> list[str]:
-    """The source buckets of `region` whose rules the topic serves."""
+    """The source buckets of `region` whose rules the topic serves (its publish statement)."""
     return [n for n, rules in served.items() if rules and ctx.bucket(n).region == region]
 
 
+def _alarmed(ctx: Context, served: dict[str, list[RuleSpec]], region: str) -> bool:
+    """Whether an alarm of a served rule lives in `region` (alarms.alarm_region): an alarm's
+    action must be a topic of its own Region, so the topic is wanted there too."""
+    return any(alarms.alarm_region(ctx, rule, check) == region
+               for rules in served.values() for rule in rules for check in alarms.checks(rule))
+
+
+def topic_regions(ctx: Context, scope: Scope) -> list[str]:
+    """The Regions where a topic may be wanted or going away: the sources' (their
+    notification entries) and those of the alarms (alarms.alarm_regions)."""
+    return sorted({s.region for s in scope.sources} | set(alarms.alarm_regions(ctx, scope)))
+
+
 def topic_lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
-    """Per Region of the sources, the topic when it is wanted: made before the rules, beside
-    the keys and buckets (the "topics" stage), since it needs none of them."""
+    """Per Region of a source or an alarm, the topic when it is wanted: made before the rules,
+    beside the keys and buckets (the "topics" stage), since it needs none of them."""
     if not scope.sources:
         return []
     served = served_rules(ctx, scope)
-    regions = sorted({s.region for s in scope.sources})
-    return [topics.items(ctx, region, users) for region in regions
-            if (users := _users(ctx, served, region))]
+    return [topics.items(ctx, region, _users(ctx, served, region), True) for region in
+            topic_regions(ctx, scope) if _users(ctx, served, region)
+            or _alarmed(ctx, served, region)]
 
 
 def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
-    """Per Region of the sources: the buckets' notification entries in one lane, with the
-    topic after them when it is going away, before them in destroy (apply and plan make a
-    wanted topic in the topics stage); the alarms in another lane; then the dashboard."""
+    """Per Region of a source or an alarm: the sources' notification entries in one lane,
+    with the topic after them when it is going away, before them in destroy (apply and plan
+    make a wanted topic in the topics stage); per Region of an alarm, the alarms in another
+    lane (alarms.lanes); then the dashboard."""
     sources = scope.sources
     if not sources:
         return []
     served = served_rules(ctx, scope)
     result: list[list[Item]] = []
-    for region in sorted({s.region for s in sources}):
+    for region in topic_regions(ctx, scope):
         here = [s for s in sources if s.region == region]
         users = _users(ctx, served, region)
+        wanted = bool(users) or _alarmed(ctx, served, region)
         entries = [notifications.item(ctx, s, served[s.name]) for s in here]
         # S3 checks that it may publish to the topic when the entry is written: topic first
         # (in apply and plan, the topics stage made it), unless the topic is going away, when
         # the entries must go first.
-        if users and not scope.removing:
-            result.append(entries)
+        if wanted and not scope.removing:
+            if entries:
+                result.append(entries)
         else:
-            topic = topics.items(ctx, region, users)
-            result.append(topic + entries if users else entries + topic)
-        result.append(alarms.lane(ctx, scope, region, here))
+            topic = topics.items(ctx, region, users, wanted)
+            result.append(topic + entries if wanted else entries + topic)
+    result += alarms.lanes(ctx, scope)
     name, home = ctx.config.monitoring.dashboard, dashboard.home_region(ctx)
     if name and home:
         every_rule = [r for rules in served.values() for r in rules]

@@ -15,7 +15,7 @@ missing is not an empty backlog, whereas missing failures are none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,25 +57,28 @@ def published_in(metric: str, source_region: str, destination_region: str) -> st
 
 def latest_figures(cloudwatch: Any, rules: list[RuleSpec], now: datetime | None = None,
                    names: Iterable[str] = tuple(STATISTIC),
+                   metrics_of: Callable[[RuleSpec], Iterable[str]] | None = None,
                    ) -> dict[str, dict[str, float | None]]:
-    """Per rule id, each metric of `names` (default: all four) over the last 15 minutes: the
-    latest value of the levels and the sum of the failures; None where CloudWatch has no data
-    point. GetMetricData, batched."""
+    """Per rule id, each metric of `names` (default: all four; `metrics_of(rule)`, when given,
+    chooses per rule, e.g. those published in the client's Region) over the last 15 minutes:
+    the latest value of the levels and the sum of the failures; None where CloudWatch has no
+    data point. GetMetricData, batched."""
     end = now or datetime.now(UTC)
     start = end - timedelta(minutes=WINDOW_MINUTES)
-    chosen = {metric: STATISTIC[metric] for metric in names}
+    every = tuple(names)
+    chosen = {rule.id: tuple(metrics_of(rule)) if metrics_of else every for rule in rules}
     queries: list[dict[str, Any]] = []
     wanted: dict[str, tuple[str, str]] = {}  # query id -> (rule id, metric)
     for rule in rules:
-        for metric, statistic in chosen.items():
+        for metric in chosen[rule.id]:
             query_id = f"q{len(queries)}"
             wanted[query_id] = (rule.id, metric)
             queries.append({"Id": query_id, "ReturnData": True, "MetricStat": {
                 "Metric": {"Namespace": NAMESPACE, "MetricName": metric,
                            "Dimensions": dimensions(rule)},
-                "Period": 60, "Stat": statistic}})
+                "Period": 60, "Stat": STATISTIC[metric]}})
     figures: dict[str, dict[str, float | None]] = {
-        rule.id: dict.fromkeys(chosen) for rule in rules}
+        rule.id: dict.fromkeys(chosen[rule.id]) for rule in rules}
     points: dict[str, list[tuple[datetime, float]]] = {query_id: [] for query_id in wanted}
     for first in range(0, len(queries), MAX_QUERIES):
         batch = queries[first:first + MAX_QUERIES]

@@ -34,6 +34,7 @@ from ..engine.context import Context
 from ..engine.scope import Scope
 from ..errors import NameTaken, ReplicationToolError
 from . import alarms, dashboard
+from .lanes import topic_regions
 from .metrics import watched_rule
 from .topics import STATEMENT_SID, topic_arn
 
@@ -65,10 +66,11 @@ def alarm_clashes(ctx: Context, scope: Scope, found: RegionAlarms) -> list[str]:
         for rule in scope.wanted_rules(source.name):
             for check in (alarms.FAILED, alarms.SLOW, alarms.BACKLOG):  # each one's item
                 name = alarms.alarm_name(rule.source, rule.id, check)
-                alarm = next((a for a in found(source.region) if a["AlarmName"] == name), None)
+                region = alarms.alarm_region(ctx, rule, check)
+                alarm = next((a for a in found(region) if a["AlarmName"] == name), None)
                 if alarm is not None and not alarms.watches(alarm, rule):
                     problems.append(
-                        f"alarm {name} ({source.region}) watches "
+                        f"alarm {name} ({region}) watches "
                         f"{alarms.watched_text(alarm)}, but it is the name of the {check.suffix} "
                         f"alarm of rule {rule.id} of bucket {rule.source} ({rule.setting}); "
                         "rename or delete that alarm (if an older version of this tool made it "
@@ -135,7 +137,7 @@ def check(ctx: Context, scope: Scope) -> None:
     found = RegionAlarms(ctx)
     try:
         problems = alarm_clashes(ctx, scope, found)
-        for region in sorted({s.region for s in sources}):
+        for region in topic_regions(ctx, scope):
             problems += topic_clashes(ctx, region, found)
         problems += dashboard_clashes(ctx, found)
     except ReplicationToolError:

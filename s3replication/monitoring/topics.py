@@ -1,7 +1,10 @@
 """The SNS topic for replication alerts in one Region: the topic, its policy statement letting S3
 publish for the account's source buckets, and the e-mail subscriptions of `alert_emails`.
 
-The topic serves both scripts and every source bucket of its Region. The statement (our own
+The topic serves both scripts, every source bucket of its Region (their event notifications)
+and every alarm of its Region: an alarm's action must be a topic of the alarm's own Region, so
+a Region that holds only alarms (a CRR destination's: alarms.py) has a topic too, with the
+subscriptions and without the statement (no source bucket there publishes). The statement (our own
 Sid; AWS's pattern for letting S3 publish, aws:SourceAccount and aws:SourceArn,
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html)
 is merged with any others.
@@ -106,14 +109,15 @@ def _note_if_unheard(ctx: Context, resource: str, emails: list[str],
 
 class TopicSettings:
     """The topic of one Region and what we manage on it, for the source `buckets` of the
-    Region that have rules (none: the topic is going away)."""
+    Region that have rules (the publish statement); `wanted`: whether the topic is (a source
+    or an alarm of the Region uses it; when not, it is going away)."""
 
-    def __init__(self, ctx: Context, region: str, buckets: list[str]):
-        self.ctx, self.buckets = ctx, buckets
+    def __init__(self, ctx: Context, region: str, buckets: list[str], wanted: bool):
+        self.ctx, self.buckets, self.wanted = ctx, buckets, wanted
         self.sns = ctx.clients.get("sns", region)
         self.topic = TopicReader(self.sns, topic_arn(ctx, region))
         self.resource = f"SNS topic {ctx.config.monitoring.sns_topic} ({region})"
-        self.emails = sorted(ctx.config.monitoring.alert_emails) if buckets else []
+        self.emails = sorted(ctx.config.monitoring.alert_emails) if wanted else []
         self.statement = publish_statement(ctx, region, buckets) if buckets else None
 
     def ours(self, subscription: dict[str, Any]) -> bool:
@@ -125,7 +129,7 @@ class TopicSettings:
         topic = self.topic
         if topic.attributes() is None:
             return None
-        if self.buckets:  # wanted: that it exists is enough
+        if self.wanted:  # that it exists is enough
             return EXISTS
         foreign_statements = [s for s in topic.statements() if s.get("Sid") != STATEMENT_SID
                               and not str(s.get("Sid", "")).startswith("__default")]
@@ -135,7 +139,7 @@ class TopicSettings:
                 "foreign": bool(foreign_statements or foreign_subscriptions)}
 
     def keep_topic(self, current: Any) -> Any:
-        if self.buckets:
+        if self.wanted:
             return EXISTS
         if current is None:
             return None
@@ -164,7 +168,7 @@ class TopicSettings:
         self.topic.forget()
 
     def project_emails(self, _: Any) -> Any:
-        if self.buckets:
+        if self.wanted:
             _note_if_unheard(self.ctx, self.resource, self.emails, self.topic.subscriptions())
         found = sorted({s["Endpoint"] for s in self.topic.subscriptions() if self.ours(s)})
         return found or None
@@ -186,10 +190,12 @@ class TopicSettings:
         self.topic.forget()
 
 
-def items(ctx: Context, region: str, buckets: list[str]) -> list[Item]:
+def items(ctx: Context, region: str, buckets: list[str], wanted: bool | None = None) -> list[Item]:
     """The topic's items, in the order that works: topic first when it is wanted (source
-    `buckets` of the Region have rules), last when it is going away."""
-    on = TopicSettings(ctx, region, buckets)
+    `buckets` of the Region have rules, or `wanted` says an alarm of the Region acts on it),
+    last when it is going away."""
+    wanted = bool(buckets) if wanted is None else wanted
+    on = TopicSettings(ctx, region, buckets, wanted)
     topic_item = Item(on.resource, "topic", EXISTS, on.read_topic, on.write_topic,
                       project=lambda c: EXISTS if c else None, desire=on.keep_topic)
     rest = [
@@ -199,4 +205,4 @@ def items(ctx: Context, region: str, buckets: list[str]) -> list[Item]:
         Item(on.resource, "e-mail subscriptions", on.emails or None, on.topic.subscriptions,
              on.write_emails, project=on.project_emails),
     ]
-    return [topic_item, *rest] if buckets else [*rest[::-1], topic_item]
+    return [topic_item, *rest] if wanted else [*rest[::-1], topic_item]
