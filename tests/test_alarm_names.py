@@ -29,7 +29,7 @@ import pytest
 
 from s3replication.aws.clients import Clients
 from s3replication.config import RuleSpec
-from s3replication.monitoring import alarms
+from s3replication.monitoring import alarm_names, alarms
 from tests.shop import SHIPPED_CONFIG, Run, run_script, shop_config
 from tests.test_monitoring import alarms_by_name, every_alarm, monitoring_changes
 
@@ -224,8 +224,8 @@ def test_long_names_stay_within_255_characters_and_apart():
     source = "b" * 63
     ids = ["r" * 250 + "1", "r" * 250 + "2"]
     rules = [RuleSpec(id=i, kind="crr", source=source, destination="d") for i in ids]
-    names = {alarms.alarm_name(r.source, r.id, alarms.FAILED) for r in rules}
+    names = {alarm_names.alarm_name(r.source, r.id, alarm_names.FAILED) for r in rules}
     assert len(names) == 2
     assert all(len(n) <= 255 and n.startswith(f"s3-replication:{source}:") for n in names)
-    other = alarms.alarm_name("c" * 63, ids[0], alarms.FAILED)
+    other = alarm_names.alarm_name("c" * 63, ids[0], alarm_names.FAILED)
     assert other not in names and len(other) <= 255

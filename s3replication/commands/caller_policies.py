@@ -26,7 +26,7 @@ from typing import Any
 
 from ..aws.naming import bucket_arn, partition, role_arn, s3_service_host
 from ..config.model import BucketSpec, Config
-from ..monitoring.alarms import PREFIX as ALARM_PREFIX
+from ..monitoring.alarm_names import PREFIX as ALARM_PREFIX
 from ..resources.iam_policy import S3_SERVICE, VERSION
 from .batch_role import BATCH_SERVICE
 from .batch_role import role_name as batch_role_name

@@ -22,7 +22,7 @@ from ..config.model import CRR, RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
-from ..monitoring import alarms, metrics
+from ..monitoring import alarm_names, alarms, metrics
 from ..output.results import RuleHealth, StatusResult
 
 HEALTHY, ATTENTION, NO_DATA = "healthy", "attention", "no data yet"
@@ -49,19 +49,19 @@ def rule_status(ctx: Context, rule: RuleSpec, found: dict[str, list[dict[str, An
                 figures: dict[str, float | None]) -> RuleHealth:
     """The rule's verdict, from the tool's alarms by Region (`found`) and the rule's figures.
     Its alarms are found under their names in their Regions, or, until apply renames or moves
-    them, where an older version left them (alarms.earlier_alarms)."""
+    them, where an older version left them (alarm_names.earlier_alarms)."""
     reasons: list[str] = []
     states: dict[str, str | None] = {}
-    for check in alarms.checks(rule):
-        region = alarms.alarm_region(ctx, rule, check)
-        name = alarms.alarm_name(rule.source, rule.id, check)
+    for check in alarm_names.checks(rule):
+        region = alarm_names.alarm_region(ctx, rule, check)
+        name = alarm_names.alarm_name(rule.source, rule.id, check)
         alarm = next((a for a in found[region] if a["AlarmName"] == name), None)
-        if alarm is None and (earlier := alarms.earlier_alarms(ctx, found, rule, check)):
+        if alarm is None and (earlier := alarm_names.earlier_alarms(ctx, found, rule, check)):
             region, name = earlier[0]
             alarm = next(a for a in found[region] if a["AlarmName"] == name)
-        if alarm is not None and not alarms.watches(alarm, rule):  # another config's
+        if alarm is not None and not alarm_names.watches(alarm, rule):  # another config's
             states[check.suffix] = None
-            reasons.append(f"alarm {name} watches {alarms.watched_text(alarm)}, not this rule")
+            reasons.append(f"alarm {name} watches {alarm_names.watched_text(alarm)}, not this rule")
             continue
         state = alarm["StateValue"] if alarm is not None else None
         states[check.suffix] = state

@@ -24,7 +24,7 @@ from ..engine.items import Item
 from ..engine.scope import Scope
 from ..resources import ownership
 from ..resources.bucket_tags import read_tags
-from . import alarms, dashboard, notifications, topics
+from . import alarm_names, alarms, dashboard, notifications, topics
 
 
 def served_rules(ctx: Context, scope: Scope) -> dict[str, list[RuleSpec]]:
@@ -52,10 +52,10 @@ def _users(ctx: Context, served: dict[str, list[RuleSpec]], region: str) -> list
 
 
 def _alarmed(ctx: Context, served: dict[str, list[RuleSpec]], region: str) -> bool:
-    """Whether an alarm of a served rule lives in `region` (alarms.alarm_region): an alarm's
+    """Whether an alarm of a served rule lives in `region` (alarm_names.alarm_region): an alarm's
     action must be a topic of its own Region, so the topic is wanted there too."""
-    return any(alarms.alarm_region(ctx, rule, check) == region
-               for rules in served.values() for rule in rules for check in alarms.checks(rule))
+    return any(alarm_names.alarm_region(ctx, rule, check) == region
+               for rules in served.values() for rule in rules for check in alarm_names.checks(rule))
 
 
 def topic_regions(ctx: Context, scope: Scope) -> list[str]:

@@ -33,7 +33,7 @@ from ..aws.calls import explain, policy_document, read_or_none
 from ..engine.context import Context
 from ..engine.scope import Scope
 from ..errors import NameTaken, ReplicationToolError
-from . import alarms, dashboard
+from . import alarm_names, alarms, dashboard
 from .lanes import topic_regions
 from .metrics import watched_rule
 from .topics import STATEMENT_SID, topic_arn
@@ -55,7 +55,7 @@ class RegionAlarms:
     def of_rule(self, region: str, source: str, rule_id: str) -> list[dict[str, Any]]:
         """The tool's alarms in `region` that watch rule `rule_id` of `source` (any rule of it
         when `rule_id` is empty)."""
-        return [a for a in self(region) if alarms.made_by_tool(a) and (
+        return [a for a in self(region) if alarm_names.made_by_tool(a) and (
             watched := watched_rule(a.get("Dimensions") or [])) is not None
             and watched[0] == source and rule_id in ("", watched[1])]
 
@@ -64,14 +64,15 @@ def alarm_clashes(ctx: Context, scope: Scope, found: RegionAlarms) -> list[str]:
     problems = []
     for source in scope.sources:
         for rule in scope.wanted_rules(source.name):
-            for check in (alarms.FAILED, alarms.SLOW, alarms.BACKLOG):  # each one's item
-                name = alarms.alarm_name(rule.source, rule.id, check)
-                region = alarms.alarm_region(ctx, rule, check)
+            # each one's item
+            for check in (alarm_names.FAILED, alarm_names.SLOW, alarm_names.BACKLOG):
+                name = alarm_names.alarm_name(rule.source, rule.id, check)
+                region = alarm_names.alarm_region(ctx, rule, check)
                 alarm = next((a for a in found(region) if a["AlarmName"] == name), None)
-                if alarm is not None and not alarms.watches(alarm, rule):
+                if alarm is not None and not alarm_names.watches(alarm, rule):
                     problems.append(
-                        f"alarm {name} ({region}) watches "
-                        f"{alarms.watched_text(alarm)}, but it is the name of the {check.suffix} "
+                        f"alarm {name} ({region}) watches {alarm_names.watched_text(alarm)}, "
+                        f"but it is the name of the {check.suffix} "
                         f"alarm of rule {rule.id} of bucket {rule.source} ({rule.setting}); "
                         "rename or delete that alarm (if an older version of this tool made it "
                         "for another config, apply that config first: it renames its alarms)")

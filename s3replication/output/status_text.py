@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..monitoring import alarms
+from ..monitoring import alarm_names
 from . import results, texts
 from .render import text
 
@@ -25,7 +25,7 @@ def _(result: results.StatusResult) -> str:
     if not result.rules:
         return "\n".join([f"{script}.py has no rules in the config."]
                          + access_point_lines(result.access_points))
-    suffixes = (alarms.FAILED.suffix, alarms.SLOW.suffix, alarms.BACKLOG.suffix)
+    suffixes = (alarm_names.FAILED.suffix, alarm_names.SLOW.suffix, alarm_names.BACKLOG.suffix)
     table = [texts.STATUS_COLUMNS] + [(
         r.rule, f"{r.source} -> {r.destination}", "on" if r.rtc else "off",
         "/".join(texts.STATUS_STATES.get(r.alarms.get(c), "?") if c in r.alarms else "-"
