@@ -62,8 +62,9 @@ def project_lock(_: BucketTarget, current: Any) -> Any:
     retention = (current.get("Rule") or {}).get("DefaultRetention") or {}
     if not retention.get("Mode"):
         return {"enabled": True}
-    return as_seen(ObjectLockSpec(retention["Mode"], retention.get("Days"),
-                                  retention.get("Years")))
+    # a period AWS does not hold may read 0 (moto answers "Years": 0 next to "Days")
+    return as_seen(ObjectLockSpec(retention["Mode"], retention.get("Days") or None,
+                                  retention.get("Years") or None))
 
 
 def desired_lock(on: BucketTarget, current: Any) -> Any:
