@@ -70,9 +70,18 @@ def _kms_statement(sid: str, actions: list[str], end: Endpoint) -> dict[str, Any
     }
 
 
+def _object_lock_statements(source_arn: str, destinations: list[Endpoint]) -> list[Any]:
+    """Into a destination under Object Lock: the source objects' retention and legal hold."""
+    if not any(d.locked for d in destinations):
+        return []
+    return [{"Sid": "ReadSourceObjectLock", "Effect": "Allow",
+             "Action": ["s3:GetObjectLegalHold", "s3:GetObjectRetention"],
+             "Resource": [f"{source_arn}/*"]}]
+
+
 def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[str, Any]:
-    source_arn = bucket_arn(source.bucket, source.region)
-    destinations = sorted(set(destinations), key=lambda d: d.bucket)
+    source_arn, destinations = (bucket_arn(source.bucket, source.region),
+                                sorted(set(destinations), key=lambda d: d.bucket))
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadSourceBucket",
@@ -97,13 +106,7 @@ def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[s
             "Resource": [f"{bucket_arn(d.bucket, d.region)}/*" for d in destinations],
         },
     ]
-    if any(d.locked for d in destinations):
-        statements.append({
-            "Sid": "ReadSourceObjectLock",
-            "Effect": "Allow",
-            "Action": ["s3:GetObjectLegalHold", "s3:GetObjectRetention"],
-            "Resource": [f"{source_arn}/*"],
-        })
+    statements += _object_lock_statements(source_arn, destinations)
     elsewhere = [d for d in destinations if d.other_account]
     if elsewhere:  # owner override (replication-change-owner.html)
         statements.append({
