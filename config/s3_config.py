@@ -27,6 +27,10 @@ TAGS = {"project": "shopco", "owner": "platform-team"}
 #                     default "<bucket>-replication". Shared by CRR and SRR rules.
 #   account           (destination buckets only, optional) a name from ACCOUNTS: the bucket
 #                     lives in that AWS account; default: the account of your credentials.
+#   object_lock       (optional) {"mode": "COMPLIANCE" or "GOVERNANCE", "days": N} (or
+#                     "years": N): S3 Object Lock with that default retention, for a vault
+#                     of replicas; cannot be turned off once on. Rules into such a bucket
+#                     default to delete_markers False.
 BUCKETS = {
     # Catalog, orders and customer data, primary copy.
     "shopco-data-use1": {"region": "us-east-1", "kms_key": "alias/shopco-use1"},
@@ -58,7 +62,8 @@ BUCKETS = {
 #                   lowest one free on the bucket.
 #   rtc             Replication Time Control (15-minute SLA, extra cost); default True.
 #   delete_markers  replicate delete markers; default True, or False with tags (S3 does
-#                   not replicate delete markers for tag-filtered rules, so True is an error).
+#                   not replicate delete markers for tag-filtered rules, so True is an error),
+#                   or False into a bucket with object_lock (Object Lock does not protect them).
 #   storage_class   of the replicas: STANDARD (default), STANDARD_IA, ONEZONE_IA,
 #                   INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE, REDUCED_REDUNDANCY.
 #   replica_modifications  also replicate metadata changes made on replicas; for two-way

@@ -118,6 +118,11 @@ NEEDS: tuple[Need, ...] = (
     N("s3:CreateBucket", BUCKET, (APPLY,), accounts=BOTH),
     N("s3:GetBucketVersioning", BUCKET, (*SETUP, READINESS, FAILOVER), accounts=BOTH),
     N("s3:PutBucketVersioning", BUCKET, (APPLY,), accounts=BOTH),
+    N("s3:GetBucketObjectLockConfiguration", BUCKET, SETUP, "Object Lock and its default "
+      "retention (object_lock)", accounts=BOTH),
+    N("s3:PutBucketObjectLockConfiguration", BUCKET, (APPLY,), "object_lock; CreateBucket "
+      "with Object Lock needs it and s3:PutBucketVersioning "
+      "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html)", accounts=BOTH),
     N("s3:GetEncryptionConfiguration", BUCKET, SETUP, accounts=BOTH),
     N("s3:PutEncryptionConfiguration", BUCKET, (APPLY,), accounts=BOTH),
     N("s3:GetBucketPublicAccessBlock", BUCKET, SETUP, accounts=BOTH),

@@ -7,9 +7,10 @@ from typing import Any
 
 from s3replication.aws.naming import partition
 from s3replication.config.messages import show, unknown_keys
-from s3replication.config.model import BucketSpec
+from s3replication.config.model import LOCK_MODES, BucketSpec, ObjectLockSpec
 
-BUCKET_KEYS = ("region", "kms_key", "replication_role", "account")
+BUCKET_KEYS = ("region", "kms_key", "replication_role", "account", "object_lock")
+OBJECT_LOCK_KEYS = ("mode", "days", "years")
 # Commercial, GovCloud and China Regions, as in botocore's endpoints data; AWS is never asked.
 REGIONS = frozenset((
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
@@ -98,7 +99,39 @@ def _bucket(setting: str, name: object, settings: dict[Any, Any],
             isinstance(role, str) and _IAM_ROLE_NAME.fullmatch(role)):
         problems.append(f'{setting}["replication_role"]: {show(role)} is not an IAM '
                         "role name (1 to 64 letters, digits and +=,.@_-)")
-    return BucketSpec(str(name), region, kms_key, role, settings.get("account"))
+    lock = (_object_lock(f'{setting}["object_lock"]', settings["object_lock"], problems)
+            if "object_lock" in settings else None)
+    return BucketSpec(str(name), region, kms_key, role, settings.get("account"), lock)
+
+
+def _object_lock(setting: str, value: object, problems: list[str]) -> ObjectLockSpec | None:
+    """`{"mode": "COMPLIANCE" | "GOVERNANCE", "days": N}` or `"years": N`: Object Lock's
+    default retention, in whole days or years, at least 1 (S3's DefaultRetention takes one of
+    the two, https://docs.aws.amazon.com/AmazonS3/latest/API/API_DefaultRetention.html)."""
+    example = '{"mode": "COMPLIANCE", "days": 30}'
+    if not isinstance(value, dict):
+        problems.append(f"{setting}: must be a dict such as {example}, not {show(value)}")
+        return None
+    count = len(problems)
+    unknown_keys(setting, value, OBJECT_LOCK_KEYS, problems)
+    mode = value.get("mode")
+    if "mode" not in value:
+        problems.append(f'{setting}: "mode" is required ("COMPLIANCE" or "GOVERNANCE")')
+    elif mode not in LOCK_MODES:
+        problems.append(f'{setting}["mode"]: must be "COMPLIANCE" or "GOVERNANCE", '
+                        f"not {show(mode)}")
+    periods = [key for key in ("days", "years") if key in value]
+    if len(periods) != 1:
+        problems.append(f'{setting}: needs exactly one of "days" and "years", '
+                        f"not {'both' if periods else 'neither'}")
+    for key in periods:
+        period = value[key]
+        if type(period) is not int or period < 1:
+            problems.append(f'{setting}["{key}"]: must be a whole number of {key}, 1 or more, '
+                            f"not {show(period)}")
+    if len(problems) > count:
+        return None
+    return ObjectLockSpec(str(mode), value.get("days"), value.get("years"))
 
 
 def check_one_partition(specs: dict[str, BucketSpec], problems: list[str]) -> None:

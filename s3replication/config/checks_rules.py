@@ -46,8 +46,13 @@ def _rule(kind: str, setting: str, rule: dict[Any, Any], declared: set[str],
     if priority is not None and (type(priority) is not int or priority < 0):
         problems.append(f"{setting}: priority must be a whole number, 0 or more, "
                         f"not {show(priority)}")
+    # Delete markers are not protected by Object Lock, so a rule into a locked bucket leaves
+    # them out unless it says otherwise (object-lock-managing.html, "Using Object Lock with
+    # S3 Replication"); tag-filtered rules cannot replicate them at all.
+    into_lock = bool((to_spec := spec_of(specs, rule.get("destination"))) and to_spec.object_lock)
     flags = {key: rule.get(key, default) for key, default in (
-        ("rtc", True), ("delete_markers", not rule_tags), ("replica_modifications", False))}
+        ("rtc", True), ("delete_markers", not rule_tags and not into_lock),
+        ("replica_modifications", False))}
     for key, flag in flags.items():
         if not isinstance(flag, bool):
             problems.append(f"{setting}: {key} must be True or False, not {show(flag)}")

@@ -11,6 +11,32 @@ SRR = "srr"
 RULE_LISTS = {CRR: "CRR_RULES", SRR: "SRR_RULES"}
 
 
+COMPLIANCE = "COMPLIANCE"
+GOVERNANCE = "GOVERNANCE"
+LOCK_MODES = (COMPLIANCE, GOVERNANCE)
+
+
+@dataclass(frozen=True)
+class ObjectLockSpec:
+    """Object Lock on a bucket and its default retention: every new version placed in it
+    (replicas included) is kept `days` or `years` (exactly one is set) in `mode`
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html)."""
+
+    mode: str  # COMPLIANCE or GOVERNANCE
+    days: int | None = None
+    years: int | None = None
+
+    @property
+    def period_days(self) -> int:
+        """The retention in days, a year counted as 365, to compare two periods."""
+        return self.days if self.days is not None else 365 * (self.years or 0)
+
+    def describe(self) -> str:
+        """How plan and status show it: "COMPLIANCE 30 days", "GOVERNANCE 1 year"."""
+        count, unit = (self.days, "day") if self.days is not None else (self.years, "year")
+        return f"{self.mode} {count} {unit}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class BucketSpec:
     name: str
@@ -18,6 +44,7 @@ class BucketSpec:
     kms_key: str | None  # "alias/NAME", a key ARN, or None for SSE-S3
     replication_role: str  # IAM role name; default "<bucket>-replication"
     account: str | None = None  # a name in ACCOUNTS; None: the caller's account
+    object_lock: ObjectLockSpec | None = None  # None: the config asks for no Object Lock
 
 
 @dataclass(frozen=True)

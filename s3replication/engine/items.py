@@ -64,6 +64,9 @@ class Item:
     # configuration writes that overlap on one bucket
     # (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
     writes_alone: bool = False
+    # What a user must know about a change besides its values, shown in its line: given the
+    # part we manage as it is and as wanted (Object Lock: "loosens the vault's retention").
+    remark: Callable[[Any, Any], str | None] | None = None
 
     def wanted_for(self, current: Any) -> Any:
         return self.desire(current) if self.desire is not None else self.wanted
@@ -75,6 +78,7 @@ class Change:
     setting: str
     current: Any
     wanted: Any
+    remark: str | None = None  # Item.remark's, shown in the change's line
 
     @property
     def action(self) -> str:
@@ -85,13 +89,14 @@ class Change:
         return "update"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "resource": self.resource,
             "setting": self.setting,
             "action": self.action,
             "current": self.current,
             "wanted": self.wanted,
         }
+        return {**found, "remark": self.remark} if self.remark else found
 
 
 @dataclass
@@ -141,7 +146,8 @@ def _settle(item: Item, current: Any, apply: bool) -> Change | None:
     seen, wanted = item.project(current), item.wanted_for(current)
     if seen == wanted:
         return None
-    change = Change(item.resource, item.setting, seen, wanted)
+    remark = item.remark(seen, wanted) if item.remark is not None else None
+    change = Change(item.resource, item.setting, seen, wanted, remark)
     if not apply:
         return change
     try:

@@ -40,9 +40,10 @@ def changes_text(changes: Iterable[Change], heading: str) -> str:
         for change in group:
             symbol = SYMBOL[change.action]
             diffs = differences(change.current, change.wanted)
+            setting = change.setting + (f" [{change.remark}]" if change.remark else "")
             if len(diffs) == 1:
-                lines.append(f"    {symbol} {change.setting}: {diffs[0]}")
+                lines.append(f"    {symbol} {setting}: {diffs[0]}")
             else:
-                lines.append(f"    {symbol} {change.setting}:")
+                lines.append(f"    {symbol} {setting}:")
                 lines += [f"        {d}" for d in diffs]
     return "\n".join(lines)

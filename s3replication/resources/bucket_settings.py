@@ -18,6 +18,7 @@ from typing import Any
 from ..aws.calls import error_code, is_not_found, policy_document, read_or_none
 from ..aws.naming import TLS_STATEMENT_SID, bucket_arn
 from ..errors import AwsError
+from . import object_lock as lock
 from . import object_ownership as owner
 from . import ownership
 from .bucket_tags import read_tags, write_tags
@@ -64,6 +65,8 @@ def create_bucket(on: BucketTarget, _: Any) -> None:
     params: dict[str, Any] = {"Bucket": on.name}
     if on.region != "us-east-1":
         params["CreateBucketConfiguration"] = {"LocationConstraint": on.region}
+    if on.bucket.object_lock is not None:  # versioning comes with it (object_lock.py)
+        params["ObjectLockEnabledForBucket"] = True
     try:
         on.s3.create_bucket(**params)
     except Exception as exc:
@@ -196,6 +199,9 @@ BUCKET_SETTINGS: tuple[Setting[BucketTarget], ...] = (
             lambda on: on.s3.get_bucket_versioning(Bucket=on.name).get("Status"),
             lambda on: "Enabled",
             lambda on, _: enable_versioning(on.ctx, on.bucket, on.resource)),
+    # after versioning: S3 enables Object Lock only on a versioned bucket (object_lock.py)
+    Setting("object lock", lock.ACTIONS, lock.read_lock, lock.as_wanted, lock.write_lock,
+            project=lock.project_lock, desire=lock.desired_lock, remark=lock.remark_lock),
     Setting("encryption", ("s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
             read_encryption, lambda on: wanted_encryption(on.ctx.key_arn(on.bucket)),
             write_encryption, project=project_encryption, apart=True),

@@ -14,6 +14,10 @@
   allowed), and the role also needs kms:Decrypt on the replica's key, with the destination's
   context ("S3 Bucket Keys and replication" on the page above, and
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html#bucket-key-replication).
+- A destination under Object Lock: s3:GetObjectRetention and s3:GetObjectLegalHold on the
+  source's objects, so that replicas carry the source's retention and legal hold ("Using
+  Object Lock with S3 Replication",
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
 
 No wildcard actions, no "Resource": "*".
 """
@@ -47,6 +51,7 @@ class Endpoint:
     region: str
     key_arn: str | None
     other_account: bool = False  # in another account: the role makes it own the replicas
+    locked: bool = False  # under Object Lock: the role reads the source's lock metadata
 
 
 def _kms_statement(sid: str, actions: list[str], end: Endpoint) -> dict[str, Any]:
@@ -65,9 +70,18 @@ def _kms_statement(sid: str, actions: list[str], end: Endpoint) -> dict[str, Any
     }
 
 
+def _object_lock_statements(source_arn: str, destinations: list[Endpoint]) -> list[Any]:
+    """Into a destination under Object Lock: the source objects' retention and legal hold."""
+    if not any(d.locked for d in destinations):
+        return []
+    return [{"Sid": "ReadSourceObjectLock", "Effect": "Allow",
+             "Action": ["s3:GetObjectLegalHold", "s3:GetObjectRetention"],
+             "Resource": [f"{source_arn}/*"]}]
+
+
 def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[str, Any]:
-    source_arn = bucket_arn(source.bucket, source.region)
-    destinations = sorted(set(destinations), key=lambda d: d.bucket)
+    source_arn, destinations = (bucket_arn(source.bucket, source.region),
+                                sorted(set(destinations), key=lambda d: d.bucket))
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadSourceBucket",
@@ -92,6 +106,7 @@ def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[s
             "Resource": [f"{bucket_arn(d.bucket, d.region)}/*" for d in destinations],
         },
     ]
+    statements += _object_lock_statements(source_arn, destinations)
     elsewhere = [d for d in destinations if d.other_account]
     if elsewhere:  # owner override (replication-change-owner.html)
         statements.append({

@@ -171,7 +171,21 @@ def _view(rules: list[dict[str, Any]], role: Any, with_role: bool) -> dict[str, 
     return seen
 
 
+def _note_delete_markers_into_lock(ctx: Context, scope: Scope, source: BucketSpec) -> None:
+    """A rule into a locked bucket that replicates delete markers, as its config says: Object
+    Lock does not protect them, so a delete in the source hides the replica too ("Managing
+    delete markers with Object Lock",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html)."""
+    for rule in scope.wanted_rules(source.name):
+        if rule.delete_markers and ctx.bucket(rule.destination).object_lock is not None:
+            ctx.note(f"{rule.setting}: delete_markers is True into {rule.destination}, which "
+                     "has Object Lock: Object Lock does not protect delete markers, so a "
+                     "delete in the source hides the replica as well (the locked versions stay "
+                     "under it); leave delete_markers out for the default, False")
+
+
 def _desire(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> Any:
+    _note_delete_markers_into_lock(ctx, scope, source)
     own = desired_rules(ctx, scope, source, current)
     if own and not ctx.writes:  # a plan says why apply would fail; apply fails with it
         conflict = role_conflict(ctx, source, current)

@@ -69,7 +69,8 @@ def _live_endpoints(ctx: Context, source: BucketSpec, current: Any) -> list[Endp
         key = destination.get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID")
         spec = ctx.config.buckets.get(name)
         region = spec.region if spec else (key.split(":")[3] if key else source.region)
-        found.append(Endpoint(name, region, key, bool(destination.get("Account"))))
+        found.append(Endpoint(name, region, key, bool(destination.get("Account")),
+                              bool(spec and spec.object_lock)))
     return found
 
 
@@ -83,10 +84,10 @@ def policy_for(ctx: Context, scope: Scope, sources: list[BucketSpec],
         source_end = Endpoint(source.name, source.region, ctx.key_arn(source))
         dests = [ctx.bucket(r.destination) for r in scope.wanted_rules(source.name)]
         ends = [Endpoint(d.name, d.region, ctx.key_arn(d) if source_end.key_arn else None,
-                         ctx.in_other_account(d)) for d in dests]
+                         ctx.in_other_account(d), d.object_lock is not None) for d in dests]
         if live is not None:
             ends += [e if source_end.key_arn else Endpoint(e.bucket, e.region, None,
-                                                           e.other_account)
+                                                           e.other_account, e.locked)
                      for e in _live_endpoints(ctx, source, live[source.name])]
         if not ends:
             continue

@@ -34,9 +34,11 @@ class Setting(Generic[Target]):
     apart: bool = False
     # the document it reads and writes, when other rows or items write it too (Item.touches)
     document: str | None = None
+    # what a user must know about a change besides its values (Item.remark)
+    remark: Callable[[Target, Any, Any], str | None] | None = None
 
     def item(self, resource: str, target: Target) -> Item:
-        desire = self.desire
+        desire, remark = self.desire, self.remark
         return Item(
             resource, self.name, self.wanted(target),
             read=lambda: self.read(target),
@@ -46,4 +48,6 @@ class Setting(Generic[Target]):
             desire=None if desire is None else (lambda current: desire(target, current)),
             touches=self.document or (self.name if self.apart else None),
             writes_alone=self.apart,
+            remark=None if remark is None else (
+                lambda seen, wanted: remark(target, seen, wanted)),
         )
