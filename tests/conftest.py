@@ -20,6 +20,7 @@ import pytest
 
 from s3replication import sandbox
 from s3replication.aws.clients import Clients
+from tests.moto_fidelity import keep_blocked_encryption_types
 
 DUMMY_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -130,5 +131,6 @@ def moto_clients(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli
             return unlocked(self, request)
 
     monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
+    keep_blocked_encryption_types(monkeypatch)
     with mock_aws():
         yield Clients()

@@ -176,14 +176,17 @@ def _document(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def destination_accesses(destination: Side, object_key: str) -> list[Access]:
+def destination_accesses(destination: Side, object_key: str,
+                         delete_markers: bool = True) -> list[Access]:
     """The requests S3 makes as the source's role in a destination of another account: those
-    the destination's bucket policy must allow too (replicating, the owner override, reading
-    the bucket's versioning), and with a replica key, those its key policy must allow."""
+    the destination's bucket policy must allow too (replicating, delete markers when the rule
+    replicates them, the owner override, reading the bucket's versioning), and with a replica
+    key, those its key policy must allow."""
     dst = destination
     target = f"{dst.arn}/{object_key}"
-    accesses = [Access(action, target, dst.region, CROSS_ACCOUNT)
-                for action in ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")]
+    actions = ("s3:ReplicateObject", "s3:ReplicateTags") + (
+        ("s3:ReplicateDelete",) if delete_markers else ())
+    accesses = [Access(action, target, dst.region, CROSS_ACCOUNT) for action in actions]
     accesses += [
         Access("s3:ObjectOwnerOverrideToBucketOwner", target, dst.region, CHANGE_OWNER),
         Access("s3:GetBucketVersioning", dst.arn, dst.region, CROSS_ACCOUNT),

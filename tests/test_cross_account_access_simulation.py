@@ -152,7 +152,8 @@ def verdicts(endpoint: str, config: Config, rule: RuleSpec,
     backup = Backup(endpoint, config, rule)
     role_arn, identity = role_of(endpoint, config, rule)
     found = {}
-    for access in destination_accesses(backup.side(), f"{rule.prefix}sample-object.bin"):
+    for access in destination_accesses(backup.side(), f"{rule.prefix}sample-object.bin",
+                                       rule.delete_markers):
         resource_policy = policy(backup, access) if policy else backup.policy_for(access)
         found[str(access)] = cross_account_verdict(role_arn, identity, resource_policy, BACKUP,
                                                    access)

@@ -159,6 +159,10 @@ def test_role_may_give_replicas_to_the_owner_of_another_accounts_bucket() -> Non
 
 @pytest.mark.parametrize("kind, prefix", [(CRR, "S3ReplicationCrr"), (SRR, "S3ReplicationSrr")])
 def test_bucket_grant_lets_the_roles_replicate_into_the_bucket(kind: str, prefix: str) -> None:
+    """Replication and the versioning read only: no s3:PutBucketVersioning (a guardrail,
+    account_grants.py); s3:ReplicateDelete while a rule replicates delete markers (the action
+    "replicate delete markers to the destination bucket",
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html)."""
     roles = [PLAIN_ROLE, SRC_ROLE]
     found = account_grants.bucket_statements(context(kind), BUCKETS["vault"], roles)
     assert found == [
@@ -167,18 +171,92 @@ def test_bucket_grant_lets_the_roles_replicate_into_the_bucket(kind: str, prefix
                     "s3:ReplicateObject", "s3:ReplicateTags"],
          "Resource": "arn:aws:s3:::vault/*"},
         {"Sid": f"{prefix}ReplicaVersioning", "Effect": "Allow", "Principal": {"AWS": roles},
-         "Action": ["s3:GetBucketVersioning", "s3:PutBucketVersioning"],
+         "Action": ["s3:GetBucketVersioning"],
          "Resource": "arn:aws:s3:::vault"},
     ]
+    without = account_grants.bucket_statements(context(kind), BUCKETS["vault"], roles, False)
+    assert without[0]["Action"] == ["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateObject",
+                                    "s3:ReplicateTags"]
+
+
+KEY_MANAGEMENT = {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey",
+                  "kms:CreateGrant", "kms:CancelKeyDeletion", "kms:DisableKeyRotation",
+                  "kms:UpdateAlias", "kms:DeleteAlias", "kms:TagResource"}
 
 
 def test_key_grant_lets_the_roles_use_the_replica_key_through_s3_only() -> None:
+    """Encrypt and decrypt (Bucket Keys), through S3 in the bucket's Region, for the bucket's
+    own encryption context only, as AWS's replication example limits them
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html);
+    no key-management action (https://docs.aws.amazon.com/kms/latest/developerguide/
+    key-policy-overview.html)."""
     found = account_grants.key_statements(context(), BUCKETS["vault"], [SRC_ROLE])
     assert found == [{
         "Sid": "S3ReplicationCrrReplicaKey", "Effect": "Allow",
         "Principal": {"AWS": [SRC_ROLE]}, "Action": ["kms:Decrypt", "kms:Encrypt"],
         "Resource": "*",
-        "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}}]
+        "Condition": {
+            "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [
+                "arn:aws:s3:::vault", "arn:aws:s3:::vault/*"]}}}]
+    assert not KEY_MANAGEMENT & set(found[0]["Action"])
+
+
+def test_delete_markers_are_granted_only_while_a_rule_replicates_them() -> None:
+    keep = Config(Path("s3_config.py"), BUCKETS, crr_rules=(
+        RuleSpec("vaulted", CRR, "src", "vault", delete_markers=False),
+        RuleSpec("cold", CRR, "plain", "cold")), srr_rules=(), accounts={"backup": BACKUP})
+    ctx = Context(keep, CRR, FakeClients(), OURS)
+    scope = Scope.of(ctx)
+    assert not account_grants.replicates_delete_markers(ctx, scope, BUCKETS["vault"])
+    assert account_grants.replicates_delete_markers(ctx, scope, BUCKETS["cold"])
+    lanes = account_grants.narrowed(ctx, scope)
+    vault = next(lane for lane in lanes if "vault" in lane[0].resource)
+    wanted = json.dumps(vault[0].wanted_for(None))
+    assert "s3:ReplicateDelete" not in wanted and "s3:ReplicateObject" in wanted
+
+
+OLD_BUCKET_GRANT = [  # as the tool wrote it before the guardrails
+    {"Sid": "S3ReplicationCrrReplicateInto", "Effect": "Allow", "Principal": {"AWS": [SRC_ROLE]},
+     "Action": ["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete",
+                "s3:ReplicateObject", "s3:ReplicateTags"],
+     "Resource": "arn:aws:s3:::vault/*"},
+    {"Sid": "S3ReplicationCrrReplicaVersioning", "Effect": "Allow",
+     "Principal": {"AWS": [SRC_ROLE]},
+     "Action": ["s3:GetBucketVersioning", "s3:PutBucketVersioning"],
+     "Resource": "arn:aws:s3:::vault"}]
+
+
+@pytest.mark.parametrize("widen", [False, True])
+def test_an_old_grant_with_put_bucket_versioning_is_narrowed(widen: bool) -> None:
+    """A vault policy holding the old statement: the plan shows the change, apply narrows it
+    (keeping every other statement), and even the widening before the rules change does not
+    keep s3:PutBucketVersioning."""
+    s3 = FakeS3([TLS_ONLY, HAND_MADE, *OLD_BUCKET_GRANT])
+    ctx = context(clients=FakeClients(s3=s3))
+    item = Grant(ctx, BUCKETS["vault"], False).item([SRC_ROLE], widen=widen)
+    current = item.read()
+    assert "s3:PutBucketVersioning" in json.dumps(item.project(current))
+    assert item.project(current) != item.wanted_for(current)  # plan shows it
+    item.write(current)
+    assert "s3:PutBucketVersioning" not in json.dumps(s3.statements())
+    assert s3.statements()[:2] == [TLS_ONLY, HAND_MADE]
+    again = item.read()
+    assert item.project(again) == item.wanted_for(again)  # clean after
+
+
+def test_an_old_key_grant_without_the_encryption_context_is_narrowed() -> None:
+    old = [{"Sid": "S3ReplicationCrrReplicaKey", "Effect": "Allow",
+            "Principal": {"AWS": [SRC_ROLE]}, "Action": ["kms:Decrypt", "kms:Encrypt"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}}]
+    kms = FakeKms(old)
+    ctx = context(clients=FakeClients(kms=kms))
+    item = Grant(ctx, BUCKETS["vault"], True).item([SRC_ROLE])
+    current = item.read()
+    assert item.project(current) != item.wanted_for(current)
+    item.write(current)
+    assert kms.statements() == account_grants.key_statements(ctx, BUCKETS["vault"], [SRC_ROLE])
 
 
 def test_principals_are_the_roles_of_the_rules_wanted_into_the_bucket() -> None:

@@ -289,6 +289,10 @@ def test_buckets_are_private_tls_only_and_owner_enforced(ministack_endpoint, res
         else:
             assert default == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": keys[name]}
             assert rule["BucketKeyEnabled"] is True
+        # SSE-C writes refused on every bucket (https://docs.aws.amazon.com/AmazonS3/latest/
+        # userguide/blocking-unblocking-s3-c-encryption-gpb.html): read back, MiniStack does
+        # not enforce it
+        assert rule.get("BlockedEncryptionTypes") == {"EncryptionType": ["SSE-C"]}, name
 
 
 # -- secrets and the log file -------------------------------------------------------------

@@ -5,6 +5,23 @@ the same actions (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
 setting-repl-config-perm-overview.html#setting-repl-config-crossacct, and
 https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
 
+The grants are guardrails too: production's roles get replication and the reads it needs,
+nothing that could loosen or destroy the vault. On the bucket: s3:ReplicateObject,
+s3:ReplicateTags, s3:ObjectOwnerOverrideToBucketOwner (every rule into another account gives it
+the replicas), s3:ReplicateDelete only while a rule into the bucket replicates delete markers
+(the action "replicate delete markers to the destination bucket",
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html), and
+s3:GetBucketVersioning; never s3:PutBucketVersioning, which AWS's walkthrough lists but the role's
+own policy never held (across accounts both must allow, so it never served replication; it only
+let anyone who could widen that role suspend the vault's versioning). On the key: kms:Encrypt
+and kms:Decrypt (S3 Bucket Keys) through S3 in the bucket's Region, for the bucket's encryption
+context only, as the role's own policy has them
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html);
+never a key-management action (https://docs.aws.amazon.com/kms/latest/developerguide/
+key-policy-overview.html: the key policy is the primary way to control access to the key).
+A statement of ours that grants more (an older version of the tool's, or one edited by hand)
+shows in `plan` and is narrowed by `apply`.
+
 Each script owns one statement per policy, named by its Sid, merged with every other statement
 there; `destroy` removes only those. Like the role's own permissions (roles.py, then
 role_permissions.py), they are widened before the rules change (the roles of the rules now and
@@ -31,10 +48,11 @@ from .bucket_target import BucketTarget
 from .iam_policy import REPLICA_KEY_ACTIONS, VERSION, normalize_document
 from .kms_keys import KeyTarget
 
-# What the destination bucket's owner allows the source's role (replication-walkthrough-2.html)
-OBJECT_ACTIONS = ["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateDelete",
-                  "s3:ReplicateObject", "s3:ReplicateTags"]
-BUCKET_ACTIONS = ["s3:GetBucketVersioning", "s3:PutBucketVersioning"]
+# What the destination bucket's owner allows the source's role (replication-walkthrough-2.html,
+# less s3:PutBucketVersioning: see above)
+OBJECT_ACTIONS = ["s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateObject", "s3:ReplicateTags"]
+DELETE_MARKERS_ACTION = "s3:ReplicateDelete"  # only while a rule replicates delete markers
+BUCKET_ACTIONS = ["s3:GetBucketVersioning"]
 # AWS refuses a policy naming a role it has not propagated yet ("Invalid principal").
 NEW_PRINCIPAL_CODES = ("MalformedPolicy", "MalformedPolicyDocumentException")
 
@@ -53,21 +71,42 @@ def principals(ctx: Context, scope: Scope, destination: BucketSpec,
     return sorted(roles)
 
 
-def bucket_statements(ctx: Context, bucket: BucketSpec, roles: list[str]) -> list[dict[str, Any]]:
+def replicates_delete_markers(ctx: Context, scope: Scope, destination: BucketSpec) -> bool:
+    """Whether one of this script's wanted rules into `destination` replicates delete markers."""
+    return any(r.delete_markers for r in scope.rules
+               if r.destination == destination.name and r in scope.wanted_rules(r.source))
+
+
+def bucket_statements(ctx: Context, bucket: BucketSpec, roles: list[str],
+                      delete_markers: bool = True) -> list[dict[str, Any]]:
     arn = bucket_arn(bucket.name, bucket.region)
     who = {"AWS": roles}
+    objects = sorted(OBJECT_ACTIONS + ([DELETE_MARKERS_ACTION] if delete_markers else []))
     return [
         {"Sid": sid(ctx, "ReplicateInto"), "Effect": "Allow", "Principal": who,
-         "Action": OBJECT_ACTIONS, "Resource": f"{arn}/*"},
+         "Action": objects, "Resource": f"{arn}/*"},
         {"Sid": sid(ctx, "ReplicaVersioning"), "Effect": "Allow", "Principal": who,
          "Action": BUCKET_ACTIONS, "Resource": arn},
     ]
 
 
 def key_statements(ctx: Context, bucket: BucketSpec, roles: list[str]) -> list[dict[str, Any]]:
+    """Encrypt and decrypt through S3 in the bucket's Region, for this bucket's objects only
+    (with S3 Bucket Keys the context is the bucket ARN, else the object's)."""
+    arn = bucket_arn(bucket.name, bucket.region)
     return [{"Sid": sid(ctx, "ReplicaKey"), "Effect": "Allow", "Principal": {"AWS": roles},
              "Action": list(REPLICA_KEY_ACTIONS), "Resource": "*",
-             "Condition": {"StringEquals": {"kms:ViaService": s3_service_host(bucket.region)}}}]
+             "Condition": {
+                 "StringEquals": {"kms:ViaService": s3_service_host(bucket.region)},
+                 "StringLike": {"kms:EncryptionContext:aws:s3:arn": [arn, f"{arn}/*"]}}}]
+
+
+def grants_delete_markers(statements: list[dict[str, Any]]) -> bool:
+    for statement in statements:
+        actions = statement.get("Action", [])
+        if DELETE_MARKERS_ACTION in ([actions] if isinstance(actions, str) else actions):
+            return True
+    return False
 
 
 def granted_roles(statements: list[dict[str, Any]]) -> list[str]:
@@ -85,6 +124,7 @@ class Grant:
     ctx: Context
     bucket: BucketSpec
     on_key: bool  # the bucket's KMS key policy, else the bucket policy
+    delete_markers: bool = True  # a wanted rule into the bucket replicates delete markers
 
     @property
     def resource(self) -> str:
@@ -97,9 +137,14 @@ class Grant:
     def setting(self) -> str:
         return "replication grant (key policy)" if self.on_key else "replication grant (policy)"
 
-    def statements(self, roles: list[str]) -> list[dict[str, Any]]:
-        make = key_statements if self.on_key else bucket_statements
-        return make(self.ctx, self.bucket, roles) if roles else []
+    def statements(self, roles: list[str], delete_markers: bool | None = None
+                   ) -> list[dict[str, Any]]:
+        if not roles:
+            return []
+        if self.on_key:
+            return key_statements(self.ctx, self.bucket, roles)
+        deletes = self.delete_markers if delete_markers is None else delete_markers
+        return bucket_statements(self.ctx, self.bucket, roles, deletes)
 
     def ours(self, policy: Any) -> list[dict[str, Any]]:
         prefix = sid(self.ctx, "")
@@ -122,12 +167,12 @@ class Grant:
                             "NoSuchBucketPolicy", "NoSuchBucket")
         return {"policy": policy_document(text)}
 
-    def write(self, current: Any, roles: list[str]) -> None:
+    def write(self, current: Any, roles: list[str], delete_markers: bool | None = None) -> None:
         policy = (current or {}).get("policy") or {"Version": VERSION, "Statement": []}
         prefix = sid(self.ctx, "")
         others = [s for s in policy.get("Statement", [])
                   if not str(s.get("Sid", "")).startswith(prefix)]
-        merged = {**policy, "Statement": others + self.statements(roles)}
+        merged = {**policy, "Statement": others + self.statements(roles, delete_markers)}
         clients = self.ctx.clients_of(self.bucket)
         if self.on_key:
             kms = clients.get("kms", self.bucket.region)
@@ -141,18 +186,24 @@ class Grant:
         until_propagated(call, _new_principal)
 
     def item(self, roles: list[str], widen: bool = False) -> Item:
-        """`roles` granted; with `widen`, also those granted now."""
+        """`roles` granted; with `widen`, also those granted now (and s3:ReplicateDelete, if
+        granted now: a live rule may still replicate delete markers)."""
 
         def wanted_roles(current: Any) -> list[str]:
             now = granted_roles(self.ours((current or {}).get("policy"))) if widen else []
             return sorted(set(roles) | set(now))
 
+        def wanted_deletes(current: Any) -> bool:
+            now = widen and grants_delete_markers(self.ours((current or {}).get("policy")))
+            return self.delete_markers or now
+
         return Item(self.resource, self.setting, None, self.read,
-                    lambda current: self.write(current, wanted_roles(current)),
+                    lambda current: self.write(current, wanted_roles(current),
+                                               wanted_deletes(current)),
                     project=lambda current: normalize_document(
                         self.ours((current or {}).get("policy"))) or None,
                     desire=lambda current: normalize_document(
-                        self.statements(wanted_roles(current))) or None)
+                        self.statements(wanted_roles(current), wanted_deletes(current))) or None)
 
 
 def _new_principal(exc: BaseException) -> bool:
@@ -166,7 +217,8 @@ def grants(ctx: Context, scope: Scope, widen: bool) -> list[list[Item]]:
     for bucket in ctx.config.buckets.values():
         if not ctx.in_other_account(bucket):
             continue
-        lane = [Grant(ctx, bucket, False).item(principals(ctx, scope, bucket), widen)]
+        deletes = replicates_delete_markers(ctx, scope, bucket)
+        lane = [Grant(ctx, bucket, False, deletes).item(principals(ctx, scope, bucket), widen)]
         if bucket.kms_key:
             lane.append(Grant(ctx, bucket, True).item(
                 principals(ctx, scope, bucket, only_kms=True), widen))

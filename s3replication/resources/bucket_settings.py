@@ -2,9 +2,10 @@
 the order they are handled (the bucket first, as the lane's gate; versioning before anything
 replicates). Each row names its read call, the part we manage, the value we want, its write
 call and their IAM actions (tests check those against commands/permissions.py's NEEDS).
-The rows marked `apart` (encryption, public access block, object ownership, TLS-only policy:
-each its own document) are read at the same time, then written one at a time, since S3
-refuses overlapping configuration writes on one bucket with OperationAborted
+The rows marked `apart` (encryption, SSE-C blocking, public access block, object ownership,
+TLS-only policy: each its own document; the first two both write the bucket's encryption) are
+read at the same time, then written one at a time, since S3 refuses overlapping configuration
+writes on one bucket with OperationAborted
 (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
 
 Adding a setting: its read, wanted and write functions here, and one row in BUCKET_SETTINGS.
@@ -101,14 +102,42 @@ def project_encryption(_: BucketTarget, current: Any) -> Any:
     return seen
 
 
+# SSE-C writes refused, on every bucket the tool manages. Someone holding write access and a
+# key of their own can otherwise re-encrypt every object with SSE-C (a new current version S3
+# can no longer read without that key): a ransomware path ("Preventing unintended encryption of
+# Amazon S3 objects", https://aws.amazon.com/blogs/security/preventing-unintended-encryption-of-
+# amazon-s3-objects/). Bucket encryption's BlockedEncryptionTypes refuses PutObject, CopyObject,
+# PostObject, multipart uploads and replication requests that specify SSE-C with 403
+# AccessDenied, for every principal; existing SSE-C objects stay readable
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/blocking-unblocking-s3-c-encryption-gpb.html,
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_BlockedEncryptionTypes.html).
+BLOCKED_ENCRYPTION_TYPES = ["SSE-C"]
+
+
 def write_encryption(on: BucketTarget, _: Any) -> None:
+    """The whole configuration, as both rows that read it want it: default encryption, and
+    SSE-C blocked. Each row writes all of it, so that either leaves the other's part as
+    wanted; they are two rows so that `plan` names the guardrail, and two documents to the
+    engine (read at once, written one at a time), so that apply on a bucket it just made
+    writes each as the plan showed it."""
     sse = wanted_encryption(on.ctx.key_arn(on.bucket))
     rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": {
         k: v for k, v in sse.items() if k != "BucketKeyEnabled"}}
     if "BucketKeyEnabled" in sse:
         rule["BucketKeyEnabled"] = True
+    rule["BlockedEncryptionTypes"] = {"EncryptionType": list(BLOCKED_ENCRYPTION_TYPES)}
     on.s3.put_bucket_encryption(
         Bucket=on.name, ServerSideEncryptionConfiguration={"Rules": [rule]})
+
+
+def project_blocked_types(_: BucketTarget, current: Any) -> Any:
+    """The encryption types the bucket refuses ("NONE": none), None when it has no
+    configuration or refuses none."""
+    if not current:
+        return None
+    found = current["Rules"][0].get("BlockedEncryptionTypes", {}).get("EncryptionType", [])
+    blocked = sorted(t for t in found if t != "NONE")
+    return blocked or None
 
 
 def read_public_access_block(on: BucketTarget) -> Any:
@@ -205,6 +234,10 @@ BUCKET_SETTINGS: tuple[Setting[BucketTarget], ...] = (
     Setting("encryption", ("s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
             read_encryption, lambda on: wanted_encryption(on.ctx.key_arn(on.bucket)),
             write_encryption, project=project_encryption, apart=True),
+    Setting("SSE-C blocked",
+            ("s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
+            read_encryption, lambda on: list(BLOCKED_ENCRYPTION_TYPES), write_encryption,
+            project=project_blocked_types, apart=True),
     Setting("public access block",
             ("s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
             read_public_access_block, lambda on: PUBLIC_ACCESS_BLOCK, write_public_access_block,
