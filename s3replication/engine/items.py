@@ -10,6 +10,11 @@ name different documents (`touches`: each alarm, each bucket's notification entr
 and written at once, or read at once and written one at a time (`writes_alone`: the settings
 of one bucket). Plan reads and compares; apply also writes each difference as it finds
 it, so it does exactly what a plan would show.
+
+A write in an account of ACCOUNTS whose admin_profile is not available here (its clients raise
+AdminUnavailable before sending anything: aws/clients.py) is not made: the change is kept as
+pending, for that account's administrators, and the rest of its lane goes on as a plan would
+(behind a gate left pending, nothing is read).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws.calls import explain
-from ..errors import AwsError, ReplicationToolError
+from ..errors import AdminUnavailable, AwsError, ReplicationToolError
 
 log = logging.getLogger(__name__)
 MAX_WORKERS = 64  # lanes at once: API calls wait on the network, not the CPU
@@ -75,6 +80,8 @@ class Change:
     setting: str
     current: Any
     wanted: Any
+    # The ACCOUNTS name whose administrators must make it: apply without its admin_profile
+    pending: str | None = None
 
     @property
     def action(self) -> str:
@@ -85,13 +92,16 @@ class Change:
         return "update"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "resource": self.resource,
             "setting": self.setting,
             "action": self.action,
             "current": self.current,
             "wanted": self.wanted,
         }
+        if self.pending is not None:
+            found["pending"] = self.pending
+        return found
 
 
 @dataclass
@@ -146,6 +156,9 @@ def _settle(item: Item, current: Any, apply: bool) -> Change | None:
         return change
     try:
         item.write(current)
+    except AdminUnavailable as exc:  # nothing was sent: left to that account's administrators
+        log.info("%s %s: %s pending (%s)", change.resource, change.setting, change.action, exc)
+        return Change(item.resource, item.setting, seen, wanted, pending=exc.account)
     except Exception as exc:
         log.info("%s %s: %s -> failed", change.resource, change.setting, change.action)
         raise explain(exc, f"{change.action} {item.setting} of {item.resource}") from exc
@@ -227,7 +240,9 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
                 written.add(item.touches)
         # what follows starts from nothing: the gate's resource is absent (a plan), or was
         # made just now by a gate that makes it with nothing set (Item.fresh)
-        absent = absent or (item.gate and current is None and (item.fresh or not apply))
+        # (or not made: left pending for another account's administrators)
+        absent = absent or (item.gate and current is None
+                            and (item.fresh or not apply or change.pending is not None))
     return changes
 
 
