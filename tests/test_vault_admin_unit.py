@@ -178,3 +178,29 @@ def test_apply_without_the_admin_profile_leaves_the_vault_pending_and_exits_3(
     assert run(Sessions(), config, "apply").status == 0
     assert "va-invoices-replication" in json.dumps(vault_policy())
     assert vault_changes(config) == []
+
+
+def actions(documents: list[dict[str, Any]]) -> set[str]:
+    return {a for d in documents for s in d["Statement"] for a in s["Action"]}
+
+
+def test_permissions_prints_the_readers_reads_and_the_admins_writes(config: Path) -> None:
+    done = run(Sessions(), config, "permissions")
+    assert done.status == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert list(printed) == ["123456789012", f"{BACKUP} (backup)", f"{BACKUP} (backup admin)"]
+    reader, admin = actions(printed[f"{BACKUP} (backup)"]), actions(
+        printed[f"{BACKUP} (backup admin)"])
+    forbidden = ("Put", "Delete", "Create", "Schedule", "Disable", "Bypass", "Update")
+    assert reader and not [a for a in reader if a.partition(":")[2].startswith(forbidden)]
+    assert {"s3:GetBucketPolicy", "s3:ListBucketVersions", "kms:GetKeyPolicy",
+            "kms:DescribeKey"} <= reader
+    assert {"s3:CreateBucket", "s3:PutBucketPolicy", "s3:PutBucketVersioning",
+            "kms:CreateKey", "kms:PutKeyPolicy", "s3:DeleteObjectVersion"} <= admin
+    assert not [a for a in admin if a.partition(":")[2].startswith(("Get", "List", "Describe"))]
+    # together, what one role needs without admin_profile
+    config.write_text(config.read_text().replace('\n                         "admin_profile": '
+                                                 '"backup-admins"', ""))
+    alone = json.loads(run(Sessions(), config, "permissions").stdout)
+    assert list(alone) == ["123456789012", f"{BACKUP} (backup)"]
+    assert actions(alone[f"{BACKUP} (backup)"]) == reader | admin
