@@ -7,8 +7,9 @@ ACCOUNTS gives that account) to each other account's. For an account with an `ad
 "ACCOUNT_ID (NAMES)" holds the reads only (its role_arn or profile: production's way in) and
 "ACCOUNT_ID (NAMES admin)" every other action there (what the admin profile needs). The
 caller's documents cover its own buckets and keys, the replication and batch roles,
-monitoring, rules and jobs, and `sts:AssumeRole` on the roles of ACCOUNTS; another account's cover only the buckets that live
-there and their keys, with the rows of NEEDS marked for it (THERE).
+monitoring, rules and jobs, and `sts:AssumeRole` on the roles of ACCOUNTS; another account's
+cover only the buckets that live there and their keys, with the rows of NEEDS marked for it
+(THERE).
 
 KMS keys named by alias do not exist before the first `apply` creates them, and a created key's
 id is random, so their statements name every key of the account in the bucket's Region
