@@ -45,6 +45,18 @@ class AwsError(ReplicationToolError):
         super().__init__(message)
 
 
+class AdminUnavailable(AwsError):
+    """A write in an account of ACCOUNTS with an `admin_profile` that this machine cannot use
+    (the profile is not configured, or its credentials fail): nothing was sent. apply leaves
+    such writes pending, for that account's administrators (engine/items.py)."""
+
+    def __init__(self, account: str, account_id: str, profile: str, detail: str):
+        self.account, self.account_id, self.profile = account, account_id, profile
+        super().__init__(f'account "{account}" ({account_id}): its admin_profile "{profile}" '
+                         f"is not available here ({detail}); its writes are for that "
+                         "account's administrators", "AdminUnavailable")
+
+
 class NoCredentialsFound(ReplicationToolError):
     def __init__(self) -> None:
         super().__init__(

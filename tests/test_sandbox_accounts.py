@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "examples" / "backup_account.py"
 CALLER, BACKUP = "000000000000", "222222222222"
-ROLE_ARN = '"role_arn": "arn:aws:iam::222222222222:role/shopco-replication-admin"'
+ROLE_ARN = '"role_arn": "arn:aws:iam::222222222222:role/shopco-replication-reader"'
 # Runs cr_replication.py as a user does, with the sandbox's state in argv[1].
 RUN_SCRIPT = ("import runpy, sys; from pathlib import Path; "
               "from s3replication.sandbox import state; "
@@ -158,3 +158,34 @@ def test_an_account_reached_by_profile_works_in_the_sandbox_too(
 
     replicated(connect, "shopco-profile-use1", "shopco-profile-vault-usw2",
                "orders/2026/11/29/order-1002.json")
+
+
+def test_the_sandboxs_way_in_for_production_reads_only(
+        state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """With admin_profile, the sandbox reaches the backup account as an IAM user of it that may
+    only read (MiniStack under AUTH=true gives a user exactly its policy), and its
+    administrators as its root: production's way in is refused a write on the vault."""
+    from s3replication.config import load_config
+
+    config = shop_config(tmp_path_factory.mktemp("reader"), base=EXAMPLE.read_text())
+    apply(state_dir, config)
+    account = load_config(config).accounts["backup"]
+    clients = sandbox.sandbox_clients(sandbox.ensure_running(state_dir))
+    try:
+        reader = Clients(clients.endpoint_url, sandbox.reach(
+            account, clients.get("sts", "us-east-1")), verify=False)
+        s3 = reader.get("s3", "us-west-2")
+        assert reader.account_id() == BACKUP
+        assert s3.get_bucket_versioning(Bucket="shopco-orders-vault-usw2")["Status"] == "Enabled"
+        for write in (lambda: s3.put_bucket_versioning(
+                          Bucket="shopco-orders-vault-usw2",
+                          VersioningConfiguration={"Status": "Suspended"}),
+                      lambda: s3.delete_bucket_policy(Bucket="shopco-orders-vault-usw2")):
+            code = ""
+            try:
+                write()
+            except ClientError as exc:
+                code = str(exc.response["Error"]["Code"])
+            assert code == "AccessDenied"
+    finally:
+        close(clients)

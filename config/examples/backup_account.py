@@ -7,7 +7,9 @@ A worked example of ACCOUNTS (see config/s3_config.py for every other setting):
     python cr_replication.py --config config/examples/backup_account.py verify
 
 With --sandbox it runs against the local MiniStack, where each account is reached with its
-own dummy keys (no role is needed there); `make demo` does that.
+own dummy keys (no role or profile is needed there: the backup account's root stands for its
+administrators, and an IAM user of that account allowed reads only for production's way in);
+`make demo` does that.
 
 Why a second account: the replicas should survive whatever can happen to the production
 account. Someone holding stolen production credentials, or ransomware running with them, can
@@ -23,10 +25,16 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-walkthrough-2.
 """
 
 # The other AWS accounts buckets may live in, by a name of your choice. The scripts run with
-# the production account's credentials (the caller) and reach the backup account by assuming
-# `role_arn` with them (or with the named AWS `profile` instead of role_arn).
+# the production account's credentials (the caller) and reach the backup account two ways:
+#   - `role_arn` (or a named AWS `profile` instead): production's way in, which READS only:
+#     plan, status, verify, audit, and apply's reads go through it;
+#   - `admin_profile`: the named AWS profile of the backup account's own administrators;
+#     every WRITE there goes through it, so production's credentials cannot change the vault.
+# Where apply runs without `admin_profile` configured on the machine, it makes production's
+# side, lists the vault's changes as pending and exits 3: the backup account's administrators
+# then run the same apply with their profile configured.
 #
-# What apply does in the backup account, through that role:
+# What apply does in the backup account, through the admin profile:
 #   - creates the vault bucket if missing (versioning, SSE-KMS, public access blocks,
 #     BucketOwnerEnforced, a TLS-only policy statement, TAGS), and its KMS key under the alias;
 #   - merges two statements into the vault bucket's policy allowing the source bucket's
@@ -40,25 +48,27 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-walkthrough-2.
 # destroy removes only those statements there; the vault bucket, its key and its replicas
 # stay.
 #
-# The role in the backup account (here shopco-replication-admin) is assumed with the caller's
+# The role in the backup account (here shopco-replication-reader) is assumed with the caller's
 # credentials, so:
 #   - its trust policy allows sts:AssumeRole to the production account
 #     ("Principal": {"AWS": "arn:aws:iam::PRODUCTION_ACCOUNT_ID:root"}, or the one role the
 #     scripts run as there), and the caller's own policy allows sts:AssumeRole on the role;
-#   - its permissions are what `permissions` prints under "222222222222 (backup)":
+#   - its permissions are what `permissions` prints under "222222222222 (backup)": reads only
+#     (s3:Get*, s3:List*, kms:Describe*, kms:Get*, kms:List* on the vault and its key);
 #         python cr_replication.py --config config/examples/backup_account.py permissions
-#     in short: create and configure the vault bucket (s3:CreateBucket; reading and setting
-#     its versioning, encryption, public access block, object ownership, policy and tags;
-#     reading its ACL), read and remove verify's canary replicas (s3:ListBucketVersions,
-#     s3:GetObject, s3:DeleteObjectVersion), and create and configure its KMS key in
-#     us-west-2 (kms:CreateKey, kms:CreateAlias, kms:PutKeyPolicy, kms:EnableKeyRotation,
-#     kms:TagResource and the matching reads).
+#   - the admin profile's are printed under "222222222222 (backup admin)": create and
+#     configure the vault bucket (s3:CreateBucket, s3:PutBucket*...), remove verify's canary
+#     replicas (s3:DeleteObjectVersion), and create and configure its KMS key in us-west-2
+#     (kms:CreateKey, kms:CreateAlias, kms:PutKeyPolicy, kms:EnableKeyRotation,
+#     kms:TagResource). Keep that profile with the backup account's administrators, not on
+#     production's machines.
 # It needs no permission to replicate: S3 replicates as the source bucket's replication role,
 # which the bucket and key policy statements above allow in.
 ACCOUNTS = {
     "backup": {
         "account_id": "222222222222",
-        "role_arn": "arn:aws:iam::222222222222:role/shopco-replication-admin",
+        "role_arn": "arn:aws:iam::222222222222:role/shopco-replication-reader",
+        "admin_profile": "shopco-backup-admin",
     },
 }
 

@@ -4,7 +4,9 @@
   botocore before they expire
   (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html);
 - `profile`: the named profile of the shared config files
-  (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html).
+  (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html);
+- `admin_profile`: another named profile, that account's own administrators': with it, every
+  write there goes through it, and `role_arn`/`profile` only read (`Clients.for_account`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ SESSION_NAME = "s3-replication"
 SESSION_SECONDS = 3600
 # How a factory reaches an account: (the account, the caller's STS client) -> a session.
 Reach = Callable[[AccountSpec, Any], boto3.Session]
+# How a factory reaches an account's administrators (its admin_profile): the account -> a session.
+AdminReach = Callable[[AccountSpec], boto3.Session]
 
 
 def assumed_role_session(account: AccountSpec, sts: Any) -> boto3.Session:
@@ -46,3 +50,9 @@ def reach(account: AccountSpec, sts: Any) -> boto3.Session:
     if account.profile:
         return boto3.Session(profile_name=account.profile)
     return assumed_role_session(account, sts)
+
+
+def admin_session(account: AccountSpec) -> boto3.Session:
+    """The session of `account.admin_profile`; botocore's ProfileNotFound when this machine
+    has no such profile."""
+    return boto3.Session(profile_name=account.admin_profile)

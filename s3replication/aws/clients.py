@@ -3,6 +3,11 @@
 Nothing else in the project calls `boto3.client()`. The endpoint is decided here once: an
 explicit `endpoint_url` (the sandbox), else boto3's own handling of the standard
 `AWS_ENDPOINT_URL` variables, else AWS.
+
+An account of ACCOUNTS with an `admin_profile` is reached two ways: its clients read through
+`role_arn`/`profile` (production's way in) and send every other call (a write) through the
+admin profile's session, made on the first write (`TwoWayClient`). Where that profile is not
+available, a write raises AdminUnavailable before anything is sent.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import botocore
 import botocore.session
 from botocore.config import Config
 
-from ..errors import AwsError
+from ..errors import AdminUnavailable, AwsError
 
 if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
     import boto3
@@ -31,7 +36,7 @@ if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
     from mypy_boto3_sts import STSClient
 
     from ..config.model import AccountSpec
-    from .accounts import Reach
+    from .accounts import AdminReach, Reach
     from .region_watch import RegionWatch
 
 # (service, operation name, Region), called before every API call (not per retry attempt).
@@ -63,6 +68,34 @@ ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
 # s3:GetObjectVersion): see awscall.required_actions.
 REQUEST_KEY = "S3ReplicationRequest"
 DECIDING_PARAMETERS = ("VersionId", "Tagging", "Tags", "CopySource", "RoleArn")
+# The operations that only read, by name: every other one writes (S3, KMS, IAM, STS... name
+# their reads so: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+# lists them under the access level Read or List).
+READ_PREFIXES = ("Get", "List", "Head", "Describe")
+# What a profile whose credentials cannot be had or fail raises (botocore) or answers (STS).
+UNUSABLE_CREDENTIALS = ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken",
+                        "ExpiredTokenException", "UnrecognizedClientException",
+                        "InvalidAccessKeyId")
+
+
+def is_read(operation: str) -> bool:
+    """Whether the API operation (its name, such as "GetBucketPolicy") only reads."""
+    return operation.startswith(READ_PREFIXES)
+
+
+class TwoWayClient:
+    """A client of an account with an admin_profile: each read operation is the reader's
+    (role_arn or profile), each write the admin's, whose client is made on the first write.
+    Everything else (meta, paginators, waiters) is the reader's."""
+
+    def __init__(self, reader: Any, writer: Callable[[], Any]):
+        self._reader, self._writer = reader, writer
+
+    def __getattr__(self, name: str) -> Any:
+        operation = self._reader.meta.method_to_api_mapping.get(name)
+        if operation is not None and not is_read(operation):
+            return getattr(self._writer(), name)
+        return getattr(self._reader, name)
 
 
 def is_custom_endpoint(endpoint_url: str | None) -> bool:
@@ -104,11 +137,12 @@ class Clients:
     """Makes and caches the clients; safe to share between threads."""
 
     def __init__(self, endpoint_url: str | None = None, session: boto3.Session | None = None,
-                 verify: bool | str | None = None, reach: Reach | None = None):
+                 verify: bool | str | None = None, reach: Reach | None = None,
+                 reach_admin: AdminReach | None = None):
         """`verify`: botocore's TLS check (False, or a CA bundle path, for a server with a
         self-signed certificate); None keeps botocore's default. `reach`: how to get a session
         for another account of ACCOUNTS (default: its role or profile; the sandbox uses the
-        account's own keys)."""
+        account's own keys); `reach_admin`: for its admin_profile (default: that profile)."""
         self.endpoint_url = endpoint_url
         self.verify = verify
         self._session = session
@@ -116,6 +150,10 @@ class Clients:
         # under the boto3 session made on first use (`session`).
         self._core = botocore.session.Session() if session is None else None
         self.reach = reach
+        self.reach_admin = reach_admin
+        # An account with an admin_profile: its admin's factory (or why there is none),
+        # made on the first write; None for any other factory.
+        self._admin: Callable[[], Clients] | None = None
         self._lock = threading.Lock()
         self._session_lock = threading.Lock()
         self._account_lock = threading.Lock()
@@ -172,6 +210,10 @@ class Clients:
             client = self._clients.get(key)
             if client is None:
                 client = self._make(service, region, retries)
+                admin = self._admin
+                if admin is not None:
+                    client = TwoWayClient(
+                        client, lambda: admin()._cached(service, region, retries))
                 self._clients[key] = client
             return client
 
@@ -263,7 +305,8 @@ class Clients:
         sts = self.get("sts", region)
         try:
             session = (self.reach or reach)(account, sts)
-            made = Clients(self.endpoint_url, session, self.verify, self.reach)
+            made = Clients(self.endpoint_url, session, self.verify, self.reach,
+                           self.reach_admin)
             made._hooks = self._hooks  # the same callbacks see every account's calls
             made._config, made.regions = self._config, self.regions  # one view of Regions
             actual = made.account_id(region)
@@ -277,7 +320,76 @@ class Clients:
         if actual != account.account_id:
             raise AwsError(f'ACCOUNTS["{account.name}"]: the credentials reach account {actual}, '
                            f"not {account.account_id}; fix its account_id, role_arn or profile")
+        if account.admin_profile:
+            made._admin = self._admin_access(account, region)
         return made
+
+    def _admin_access(self, account: AccountSpec, region: str) -> Callable[[], Clients]:
+        """The admin's factory for `account`, reached once on first use (or the reason it
+        cannot be, raised again on every use)."""
+        lock = threading.Lock()
+        found: list[Clients | AwsError] = []
+
+        def admin() -> Clients:
+            with lock:
+                if not found:
+                    try:
+                        found.append(self._reach_admin(account, region))
+                    except AwsError as error:
+                        found.append(error)
+            if isinstance(found[0], AwsError):
+                raise found[0]
+            return found[0]
+
+        return admin
+
+    def _reach_admin(self, account: AccountSpec, region: str) -> Clients:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .accounts import admin_session
+
+        profile = str(account.admin_profile)
+        try:
+            session = (self.reach_admin or admin_session)(account)
+            made = Clients(self.endpoint_url, session, self.verify)
+            made._hooks = self._hooks
+            made._config, made.regions = self._config, self.regions
+            actual = made.account_id(region)
+        except BotoCoreError as exc:  # no such profile, no credentials, an SSO token expired
+            if "Endpoint" in type(exc).__name__:
+                raise self._explained(exc, account) from exc
+            raise AdminUnavailable(account.name, account.account_id, profile,
+                                   str(exc)) from exc
+        except ClientError as exc:  # keys STS does not take
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code not in UNUSABLE_CREDENTIALS:
+                raise self._explained(exc, account) from exc
+            raise AdminUnavailable(account.name, account.account_id, profile,
+                                   f"its credentials fail: {code}") from exc
+        if actual != account.account_id:
+            raise AwsError(f'ACCOUNTS["{account.name}"]["admin_profile"]: the profile '
+                           f'"{profile}" reaches account {actual}, not {account.account_id}; '
+                           "fix its account_id or admin_profile")
+        return made
+
+    @staticmethod
+    def _explained(exc: Exception, account: AccountSpec) -> Exception:
+        from .calls import explain
+
+        return explain(exc, f'reaching account "{account.name}" ({account.account_id}) with '
+                            f"admin_profile {account.admin_profile}")
+
+    def admin_available(self) -> bool:
+        """For a factory of an account with an admin_profile: whether its administrators'
+        profile can be used here (reached now); an admin profile that reaches another
+        account raises. True for any other factory (its own credentials write)."""
+        if self._admin is None:
+            return True
+        try:
+            self._admin()
+        except AdminUnavailable:
+            return False
+        return True
 
     @property
     def session(self) -> boto3.Session:

@@ -3,10 +3,13 @@ and, when buckets of the config live in accounts of ACCOUNTS, the documents the 
 of each such account needs there.
 
 The result maps the caller's account id to its documents, and "ACCOUNT_ID (NAMES)" (the names
-ACCOUNTS gives that account) to each other account's. The caller's documents cover its own
-buckets and keys, the replication and batch roles, monitoring, rules and jobs, and
-`sts:AssumeRole` on the roles of ACCOUNTS; another account's cover only the buckets that live
-there and their keys, with the rows of NEEDS marked for it (THERE).
+ACCOUNTS gives that account) to each other account's. For an account with an `admin_profile`,
+"ACCOUNT_ID (NAMES)" holds the reads only (its role_arn or profile: production's way in) and
+"ACCOUNT_ID (NAMES admin)" every other action there (what the admin profile needs). The
+caller's documents cover its own buckets and keys, the replication and batch roles,
+monitoring, rules and jobs, and `sts:AssumeRole` on the roles of ACCOUNTS; another account's
+cover only the buckets that live there and their keys, with the rows of NEEDS marked for it
+(THERE).
 
 KMS keys named by alias do not exist before the first `apply` creates them, and a created key's
 id is random, so their statements name every key of the account in the bucket's Region
@@ -62,6 +65,7 @@ from .permission_needs import (
     VIA_S3,
     WORKGROUP,
     Need,
+    is_read_action,
 )
 
 POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
@@ -87,11 +91,17 @@ class Place:
     account: str  # its id
     buckets: tuple[BucketSpec, ...]  # the config's buckets that live there
     assumed: tuple[str, ...] = ()  # HERE: the roles of ACCOUNTS the caller assumes
+    reads: bool | None = None  # THERE with an admin_profile: True the reader, False the admin
+
+    def grants(self, need: Need) -> bool:
+        return (self.where in need.accounts
+                and self.reads in (None, is_read_action(need.action)))
 
 
 def places(config: Config, account: str) -> dict[str, Place]:
     """The caller's account (keyed by its id) and each account of ACCOUNTS that holds buckets
-    of the config (keyed "ID (NAMES)"), in account id order."""
+    of the config (keyed "ID (NAMES)"), in account id order; one with an admin_profile twice:
+    its reader's "ID (NAMES)" and its admin's "ID (NAMES admin)"."""
     names: dict[str, set[str]] = {}
     for bucket in config.buckets.values():
         other = config.account_of(bucket)
@@ -103,7 +113,12 @@ def places(config: Config, account: str) -> dict[str, Place]:
                             tuple(sorted({a.role_arn for a in used if a.role_arn})))}
     for other_id, there in sorted(names.items()):
         buckets = tuple(b for b in config.buckets.values() if b.account in there)
-        found[f"{other_id} ({', '.join(sorted(there))})"] = Place(THERE, other_id, buckets)
+        label = ", ".join(sorted(there))
+        if not any(config.accounts[n].admin_profile for n in there):
+            found[f"{other_id} ({label})"] = Place(THERE, other_id, buckets)
+            continue
+        found[f"{other_id} ({label})"] = Place(THERE, other_id, buckets, reads=True)
+        found[f"{other_id} ({label} admin)"] = Place(THERE, other_id, buckets, reads=False)
     return found
 
 
@@ -217,7 +232,7 @@ def statements(config: Config, place: Place, needs: Sequence[Need]) -> list[dict
     for `place`; none for kinds the place has nothing of (no KMS key, no dashboard)."""
     grouped: dict[tuple[str, str | None], set[str]] = {}
     for need in needs:
-        if place.where not in need.accounts:
+        if not place.grants(need):
             continue
         arns = resources(need.resource, config, place)
         kind = ANY if need.resource == ANY_FOR_ALIASES else need.resource  # one "*" statement

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from pathlib import Path
 
 from ..aws.naming import script_name
 from ..engine import stages
@@ -16,7 +18,25 @@ def _result(ctx: Context, changes: list[Change], status: ExitStatus,
             errors: list[str] | None = None) -> ChangesResult:
     return ChangesResult(script=script_name(ctx.kind), command=ctx.mode, status=status,
                          changes=list(changes), notes=list(ctx.notes), errors=errors,
-                         dry_run=ctx.dry_run)
+                         dry_run=ctx.dry_run, waiting=waiting(ctx, changes))
+
+
+def waiting(ctx: Context, changes: list[Change]) -> list[str]:
+    """Who must run what, one line per account of ACCOUNTS whose changes this run left
+    pending (its admin_profile is not available here)."""
+    lines = []
+    for name in dict.fromkeys(c.pending for c in changes if c.pending is not None):
+        account = ctx.config.accounts[name]
+        path = ctx.config.path
+        with contextlib.suppress(ValueError):
+            path = path.relative_to(Path.cwd())
+        lines.append(
+            f'the "{name}" account\'s administrators ({account.account_id}) must run: python '
+            f"{script_name(ctx.kind)}.py --config {path} {ctx.mode}, with the AWS profile "
+            f'"{account.admin_profile}" (ACCOUNTS["{name}"]["admin_profile"]) configured; '
+            "until they do, replication into that account's buckets may fail (then: audit, "
+            "and backfill what it finds)")
+    return lines
 
 
 def _failed(ctx: Context, failed: RunFailed) -> ChangesResult:
@@ -25,12 +45,15 @@ def _failed(ctx: Context, failed: RunFailed) -> ChangesResult:
 
 
 def apply(ctx: Context, args: argparse.Namespace) -> ChangesResult:
+    """Exit 3 when changes in another account were left to its administrators (no
+    admin_profile here): the caller's side is done, theirs is shown as pending."""
     ctx.mode = APPLY
     try:
         changes = stages.run(ctx)
     except RunFailed as failed:
         return _failed(ctx, failed)
-    return _result(ctx, changes, ExitStatus.OK)
+    pending = any(c.pending is not None for c in changes)
+    return _result(ctx, changes, ExitStatus.ATTENTION if pending else ExitStatus.OK)
 
 
 def plan(ctx: Context, args: argparse.Namespace) -> ChangesResult:
@@ -40,11 +63,13 @@ def plan(ctx: Context, args: argparse.Namespace) -> ChangesResult:
 
 
 def destroy(ctx: Context, args: argparse.Namespace) -> ChangesResult:
-    """Without --yes: the destroy plan, changing nothing (exit 3 when there is something)."""
+    """Without --yes: the destroy plan, changing nothing (exit 3 when there is something);
+    with --yes, exit 3 when changes in another account were left to its administrators."""
     ctx.mode, ctx.dry_run = DESTROY, not args.yes
     try:
         changes = stages.run(ctx)
     except RunFailed as failed:
         return _failed(ctx, failed)
-    return _result(ctx, changes, ExitStatus.ATTENTION if changes and ctx.dry_run
+    pending = any(c.pending is not None for c in changes)
+    return _result(ctx, changes, ExitStatus.ATTENTION if (changes and ctx.dry_run) or pending
                    else ExitStatus.OK)

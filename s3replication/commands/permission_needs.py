@@ -41,6 +41,16 @@ ROUTES = (*SETUP, STATUS, READINESS, FAILOVER)  # read an access point and its r
 HERE = "the caller's account"
 THERE = "each account of ACCOUNTS holding buckets of the config"
 BOTH = (HERE, THERE)
+# In an account of ACCOUNTS with an admin_profile, THERE splits in two: the reads are its
+# role_arn's or profile's (production's way in), every other action its admin_profile's.
+# Reads are the actions of the access levels Read and List, all named Get*, List* or Describe*
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_understand-policy-summary-access-level-summaries.html).
+READ_VERBS = ("Get", "List", "Describe")
+
+
+def is_read_action(action: str) -> bool:
+    """Whether the IAM action ("s3:GetBucketPolicy") only reads."""
+    return action.partition(":")[2].startswith(READ_VERBS)
 
 # Resource kinds: what a statement names (see `resources`).
 ANY = "*"

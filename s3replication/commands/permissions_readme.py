@@ -10,7 +10,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .permission_needs import ANY, ANY_FOR_ALIASES, COMMANDS, HERE, NEEDS, THERE, Need
+from .permission_needs import (
+    ANY,
+    ANY_FOR_ALIASES,
+    COMMANDS,
+    HERE,
+    NEEDS,
+    THERE,
+    Need,
+    is_read_action,
+)
 
 README = Path(__file__).resolve().parent.parent.parent / "README.md"
 START, END = "<!-- permissions:start -->", "<!-- permissions:end -->"
@@ -27,15 +36,21 @@ OTHER_ACCOUNTS = (
     "and the destination's bucket and key policies allow the source's replication role "
     "(apply writes those statements: "
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
-    "setting-repl-config-perm-overview.html#setting-repl-config-crossacct).")
+    "setting-repl-config-perm-overview.html#setting-repl-config-crossacct). "
+    "With `admin_profile` set for the account, the role (or profile) needs the reads alone "
+    "(`Get*`, `List*`, `Describe*`: \"ACCOUNT_ID (NAME)\") and every action marked "
+    "*admin_profile* is the admin profile's instead (\"ACCOUNT_ID (NAME admin)\").")
+ADMIN_NOTE = "*admin_profile* when set"
 KINDS = {ANY: "any resource", ANY_FOR_ALIASES: "any resource (where a key is named by alias)"}
 
 
-def _line(action: str, needs: list[Need]) -> str:
-    """One action's line: on what, for which commands, and the notes."""
+def _line(action: str, needs: list[Need], there: bool = False) -> str:
+    """One action's line: on what, for which commands, and the notes (`there`: whether the
+    admin profile holds it, for an account with one)."""
     commands = [c for c in COMMANDS if any(c in n.commands for n in needs)]
     kinds = ", ".join(dict.fromkeys(KINDS.get(n.resource, n.resource) for n in needs))
-    notes = [n.why for n in needs if n.why]
+    notes = [ADMIN_NOTE] if there and not is_read_action(action) else []
+    notes += [n.why for n in needs if n.why]
     notes += [f"only {n.condition}" for n in needs if n.condition]
     notes += ["optional" for n in needs if n.optional]
     note = f"; {'; '.join(dict.fromkeys(notes))}" if notes else ""
@@ -52,7 +67,7 @@ def _section(where: str, suffix: str = "") -> list[str]:
                 rows.setdefault(need.action, []).append(need)
         if rows:
             lines.append(f"\n**{title}{suffix}**\n")
-            lines += [_line(action, needs) for action, needs in rows.items()]
+            lines += [_line(action, needs, where == THERE) for action, needs in rows.items()]
     return lines
 
 

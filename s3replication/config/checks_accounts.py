@@ -9,7 +9,7 @@ from typing import Any
 from s3replication.config.messages import close_match, show, unknown_keys
 from s3replication.config.model import AccountSpec, BucketSpec, RuleSpec
 
-ACCOUNT_KEYS = ("account_id", "role_arn", "profile")
+ACCOUNT_KEYS = ("account_id", "role_arn", "profile", "admin_profile")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _KEY_ARN = re.compile(r"arn:aws[-a-z]*:kms:[a-z0-9-]+:(\d{12}):key/.+")
 _ROLE_ARN = re.compile(r"arn:aws[-a-z]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}", re.ASCII)
@@ -58,7 +58,11 @@ def _account(setting: str, name: str, settings: dict[Any, Any],
                             f'"account_id" is {show(account_id)}')
     if profile is not None and not (isinstance(profile, str) and profile):
         problems.append(f'{setting}["profile"]: must be a non-empty str, not {show(profile)}')
-    return AccountSpec(name, str(account_id), role_arn, profile)
+    admin_profile = settings.get("admin_profile")
+    if admin_profile is not None and not (isinstance(admin_profile, str) and admin_profile):
+        problems.append(f'{setting}["admin_profile"]: must be a non-empty str (the named AWS '
+                        f"profile of that account's administrators), not {show(admin_profile)}")
+    return AccountSpec(name, str(account_id), role_arn, profile, admin_profile)
 
 
 def check_bucket_accounts(specs: dict[str, BucketSpec], known: dict[str, AccountSpec],
@@ -96,3 +100,24 @@ def check_rule_accounts(all_rules: tuple[RuleSpec, ...], specs: dict[str, Bucket
                 f"{rule.setting}: source {show(source.name)} is in account "
                 f"{show(source.account)}; a rule's source must be in the caller's account "
                 "(only destinations may be in another account)")
+
+
+def check_vault_admins(raw_buckets: object, specs: dict[str, BucketSpec],
+                       known: dict[str, AccountSpec], problems: list[str]) -> None:
+    """A bucket with `object_lock` in another account needs that account's `admin_profile`:
+    without it, production's own way in (role_arn or profile) would hold the writes that
+    could loosen the vault, and a vault production can change is not a vault. Read from the
+    raw settings, whatever the checks of `object_lock` itself say of its value."""
+    if not isinstance(raw_buckets, dict):
+        return
+    for spec in specs.values():
+        settings = raw_buckets.get(spec.name)
+        account = known.get(spec.account) if isinstance(spec.account, str) else None
+        if (account is None or not isinstance(settings, dict)
+                or settings.get("object_lock") is None or account.admin_profile):
+            continue
+        problems.append(
+            f'BUCKETS[{show(spec.name)}]["object_lock"]: the bucket is in account '
+            f"{show(account.name)} ({account.account_id}), which has no \"admin_profile\"; "
+            f'set ACCOUNTS[{show(account.name)}]["admin_profile"] to the named AWS profile of '
+            "that account's own administrators (a vault production can change is not a vault)")

@@ -15,6 +15,7 @@ from s3replication.config.checks_accounts import (
     accounts,
     check_bucket_accounts,
     check_rule_accounts,
+    check_vault_admins,
 )
 from s3replication.config.checks_buckets import buckets, check_one_partition
 from s3replication.config.checks_inventory import inventory
@@ -45,6 +46,7 @@ def load_config(path: str | Path) -> Config:
     other_accounts = accounts(namespace.get("ACCOUNTS", {}), problems)
     declared, specs = buckets(namespace.get("BUCKETS", {}), problems)
     check_bucket_accounts(specs, other_accounts, problems)
+    check_vault_admins(namespace.get("BUCKETS", {}), specs, other_accounts, problems)
     check_one_partition(specs, problems)
     crr = rules(CRR, namespace.get("CRR_RULES", []), declared, specs, problems)
     srr = rules(SRR, namespace.get("SRR_RULES", []), declared, specs, problems)

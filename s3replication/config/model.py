@@ -50,12 +50,15 @@ class BucketSpec:
 @dataclass(frozen=True)
 class AccountSpec:
     """Another AWS account of ACCOUNTS, and how the scripts reach it: by assuming `role_arn`
-    with the caller's credentials, or with the named `profile`."""
+    with the caller's credentials, or with the named `profile`. With `admin_profile` (the
+    named profile of that account's own administrators), every write there goes through it,
+    and `role_arn`/`profile` only reads (aws/clients.py)."""
 
     name: str
     account_id: str  # 12 digits
     role_arn: str | None = None
     profile: str | None = None
+    admin_profile: str | None = None
 
 
 @dataclass(frozen=True)

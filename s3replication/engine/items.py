@@ -10,6 +10,11 @@ name different documents (`touches`: each alarm, each bucket's notification entr
 and written at once, or read at once and written one at a time (`writes_alone`: the settings
 of one bucket). Plan reads and compares; apply also writes each difference as it finds
 it, so it does exactly what a plan would show.
+
+A write in an account of ACCOUNTS whose admin_profile is not available here (its clients raise
+AdminUnavailable before sending anything: aws/clients.py) is not made: the change is kept as
+pending, for that account's administrators, and the rest of its lane goes on as a plan would
+(behind a gate left pending, nothing is read).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws.calls import explain
-from ..errors import AwsError, ReplicationToolError
+from ..errors import AdminUnavailable, AwsError, ReplicationToolError
 
 log = logging.getLogger(__name__)
 MAX_WORKERS = 64  # lanes at once: API calls wait on the network, not the CPU
@@ -79,6 +84,8 @@ class Change:
     current: Any
     wanted: Any
     remark: str | None = None  # Item.remark's, shown in the change's line
+    # The ACCOUNTS name whose administrators must make it: apply without its admin_profile
+    pending: str | None = None
 
     @property
     def action(self) -> str:
@@ -96,7 +103,11 @@ class Change:
             "current": self.current,
             "wanted": self.wanted,
         }
-        return {**found, "remark": self.remark} if self.remark else found
+        if self.remark:
+            found["remark"] = self.remark
+        if self.pending is not None:
+            found["pending"] = self.pending
+        return found
 
 
 @dataclass
@@ -152,6 +163,9 @@ def _settle(item: Item, current: Any, apply: bool) -> Change | None:
         return change
     try:
         item.write(current)
+    except AdminUnavailable as exc:  # nothing was sent: left to that account's administrators
+        log.info("%s %s: %s pending (%s)", change.resource, change.setting, change.action, exc)
+        return Change(item.resource, item.setting, seen, wanted, pending=exc.account)
     except Exception as exc:
         log.info("%s %s: %s -> failed", change.resource, change.setting, change.action)
         raise explain(exc, f"{change.action} {item.setting} of {item.resource}") from exc
@@ -204,17 +218,22 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
     changes: list[Change] = []
     absent, n = False, 0
     written: set[str] = set()  # the documents (`touches`) this lane wrote
+    # Once a change of the lane is left pending (another account's administrators'), the rest
+    # of the lane is planned, not written, and pending too: it builds on that change.
+    held: str | None = None
     while n < len(items):
+        doing = apply and held is None
         if n == 1 and not changes and len(items) > 2:
             # the rest read at once, once the first item (a lane's gate: the bucket, key or
             # role) is there as wanted; after a change each is read when its turn comes
             early = [_DONE, *_read_all(items[1:])]
         if items[n].touches and not absent:
             end = next((k for k in range(n, len(items)) if not items[k].touches), len(items))
-            found = _batch([(k, items[k], early[k] if early else None)
-                            for k in range(n, end)], apply)
+            found = _hold(_batch([(k, items[k], early[k] if early else None)
+                                  for k in range(n, end)], doing), held)
             changes += found
-            early = None if apply and found else early
+            held = next((c.pending for c in found if c.pending is not None), held)
+            early = None if doing and found else early
             n = end
             continue
         item = items[n]
@@ -222,19 +241,29 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
         # before it wrote (a bucket's policy: the TLS statement, then a delivery statement)
         unread = absent and item.touches not in written
         current = None if unread else _read(item, early[n] if early else None)
-        change = _settle(item, current, apply)
+        change = _settle(item, current, doing)
         n += 1
         if change is None:
             continue
+        change = _hold([change], held)[0]
+        held = change.pending
         changes.append(change)
-        if apply:
+        if doing:
             early = None  # a write: what was read early may no longer hold
-            if item.touches:
+            if item.touches and change.pending is None:
                 written.add(item.touches)
-        # what follows starts from nothing: the gate's resource is absent (a plan), or was
-        # made just now by a gate that makes it with nothing set (Item.fresh)
-        absent = absent or (item.gate and current is None and (item.fresh or not apply))
+        # what follows starts from nothing: the gate's resource is absent (a plan, or left
+        # pending), or was made just now by a gate that makes it with nothing set (Item.fresh)
+        absent = absent or (item.gate and current is None
+                            and (item.fresh or not doing or change.pending is not None))
     return changes
+
+
+def _hold(changes: list[Change], held: str | None) -> list[Change]:
+    """The changes, marked pending for `held`'s administrators when the lane is held."""
+    if held is None:
+        return changes
+    return [Change(c.resource, c.setting, c.current, c.wanted, pending=held) for c in changes]
 
 
 def run_lanes(lanes: list[list[Item]], apply: bool) -> StageResult:

@@ -177,10 +177,15 @@ COMMANDS: dict[str, Command] = {
 
 def reach_accounts(ctx: Context) -> None:
     """Reach every other account of the config's buckets before the first write, so that one
-    that cannot be reached stops the run before anything changes anywhere."""
+    that cannot be reached stops the run before anything changes anywhere; and, for a run that
+    writes, each one's admin_profile: one reaching another account stops it too, one not
+    available here leaves that account's changes pending (items.py)."""
     one_per_account = {b.account: b for b in ctx.config.buckets.values() if b.account}
     for bucket in one_per_account.values():
-        ctx.clients_of(bucket)
+        clients = ctx.clients_of(bucket)
+        if ctx.writes and not clients.admin_available():
+            log.warning("account %s: admin_profile not available, its changes stay pending",
+                        bucket.account)
 
 
 def run_stage(ctx: Context, scope: Scope, stage: Stage) -> StageResult:

@@ -57,6 +57,8 @@ def _(result: results.ChangesResult) -> dict[str, Any]:
         found["errors"] = list(result.errors)
     elif result.dry_run and result.changes:
         found["dry_run"] = True
+    if result.waiting:
+        found["waiting"] = list(result.waiting)
     return found
 
 
@@ -116,22 +118,34 @@ def text(result: Any) -> str:
 
 @text.register
 def _(result: results.ChangesResult) -> str:
-    count = len(result.changes)
+    made = [c for c in result.changes if c.pending is None]
+    count = len(made)
     if result.errors is not None:
         return _with_notes(result, changes_text(
-            result.changes, f"Made {count} changes before failing; fix the cause and run the "
-                            "same command again:"))
+            made, f"Made {count} changes before failing; fix the cause and run the "
+                  "same command again:") + _pending(result))
     if result.command == "destroy":
         if not result.changes:
             return "Nothing to destroy.\n" + texts.KEPT_ON_DESTROY
         heading = (f"destroy would make {count} changes (run destroy --yes to make them):"
                    if result.dry_run else f"Destroyed ({count} changes):")
-        return changes_text(result.changes, heading) + "\n" + texts.KEPT_ON_DESTROY
+        return (changes_text(made, heading) + _pending(result) + "\n"
+                + texts.KEPT_ON_DESTROY)
     if not result.changes:
         return _with_notes(result, "No changes: everything matches the config.")
     heading = (f"Applied {count} changes:" if result.command == "apply" else
                f"{count} changes would be made (run apply to make them):")
-    return _with_notes(result, changes_text(result.changes, heading))
+    return _with_notes(result, changes_text(made, heading) + _pending(result))
+
+
+def _pending(result: results.ChangesResult) -> str:
+    """The changes left to another account's administrators, and who must run what."""
+    pending = [c for c in result.changes if c.pending is not None]
+    if not pending:
+        return ""
+    return ("\n" + changes_text(pending, f"Pending, not made ({len(pending)} changes in another "
+                                          "account, for its administrators):")
+            + "".join(f"\n  => {line}" for line in result.waiting))
 
 
 def _with_notes(result: results.ChangesResult, body: str) -> str:

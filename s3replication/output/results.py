@@ -32,6 +32,8 @@ class ChangesResult:
     notes: list[str]
     errors: list[str] | None = None  # the failures of a run that stopped part way
     dry_run: bool = False  # destroy without --yes
+    # who must run what, per account whose changes were left pending (Change.pending)
+    waiting: list[str] = field(default_factory=list)
 
 
 @dataclass

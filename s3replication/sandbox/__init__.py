@@ -14,6 +14,7 @@ from s3replication.sandbox.process import (
     ministack_command,
     quiet_tls_warning,
     reach,
+    reach_admin,
     sandbox_clients,
     sandbox_session,
     server_env,
@@ -32,6 +33,6 @@ from s3replication.sandbox.state import (
 __all__ = [
     "HEALTH_PATH", "PROJECT_ROOT", "SANDBOX_KEY", "SERVICES", "START_TIMEOUT", "STATE_DIR",
     "STOP_TIMEOUT", "SandboxError", "endpoint", "ensure_running", "free_port", "is_healthy",
-    "main", "ministack_command", "quiet_tls_warning", "reach", "reset", "sandbox_clients",
-    "sandbox_session", "server_env", "start_ministack", "status", "stop",
+    "main", "ministack_command", "quiet_tls_warning", "reach", "reach_admin", "reset",
+    "sandbox_clients", "sandbox_session", "server_env", "start_ministack", "status", "stop",
 ]

@@ -1,6 +1,6 @@
 """One MiniStack process: its environment, start on a free loopback port, health, stop; and
 the sandbox's dummy credentials and client factory (`sandbox_session`, `reach`,
-`sandbox_clients`).
+`reach_admin`, `sandbox_clients`).
 
 The tests start their own MiniStack with `start_ministack`; the persistent sandbox in
 `state.py` starts one that outlives each command.
@@ -56,11 +56,44 @@ def sandbox_session(access_key: str = SANDBOX_KEY) -> boto3.Session:
     )
 
 
+# The sandbox's stand-in for production's way into an account with an admin_profile: an IAM
+# user of that account that may read, and nothing else (under AUTH=true MiniStack gives a user
+# exactly its policy). Its administrators are the account's root.
+READER = "s3replication-reader"
+READER_POLICY = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "ReadOnly", "Effect": "Allow", "Resource": "*",
+    "Action": ["s3:Get*", "s3:List*", "kms:Describe*", "kms:Get*", "kms:List*",
+               "kms:Decrypt"]}]}
+
+
 def reach(account: AccountSpec, sts: Any) -> boto3.Session:
     """How the sandbox reaches an account of ACCOUNTS (`Clients.reach`): as that account's
     root, its access key id being the account id, whatever role_arn or profile it names (the
-    sandbox has neither the role nor the profile)."""
-    del sts  # nothing to assume
+    sandbox has neither the role nor the profile). With an admin_profile, the root is its
+    administrators (`reach_admin`), and production reads as the account's READER user, made
+    (or given a new key) by the root on the way."""
+    root = sandbox_session(account.account_id)
+    if not account.admin_profile:
+        return root
+    iam = Clients(endpoint_url=sts.meta.endpoint_url, session=root, verify=False).get(
+        "iam", "us-east-1")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_user(UserName=READER)
+    iam.put_user_policy(UserName=READER, PolicyName="read-only",
+                        PolicyDocument=json.dumps(READER_POLICY))
+    for old in iam.list_access_keys(UserName=READER)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=READER, AccessKeyId=old["AccessKeyId"])
+    key = iam.create_access_key(UserName=READER)["AccessKey"]
+    core = botocore.session.Session()
+    core.get_component("config_store").set_config_variable("profile", None)
+    return boto3.Session(aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"],
+                         region_name="us-east-1", botocore_session=core)
+
+
+def reach_admin(account: AccountSpec) -> boto3.Session:
+    """How the sandbox reaches an account's administrators (`Clients.reach_admin`): as its
+    root, whatever admin_profile it names."""
     return sandbox_session(account.account_id)
 
 
@@ -78,7 +111,8 @@ def sandbox_clients(url: str) -> Clients:
     no TLS check of its self-signed certificate, each account of ACCOUNTS reached with its
     own keys (`reach`)."""
     quiet_tls_warning()
-    return Clients(endpoint_url=url, session=sandbox_session(), verify=False, reach=reach)
+    return Clients(endpoint_url=url, session=sandbox_session(), verify=False, reach=reach,
+                   reach_admin=reach_admin)
 
 
 def free_port() -> int:
