@@ -87,6 +87,8 @@ SAR_S3 = "https://docs.aws.amazon.com/service-authorization/latest/reference/lis
 # s3:<operation>.
 S3_ACTION = {
     "HeadBucket": "ListBucket",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
     "ListBuckets": "ListAllMyBuckets",
     "ListObjects": "ListBucket",
     "ListObjectsV2": "ListBucket",
@@ -387,6 +389,8 @@ NOT_SENT_THERE = {
     "s3:DeleteObjectVersion": "removing the canary's replica: moto does not replicate",
     "s3:DeleteBucketPolicy": "only when the grant is the last statement of the vault's policy",
     "s3:GetBucketAcl": "only on adopted buckets",
+    "s3:PutBucketObjectLockConfiguration": "only with object_lock, which this config has none of "
+                                           "(tests/test_object_lock*.py)",
     "kms:ListResourceTags": "only when the Region already has keys: looking for a key an "
                             "interrupted run made",
 }
