@@ -23,7 +23,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..errors import AwsError, NoCredentialsFound
-from .clients import REQUEST_KEY
+from .client_events import REQUEST_KEY
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -6,8 +6,7 @@ explicit `endpoint_url` (the sandbox), else boto3's own handling of the standard
 
 An account of ACCOUNTS with an `admin_profile` is reached two ways: its clients read through
 `role_arn`/`profile` (production's way in) and send every other call (a write) through the
-admin profile's session, made on the first write (`TwoWayClient`). Where that profile is not
-available, a write raises AdminUnavailable before anything is sent.
+admin profile's session, made on the first write (admin_access.py, used only from here).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import os
 import platform
 import threading
-import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
@@ -24,6 +22,8 @@ import botocore.session
 from botocore.config import Config
 
 from ..errors import AdminUnavailable, AwsError
+from .admin_access import TwoWayClient, admin_factory
+from .client_events import attach_failed_request, remember_request, strip_account_host
 
 if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
     import boto3
@@ -63,74 +63,12 @@ SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 # BUCKET.localhost, so path addressing whenever the endpoint is not AWS.
 PATH_STYLE = Config(s3={"addressing_style": "path"})
 ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
-# A failed call's answer (ClientError.response) carries, under this key, the names of the
-# request parameters that decide which IAM action AWS checked (a version id makes GetObject
-# s3:GetObjectVersion): see awscall.required_actions.
-REQUEST_KEY = "S3ReplicationRequest"
-DECIDING_PARAMETERS = ("VersionId", "Tagging", "Tags", "CopySource", "RoleArn")
-# The operations that only read, by name: every other one writes (S3, KMS, IAM, STS... name
-# their reads so: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
-# lists them under the access level Read or List).
-READ_PREFIXES = ("Get", "List", "Head", "Describe")
-# What a profile whose credentials cannot be had or fail raises (botocore) or answers (STS).
-UNUSABLE_CREDENTIALS = ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken",
-                        "ExpiredTokenException", "UnrecognizedClientException",
-                        "InvalidAccessKeyId")
-
-
-def is_read(operation: str) -> bool:
-    """Whether the API operation (its name, such as "GetBucketPolicy") only reads."""
-    return operation.startswith(READ_PREFIXES)
-
-
-class TwoWayClient:
-    """A client of an account with an admin_profile: each read operation is the reader's
-    (role_arn or profile), each write the admin's, whose client is made on the first write.
-    Everything else (meta, paginators, waiters) is the reader's."""
-
-    def __init__(self, reader: Any, writer: Callable[[], Any]):
-        self._reader, self._writer = reader, writer
-
-    def __getattr__(self, name: str) -> Any:
-        operation = self._reader.meta.method_to_api_mapping.get(name)
-        if operation is not None and not is_read(operation):
-            return getattr(self._writer(), name)
-        return getattr(self._reader, name)
 
 
 def is_custom_endpoint(endpoint_url: str | None) -> bool:
     """Whether calls go somewhere other than AWS's own endpoints: an explicit endpoint (the
     sandbox) or the standard AWS_ENDPOINT_URL variables (an emulator)."""
     return bool(endpoint_url) or any(os.environ.get(name) for name in ENDPOINT_ENV_VARS)
-
-
-def _deciding(params: dict[str, Any]) -> list[str]:
-    names = [name for name in DECIDING_PARAMETERS if params.get(name)]
-    source = params.get("CopySource")
-    if (isinstance(source, dict) and source.get("VersionId")) or (
-            isinstance(source, str) and "versionId=" in source):
-        names.append("CopySource.VersionId")
-    return names
-
-
-def _remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    context[REQUEST_KEY] = _deciding(params)
-
-
-def _attach(http_response: Any, parsed: dict[str, Any], context: dict[str, Any],
-            **_: Any) -> None:
-    if getattr(http_response, "status_code", 200) >= 300 and isinstance(parsed, dict):
-        parsed[REQUEST_KEY] = context.get(REQUEST_KEY, [])
-
-
-def _strip_account(request: Any, **_: Any) -> None:
-    """botocore puts the account id in front of the S3 Control host
-    (`ACCOUNT.s3-control.REGION.amazonaws.com`); at an emulator's address that host does not
-    resolve, so there it is taken off again before sending."""
-    parts = urllib.parse.urlsplit(request.url)
-    first, _dot, rest = parts.netloc.partition(".")
-    if rest and len(first) == 12 and first.isdigit():
-        request.url = parts._replace(netloc=rest).geturl()
 
 
 class Clients:
@@ -234,10 +172,10 @@ class Clients:
                 cast(Any, service), region_name=region, endpoint_url=self.endpoint_url,
                 config=config, verify=self.verify)
         if service == "s3control" and self.custom_endpoint():
-            client.meta.events.register("before-send.s3-control.*", _strip_account,
+            client.meta.events.register("before-send.s3-control.*", strip_account_host,
                                         unique_id="s3replication-strip-account-host")
-        client.meta.events.register("before-parameter-build", _remember)
-        client.meta.events.register("after-call", _attach)
+        client.meta.events.register("before-parameter-build", remember_request)
+        client.meta.events.register("after-call", attach_failed_request)
 
         def emit(model: Any, **_: Any) -> None:  # returns None: never short-circuits the call
             for hook in list(self._hooks):
@@ -304,11 +242,7 @@ class Clients:
 
         sts = self.get("sts", region)
         try:
-            session = (self.reach or reach)(account, sts)
-            made = Clients(self.endpoint_url, session, self.verify, self.reach,
-                           self.reach_admin)
-            made._hooks = self._hooks  # the same callbacks see every account's calls
-            made._config, made.regions = self._config, self.regions  # one view of Regions
+            made = self.sibling((self.reach or reach)(account, sts))
             actual = made.account_id(region)
         except Exception as exc:
             from .calls import explain
@@ -321,63 +255,17 @@ class Clients:
             raise AwsError(f'ACCOUNTS["{account.name}"]: the credentials reach account {actual}, '
                            f"not {account.account_id}; fix its account_id, role_arn or profile")
         if account.admin_profile:
-            made._admin = self._admin_access(account, region)
+            made._admin = admin_factory(made, account, region)
         return made
 
-    def _admin_access(self, account: AccountSpec, region: str) -> Callable[[], Clients]:
-        """The admin's factory for `account`, reached once on first use (or the reason it
-        cannot be, raised again on every use)."""
-        lock = threading.Lock()
-        found: list[Clients | AwsError] = []
-
-        def admin() -> Clients:
-            with lock:
-                if not found:
-                    try:
-                        found.append(self._reach_admin(account, region))
-                    except AwsError as error:
-                        found.append(error)
-            if isinstance(found[0], AwsError):
-                raise found[0]
-            return found[0]
-
-        return admin
-
-    def _reach_admin(self, account: AccountSpec, region: str) -> Clients:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from .accounts import admin_session
-
-        profile = str(account.admin_profile)
-        try:
-            session = (self.reach_admin or admin_session)(account)
-            made = Clients(self.endpoint_url, session, self.verify)
-            made._hooks = self._hooks
-            made._config, made.regions = self._config, self.regions
-            actual = made.account_id(region)
-        except BotoCoreError as exc:  # no such profile, no credentials, an SSO token expired
-            if "Endpoint" in type(exc).__name__:
-                raise self._explained(exc, account) from exc
-            raise AdminUnavailable(account.name, account.account_id, profile,
-                                   str(exc)) from exc
-        except ClientError as exc:  # keys STS does not take
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code not in UNUSABLE_CREDENTIALS:
-                raise self._explained(exc, account) from exc
-            raise AdminUnavailable(account.name, account.account_id, profile,
-                                   f"its credentials fail: {code}") from exc
-        if actual != account.account_id:
-            raise AwsError(f'ACCOUNTS["{account.name}"]["admin_profile"]: the profile '
-                           f'"{profile}" reaches account {actual}, not {account.account_id}; '
-                           "fix its account_id or admin_profile")
+    def sibling(self, session: boto3.Session) -> Clients:
+        """A factory over another account's `session` that shares this one's endpoint, TLS
+        check, ways into accounts, call callbacks (every account's calls are seen) and view
+        of Regions."""
+        made = Clients(self.endpoint_url, session, self.verify, self.reach, self.reach_admin)
+        made._hooks = self._hooks
+        made._config, made.regions = self._config, self.regions
         return made
-
-    @staticmethod
-    def _explained(exc: Exception, account: AccountSpec) -> Exception:
-        from .calls import explain
-
-        return explain(exc, f'reaching account "{account.name}" ({account.account_id}) with '
-                            f"admin_profile {account.admin_profile}")
 
     def admin_available(self) -> bool:
         """For a factory of an account with an admin_profile: whether its administrators'

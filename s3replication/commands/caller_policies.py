@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..aws.naming import bucket_arn, partition, role_arn, s3_service_host
-from ..config.model import BucketSpec, Config
+from ..config.model import Config
 from ..monitoring.alarm_names import PREFIX as ALARM_PREFIX
 from ..resources.iam_policy import S3_SERVICE, VERSION
 from .batch_role import BATCH_SERVICE
@@ -60,13 +59,12 @@ from .permission_needs import (
     REPORT_BUCKET,
     REPORT_OBJECTS,
     ROLE,
-    THERE,
     TOPIC,
     VIA_S3,
     WORKGROUP,
     Need,
-    is_read_action,
 )
+from .policy_places import Place, places
 
 POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
 
@@ -80,46 +78,6 @@ SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys
         GLUE_DATABASE: "GlueDatabase", GLUE: "GlueCatalog", GLUE_DEFAULT: "GlueDefaultDatabase",
         ACCESS_POINT_REQUEST: "AccessPointRequests"}
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
-
-
-@dataclass(frozen=True)
-class Place:
-    """One account's share of a config: the caller's (HERE), or an account of ACCOUNTS holding
-    buckets of the config (THERE)."""
-
-    where: str  # HERE or THERE
-    account: str  # its id
-    buckets: tuple[BucketSpec, ...]  # the config's buckets that live there
-    assumed: tuple[str, ...] = ()  # HERE: the roles of ACCOUNTS the caller assumes
-    reads: bool | None = None  # THERE with an admin_profile: True the reader, False the admin
-
-    def grants(self, need: Need) -> bool:
-        return (self.where in need.accounts
-                and self.reads in (None, is_read_action(need.action)))
-
-
-def places(config: Config, account: str) -> dict[str, Place]:
-    """The caller's account (keyed by its id) and each account of ACCOUNTS that holds buckets
-    of the config (keyed "ID (NAMES)"), in account id order; one with an admin_profile twice:
-    its reader's "ID (NAMES)" and its admin's "ID (NAMES admin)"."""
-    names: dict[str, set[str]] = {}
-    for bucket in config.buckets.values():
-        other = config.account_of(bucket)
-        if other is not None:
-            names.setdefault(other.account_id, set()).add(other.name)
-    used = [config.accounts[n] for ids in names.values() for n in ids]
-    mine = tuple(b for b in config.buckets.values() if not b.account)
-    found = {account: Place(HERE, account, mine,
-                            tuple(sorted({a.role_arn for a in used if a.role_arn})))}
-    for other_id, there in sorted(names.items()):
-        buckets = tuple(b for b in config.buckets.values() if b.account in there)
-        label = ", ".join(sorted(there))
-        if not any(config.accounts[n].admin_profile for n in there):
-            found[f"{other_id} ({label})"] = Place(THERE, other_id, buckets)
-            continue
-        found[f"{other_id} ({label})"] = Place(THERE, other_id, buckets, reads=True)
-        found[f"{other_id} ({label} admin)"] = Place(THERE, other_id, buckets, reads=False)
-    return found
 
 
 def resources(kind: str, config: Config, place: Place) -> list[str]:

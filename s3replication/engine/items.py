@@ -20,7 +20,6 @@ pending, for that account's administrators, and the rest of its lane goes on as 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -28,9 +27,10 @@ from typing import Any
 
 from ..aws.calls import explain
 from ..errors import AdminUnavailable, AwsError, ReplicationToolError
+from .parallel import MAX_WORKERS
+from .parallel import parallel_map as parallel_map  # its home before parallel.py
 
 log = logging.getLogger(__name__)
-MAX_WORKERS = 64  # lanes at once: API calls wait on the network, not the CPU
 READ_WORKERS = 64
 # The early reads of every lane (run_lane); shared, so their number stays bounded.
 READS = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="s3replication-read")
@@ -282,23 +282,3 @@ def run_lanes(lanes: list[list[Item]], apply: bool) -> StageResult:
             log.debug("details", exc_info=exc)
             result.errors.append(exc)
     return result
-
-
-_mapping = threading.local()  # set in the threads of MAPS
-MAPS = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="s3replication-map",
-                          initializer=lambda: setattr(_mapping, "inside", True))
-
-
-def parallel_map(function: Callable[[Any], Any], values: Iterable[Any]) -> list[Any]:
-    """`map` on the engine's thread pool, for reads that do not belong to a lane; every call
-    ends before a failure is raised. Called from within such a call, on a pool of its own (a
-    shared pool would wait for itself once all its threads wait)."""
-    values = list(values)
-    if len(values) <= 1:
-        return [function(v) for v in values]
-    if getattr(_mapping, "inside", False):
-        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(values))) as pool:
-            return list(pool.map(function, values))
-    futures = [MAPS.submit(function, value) for value in values]
-    wait(futures)
-    return [future.result() for future in futures]

@@ -19,7 +19,7 @@ from ..config.model import BucketSpec, RuleSpec
 from ..resources import ownership
 from ..resources.bucket_tags import read_tags
 from .context import Context
-from .items import parallel_map
+from .parallel import parallel_map
 
 log = logging.getLogger(__name__)
 

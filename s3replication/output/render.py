@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ExitStatus
 from . import results, texts
-from .changes_text import changes_text
+from .apply_text import changes_result_text
 
 
 def outcome(result: results.Result) -> results.Outcome:
@@ -118,40 +118,7 @@ def text(result: Any) -> str:
 
 @text.register
 def _(result: results.ChangesResult) -> str:
-    made = [c for c in result.changes if c.pending is None]
-    count = len(made)
-    if result.errors is not None:
-        return _with_notes(result, changes_text(
-            made, f"Made {count} changes before failing; fix the cause and run the "
-                  "same command again:") + _pending(result))
-    if result.command == "destroy":
-        if not result.changes:
-            return "Nothing to destroy.\n" + texts.KEPT_ON_DESTROY
-        heading = (f"destroy would make {count} changes (run destroy --yes to make them):"
-                   if result.dry_run else f"Destroyed ({count} changes):")
-        return (changes_text(made, heading) + _pending(result) + "\n"
-                + texts.KEPT_ON_DESTROY)
-    if not result.changes:
-        return _with_notes(result, "No changes: everything matches the config.")
-    heading = (f"Applied {count} changes:" if result.command == "apply" else
-               f"{count} changes would be made (run apply to make them):")
-    return _with_notes(result, changes_text(made, heading) + _pending(result))
-
-
-def _pending(result: results.ChangesResult) -> str:
-    """The changes left to another account's administrators, and who must run what."""
-    pending = [c for c in result.changes if c.pending is not None]
-    if not pending:
-        return ""
-    return ("\n" + changes_text(pending, f"Pending, not made ({len(pending)} changes in another "
-                                          "account, for its administrators):")
-            + "".join(f"\n  => {line}" for line in result.waiting))
-
-
-def _with_notes(result: results.ChangesResult, body: str) -> str:
-    if not result.notes:
-        return body
-    return body + "\nNotes:\n" + "\n".join(f"  ! {note}" for note in result.notes)
+    return changes_result_text(result)
 
 
 @text.register

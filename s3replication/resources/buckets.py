@@ -16,7 +16,8 @@ from typing import Any
 from ..aws.calls import error_code
 from ..config.model import BucketSpec
 from ..engine.context import Context
-from ..engine.items import Item, parallel_map
+from ..engine.items import Item
+from ..engine.parallel import parallel_map
 from ..engine.scope import Scope
 from . import inventory
 from .bucket_settings import BUCKET_SETTINGS

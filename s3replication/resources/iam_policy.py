@@ -79,9 +79,26 @@ def _object_lock_statements(source_arn: str, destinations: list[Endpoint]) -> li
              "Resource": [f"{source_arn}/*"]}]
 
 
+def _other_account_statements(elsewhere: list[Endpoint]) -> list[Any]:
+    """Into destinations in other accounts: the replicas given to the destination's owner
+    (owner override, replication-change-owner.html), and the destination's versioning read,
+    which the destination's bucket policy grants too (replication-walkthrough-2.html): across
+    accounts both policies must allow."""
+    if not elsewhere:
+        return []
+    return [
+        {"Sid": "GiveReplicasToDestinationOwner", "Effect": "Allow",
+         "Action": ["s3:ObjectOwnerOverrideToBucketOwner"],
+         "Resource": [f"{bucket_arn(d.bucket, d.region)}/*" for d in elsewhere]},
+        {"Sid": "ReadDestinationVersioning", "Effect": "Allow",
+         "Action": ["s3:GetBucketVersioning"],
+         "Resource": [bucket_arn(d.bucket, d.region) for d in elsewhere]},
+    ]
+
+
 def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[str, Any]:
-    source_arn, destinations = (bucket_arn(source.bucket, source.region),
-                                sorted(set(destinations), key=lambda d: d.bucket))
+    source_arn = bucket_arn(source.bucket, source.region)
+    destinations = sorted(set(destinations), key=lambda d: d.bucket)
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadSourceBucket",
@@ -107,22 +124,7 @@ def permissions_policy(source: Endpoint, destinations: list[Endpoint]) -> dict[s
         },
     ]
     statements += _object_lock_statements(source_arn, destinations)
-    elsewhere = [d for d in destinations if d.other_account]
-    if elsewhere:  # owner override (replication-change-owner.html)
-        statements.append({
-            "Sid": "GiveReplicasToDestinationOwner",
-            "Effect": "Allow",
-            "Action": ["s3:ObjectOwnerOverrideToBucketOwner"],
-            "Resource": [f"{bucket_arn(d.bucket, d.region)}/*" for d in elsewhere],
-        })
-        # The destination's bucket policy grants it too (replication-walkthrough-2.html);
-        # across accounts both policies must allow.
-        statements.append({
-            "Sid": "ReadDestinationVersioning",
-            "Effect": "Allow",
-            "Action": ["s3:GetBucketVersioning"],
-            "Resource": [bucket_arn(d.bucket, d.region) for d in elsewhere],
-        })
+    statements += _other_account_statements([d for d in destinations if d.other_account])
     if source.key_arn:
         statements.append(_kms_statement("DecryptSourceObjects", ["kms:Decrypt"], source))
         for n, dest in enumerate(d for d in destinations if d.key_arn):

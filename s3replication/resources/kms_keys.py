@@ -17,7 +17,8 @@ from ..aws.calls import error_code, is_transient, read_or_none
 from ..aws.naming import ALIAS_TAG, MANAGED_TAG, key_arn
 from ..config.model import AccountSpec, BucketSpec
 from ..engine.context import Context
-from ..engine.items import Item, parallel_map
+from ..engine.items import Item
+from ..engine.parallel import parallel_map
 from ..engine.scope import Scope
 from ..errors import AwsError
 from .settings import Setting

@@ -24,7 +24,8 @@ from ..aws.calls import error_code, is_not_found, policy_document, read_or_none
 from ..aws.naming import MANAGED_TAG, inline_policy_name
 from ..config.model import BucketSpec
 from ..engine.context import Context
-from ..engine.items import Item, parallel_map
+from ..engine.items import Item
+from ..engine.parallel import parallel_map
 from ..engine.scope import Scope
 from .iam_policy import Endpoint, normalize_document, permissions_policy, trust_policy
 from .replication import owned_live_rules, read_configuration, under_foreign_role
