@@ -17,9 +17,12 @@ Two kinds of object are never copied, each with its reason (`NotCopyable`):
   restored before they can be read or copied
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html);
 - objects encrypted with a customer-provided key (SSE-C): reading or copying them needs that
-  key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html);
-  S3 Batch Replication replicates existing SSE-C objects without it
-  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
+  key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html).
+  S3 Batch Replication could replicate them without it, but not into a bucket that blocks SSE-C:
+  BlockedEncryptionTypes refuses replication requests that specify SSE-C too
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_BlockedEncryptionTypes.html), and apply
+  blocks SSE-C on every bucket it manages (resources/bucket_settings.py). Only the key's holder
+  can make them replicable: a copy in place re-encrypted with SSE-KMS or SSE-S3.
 """
 
 from __future__ import annotations
@@ -39,7 +42,11 @@ KEPT_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEnc
 ARCHIVED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 ARCHIVED, CUSTOMER_KEY = "archived", "customer key"
 SSE_C_REASON = ("encrypted with a customer-provided key (SSE-C): it cannot be read or copied "
-                "without that key; S3 Batch Replication (`backfill --method batch`) replicates it")
+                "without that key, and neither replication nor Batch Replication can write it "
+                "into the destination, which refuses SSE-C (apply blocks it on every bucket); "
+                "whoever holds the key must copy it in place re-encrypted with SSE-KMS or SSE-S3 "
+                "(CopyObject with the key's CopySourceSSECustomer* headers): that new version "
+                "replicates")
 
 
 def archived_reason(storage_class: str) -> str:

@@ -24,8 +24,9 @@ ARCHIVE_HINT = ("S3 does not replicate objects in GLACIER or DEEP_ARCHIVE, and b
                 "class that replicates.")
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
 SSE_C_HINT = ("Objects encrypted with a customer-provided key (SSE-C) need that key to be read "
-              "or copied: replicate them with S3 Batch Replication (`backfill --method batch`), "
-              "which needs no key.")
+              "or copied, and the destination refuses SSE-C writes, replication's included "
+              "(apply blocks SSE-C on every bucket): whoever holds the key must copy each in "
+              "place re-encrypted with SSE-KMS or SSE-S3; that new version replicates.")
 BACKFILL_COUNTS = ("missing", "failed", "mismatched")  # audit counts backfill repairs
 
 
