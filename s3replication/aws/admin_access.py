@@ -49,6 +49,20 @@ class TwoWayClient:
         return getattr(self._reader, name)
 
 
+def admin_available(admin: Callable[[], Clients] | None, require: bool = False) -> bool:
+    """Whether the administrators' factory `admin` (None: the account has no admin_profile,
+    its own credentials write) can be had here; with `require`, AdminUnavailable where not."""
+    if admin is None:
+        return True
+    try:
+        admin()
+    except AdminUnavailable:
+        if require:
+            raise
+        return False
+    return True
+
+
 def admin_factory(reader: Clients, account: AccountSpec, region: str) -> Callable[[], Clients]:
     """The administrators' factory for `account` (whose reader's factory is `reader`), reached
     once on first use; the reason it cannot be is raised again on every use."""

@@ -21,8 +21,8 @@ import botocore
 import botocore.session
 from botocore.config import Config
 
-from ..errors import AdminUnavailable, AwsError
-from .admin_access import TwoWayClient, admin_factory
+from ..errors import AwsError
+from .admin_access import TwoWayClient, admin_available, admin_factory
 from .client_events import attach_failed_request, remember_request, strip_account_host
 
 if TYPE_CHECKING:  # the boto3-stubs packages of requirements-dev.txt
@@ -271,13 +271,11 @@ class Clients:
         """For a factory of an account with an admin_profile: whether its administrators'
         profile can be used here (reached now); an admin profile that reaches another
         account raises. True for any other factory (its own credentials write)."""
-        if self._admin is None:
-            return True
-        try:
-            self._admin()
-        except AdminUnavailable:
-            return False
-        return True
+        return admin_available(self._admin)
+
+    def require_admin(self) -> None:
+        """AdminUnavailable (nothing sent) where admin_available is False."""
+        admin_available(self._admin, require=True)
 
     @property
     def session(self) -> boto3.Session:

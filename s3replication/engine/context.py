@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -98,6 +99,26 @@ class Context:
             return key
         return self.key_arns.get((self.account_of(bucket), bucket.region, key),
                                  f"(key of {key}, known after apply)")
+
+    def hold_for_unknown_keys(self, document: Any, what: str) -> None:
+        """Before a write in the caller's account of `document` (a role's policy, a source's
+        rules): where it names a key of another account that does not exist yet because that
+        account's admin_profile is not available here, raise AdminUnavailable, so that nothing
+        is sent and the write is left pending with that account's changes (items.py). IAM
+        refuses a policy naming a key ARN that is not one (MalformedPolicyDocument), and S3 a
+        rule naming a replica key that is not one."""
+        text = json.dumps(document, default=str)
+        for bucket in self.config.buckets.values():
+            arn = self.key_arn(bucket)
+            if not bucket.account or arn is None or arn.startswith("arn:") or arn not in text:
+                continue
+            clients = self.clients_of(bucket)
+            if clients.admin_available():
+                continue
+            self.note(f"{what} names the KMS key of bucket {bucket.name} (account "
+                      f"{bucket.account}), which that account's administrators make: left "
+                      "pending with their changes, made by the apply that makes the key")
+            clients.require_admin()  # raises AdminUnavailable: nothing sent
 
     def account_of(self, bucket: BucketSpec) -> str:
         """The id of the account the bucket lives in."""

@@ -35,8 +35,8 @@ def pending_text(result: results.ChangesResult) -> str:
     pending = [c for c in result.changes if c.pending is not None]
     if not pending:
         return ""
-    return ("\n" + changes_text(pending, f"Pending, not made ({len(pending)} changes in another "
-                                          "account, for its administrators):")
+    return ("\n" + changes_text(pending, f"Pending, not made ({len(pending)} changes, for another "
+                                          "account's administrators):")
             + "".join(f"\n  => {line}" for line in result.waiting))
 
 

@@ -210,6 +210,7 @@ def _write(ctx: Context, scope: Scope, source: BucketSpec, current: Any) -> None
         raise RoleConflict(conflict)
     merged = merge_rules((current or {}).get("Rules", []), own,
                          _dropped_ids(ctx, scope, source, current))
+    ctx.hold_for_unknown_keys(own, f"the replication rules of bucket {source.name}")
     ctx.written(_document(source))
     if not merged:
         s3.delete_bucket_replication(Bucket=source.name)

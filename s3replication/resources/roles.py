@@ -157,6 +157,7 @@ def policy_item(ctx: Context, role_name: str, policy: Any, only_if_present: bool
                 lambda: iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name))
             ctx.written(document, None)
             return
+        ctx.hold_for_unknown_keys(policy, f"role {role_name}'s permissions")
         iam.put_role_policy(RoleName=role_name, PolicyName=policy_name,
                             PolicyDocument=json.dumps(policy))
         ctx.written(document, {"PolicyDocument": policy})
