@@ -11,8 +11,8 @@ PYTEST_ARGS ?=
 .PHONY: help venv test lint typecheck demo bench readme-permissions sandbox-status sandbox-stop sandbox-reset clean
 
 help:
-	@echo "make demo           CRR and SRR on the shipped config, then one rule into a backup"
-	@echo "                    account (config/examples/backup_account.py), then a failover and"
+	@echo "make demo           CRR and SRR on the shipped config, then one rule into a locked vault"
+	@echo "                    in a backup account (config/examples/backup_account.py), then a failover and"
 	@echo "                    failback (config/examples/failover.py), in the local sandbox"
 	@echo "make test           all tests (PYTEST_ARGS=\"-m 'not e2e'\" skips MiniStack ones)"
 	@echo "make lint           ruff"
@@ -49,10 +49,13 @@ demo: venv
 	$(PY) cr_replication.py verify --sandbox && $(PY) sr_replication.py verify --sandbox
 	@echo "== Nothing left to change (plan exits 0)"
 	$(PY) cr_replication.py plan --sandbox && $(PY) sr_replication.py plan --sandbox
-	@echo "== A separate backup account: order records into a vault bucket of account 222222222222"
+	@echo "== The vault: order records into a bucket of backup account 222222222222 under Object Lock"
+	@echo "   COMPLIANCE retention; production reads it, the backup account's admins write it"
 	$(PY) cr_replication.py --sandbox --config config/examples/backup_account.py apply
 	@echo "== A sample order under that rule: the replica, read with the backup account's own keys"
 	$(PY) -m s3replication.sandbox.demo config/examples/backup_account.py
+	@echo "== The lock: a version in the vault that no one can delete before its retention ends"
+	$(PY) -m s3replication.sandbox.vault_demo config/examples/backup_account.py
 	@echo "== Failover through a Multi-Region Access Point (config/examples/failover.py)"
 	$(PY) cr_replication.py --sandbox --config config/examples/failover.py apply
 	$(PY) cr_replication.py --sandbox --config config/examples/failover.py readiness
