@@ -28,12 +28,15 @@ replicas (AWS does both), so the lock is shown on an object written directly.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from s3replication import sandbox
 from s3replication.commands import caller_policies
@@ -41,7 +44,9 @@ from s3replication.config import load_config
 from tests.shop import run_script, shop_config
 from tests.test_least_privilege_e2e import reset, user_with
 from tests.vault_reach import (
+    BUCKET_ACTIONS,
     CROSS_ACCOUNT,
+    KEY_ACTIONS,
     Principal,
     allowed,
     production,
@@ -177,3 +182,138 @@ def test_a_guardrail_put_back_by_hand_is_found(vault: Vault) -> None:
     assert vault.holes() == sorted([f"{READER_ROLE} s3:DeleteObjectVersion",
                                     f"{SOURCE_ROLE} kms:PutKeyPolicy",
                                     f"{SOURCE_ROLE} s3:PutBucketVersioning"])
+
+
+REFUSED = ("AccessDenied", "AccessDeniedException")
+
+
+def attempts(s3: Any, kms: Any, key: str, version: str, grantee: str
+             ) -> dict[str, Callable[[], Any]]:
+    """Each action of BUCKET_ACTIONS and KEY_ACTIONS as the request that needs it: on the
+    vault, on `version` of orders/locked.json (under COMPLIANCE retention), on its key."""
+    later = datetime.now(UTC) + timedelta(hours=1)
+    locked = {"Bucket": VAULT, "Key": "orders/locked.json", "VersionId": version}
+    same_policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": grantee}, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{VAULT}/*"}]})
+    return {
+        "s3:DeleteObjectVersion": lambda: s3.delete_object(**locked),
+        "s3:PutObjectRetention": lambda: s3.put_object_retention(
+            **locked, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": later}),
+        "s3:BypassGovernanceRetention": lambda: s3.delete_object(
+            **locked, BypassGovernanceRetention=True),
+        "s3:PutBucketPolicy": lambda: s3.put_bucket_policy(Bucket=VAULT, Policy=same_policy),
+        "s3:DeleteBucketPolicy": lambda: s3.delete_bucket_policy(Bucket=VAULT),
+        "s3:PutBucketVersioning": lambda: s3.put_bucket_versioning(
+            Bucket=VAULT, VersioningConfiguration={"Status": "Suspended"}),
+        "s3:PutBucketObjectLockConfiguration": lambda: s3.put_object_lock_configuration(
+            Bucket=VAULT, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {
+                "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}),
+        "s3:PutLifecycleConfiguration": lambda: s3.put_bucket_lifecycle_configuration(
+            Bucket=VAULT, LifecycleConfiguration={"Rules": [{
+                "ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]}),
+        "s3:DeleteBucket": lambda: s3.delete_bucket(Bucket=VAULT),
+        "kms:ScheduleKeyDeletion": lambda: kms.schedule_key_deletion(
+            KeyId=key, PendingWindowInDays=7),
+        "kms:DisableKey": lambda: kms.disable_key(KeyId=key),
+        "kms:PutKeyPolicy": lambda: kms.put_key_policy(
+            KeyId=key, PolicyName="default", Policy=same_policy.replace("s3:", "kms:")),
+        "kms:CreateGrant": lambda: kms.create_grant(
+            KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"]),
+    }
+
+
+def outcome(call: Callable[[], Any]) -> str:
+    """The error code of `call`, or "done" when the server did it."""
+    try:
+        call()
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return "done"
+
+
+def assumed(vault: Vault, role_arn: str) -> boto3.Session:
+    """`role_arn` assumed by production's operator (STS AssumeRole across accounts)."""
+    sts = vault.client(session(*vault.operator), "sts")
+    keys = sts.assume_role(RoleArn=role_arn, RoleSessionName="stolen")["Credentials"]
+    return session(keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"])
+
+
+def ways_in(vault: Vault, config: Path) -> dict[str, boto3.Session]:
+    """Production's credentials and what they reach: the sandbox's reader user (the tool's way
+    in there), the reader role by AssumeRole (the example's role_arn), the replication role
+    (after production's administrators let the operator assume it, as stolen credentials of
+    theirs could), the operator, the root."""
+    theirs_reader = sandbox.reach(load_config(config).accounts["backup"],
+                                  vault.client(session("test"), "sts"))
+    iam = vault.client(session("test"), "iam")
+    operator = vault.client(session(*vault.operator), "sts").get_caller_identity()["Arn"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+         "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": operator}, "Action": "sts:AssumeRole"}]}
+    iam.update_assume_role_policy(RoleName=SOURCE_ROLE, PolicyDocument=json.dumps(trust))
+    iam.put_user_policy(UserName=operator.rsplit("/", 1)[-1], PolicyName="assume-replication",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Resource": f"arn:aws:iam::{CALLER}:role/{SOURCE_ROLE}"}]}))
+    return {
+        "reader user": theirs_reader,
+        "reader role": assumed(vault, f"arn:aws:iam::{BACKUP}:role/{READER_ROLE}"),
+        "replication role": assumed(vault, f"arn:aws:iam::{CALLER}:role/{SOURCE_ROLE}"),
+        "operator": session(*vault.operator),
+        "production root": session("test"),
+    }
+
+
+def test_production_is_refused_each_action_on_the_vault(vault: Vault, tmp_path: Path) -> None:
+    s3, kms = vault.client(vault.theirs, "s3"), vault.client(vault.theirs, "kms")
+    # written directly: MiniStack gives replicas no default retention (AWS does)
+    version = s3.put_object(Bucket=VAULT, Key="orders/locked.json", Body=b"{}")["VersionId"]
+    lock = s3.get_object_retention(Bucket=VAULT, Key="orders/locked.json", VersionId=version)
+    assert lock["Retention"]["Mode"] == "COMPLIANCE"
+    before = {"versioning": s3.get_bucket_versioning(Bucket=VAULT)["Status"],
+              "policy": vault.bucket_policy(), "key policy": vault.key_policy(),
+              "lock": s3.get_object_lock_configuration(Bucket=VAULT)["ObjectLockConfiguration"],
+              "key": kms.describe_key(KeyId=vault.key_arn())["KeyMetadata"]["KeyState"]}
+    grantee = f"arn:aws:iam::{CALLER}:root"
+    found = {}
+    for who, way in ways_in(vault, tmp_path / "s3_config.py").items():
+        tried = attempts(vault.client(way, "s3"), vault.client(way, "kms"), vault.key_arn(),
+                         version, grantee)
+        assert set(tried) == set(BUCKET_ACTIONS) | set(KEY_ACTIONS)
+        found.update({f"{who} {action}": outcome(call) for action, call in tried.items()})
+    # MiniStack evaluates no policy for a root key and looks a key up in the caller's own
+    # account, so production's root finds no key there; on AWS the vault key's policy refuses
+    # it (AccessDeniedException), as the evaluation of the first test shows
+    unreached = {f"production root {a}": "NotFoundException" for a in KEY_ACTIONS}
+    assert {k: v for k, v in found.items() if v not in REFUSED} == unreached, found
+    after = {"versioning": s3.get_bucket_versioning(Bucket=VAULT)["Status"],
+             "policy": vault.bucket_policy(), "key policy": vault.key_policy(),
+             "lock": s3.get_object_lock_configuration(Bucket=VAULT)["ObjectLockConfiguration"],
+             "key": kms.describe_key(KeyId=vault.key_arn())["KeyMetadata"]["KeyState"]}
+    assert after == before
+
+
+def test_the_lock_and_the_iam_guardrail_each_refuse_a_version_delete(vault: Vault,
+                                                                     tmp_path: Path) -> None:
+    """A version under COMPLIANCE retention is refused even to the vault's root (the lock: no
+    user can delete it, object-lock-managing.html); a delete marker takes no retention
+    (object-lock.html), so the root may remove one, yet the reader, through which production
+    reads, is refused it: that refusal is IAM's, not the lock's."""
+    s3 = vault.client(vault.theirs, "s3")
+    version = s3.put_object(Bucket=VAULT, Key="orders/locked.json", Body=b"{}")["VersionId"]
+    marker = s3.delete_object(Bucket=VAULT, Key="orders/locked.json")
+    assert marker["DeleteMarker"]
+    assert outcome(lambda: s3.delete_object(Bucket=VAULT, Key="orders/locked.json",
+                                            VersionId=version)) == "AccessDenied"  # the lock
+    reader = sandbox.reach(load_config(tmp_path / "s3_config.py").accounts["backup"],
+                           vault.client(session("test"), "sts"))
+    unlocked = {"Bucket": VAULT, "Key": "orders/locked.json", "VersionId": marker["VersionId"]}
+    assert outcome(lambda: vault.client(reader, "s3").delete_object(**unlocked)) == (
+        "AccessDenied")
+    assert outcome(lambda: s3.delete_object(**unlocked)) == "done"
+    versions = s3.list_object_versions(Bucket=VAULT, Prefix="orders/locked.json")
+    assert [v["VersionId"] for v in versions.get("Versions", [])] == [version]
+    assert not versions.get("DeleteMarkers")
