@@ -201,8 +201,8 @@ def attempts(s3: Any, kms: Any, key: str, version: str, grantee: str
         "s3:PutObjectRetention": lambda: s3.put_object_retention(
             **locked, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": later}),
         # the x-amz-bypass-governance-retention header: s3:BypassGovernanceRetention on the
-        # object besides s3:DeleteObjectVersion (object-lock-managing.html#object-lock-
-        # managing-bypass); MiniStack checks both (ministack.core.iam_actions). None of these
+        # object besides s3:DeleteObjectVersion (object-lock-managing.html, "Bypassing
+        # governance mode"); MiniStack checks both (ministack.core.iam_actions). None of these
         # actions is one MiniStack checks against "*" instead of the bucket, object or key.
         "s3:BypassGovernanceRetention": lambda: s3.delete_object(
             **locked, BypassGovernanceRetention=True),
