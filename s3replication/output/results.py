@@ -77,6 +77,8 @@ class Canary:
     removed_versions: int = 0
     error: str | None = None
     versioning_settling: dict[str, str] | None = None  # bucket, enabled_at, settled_by
+    # a locked destination's replica, which stays: bucket, until, mode, period, as_read
+    kept: dict[str, Any] | None = None
     ok: bool = False
 
 

@@ -48,4 +48,9 @@ def canary_words(r: Canary) -> str:
     if r.rtc_met is not None:
         met = "met" if r.rtc_met else "MISSED"
         words += f" (RTC target {r.rtc_target_seconds:g} s {met})"
+    if r.kept:
+        words += (f"; the canary's replica in {r.kept['bucket']} stays until "
+                  f"{r.kept['until']} ({r.kept['mode']}, {r.kept['period']}"
+                  f"{'' if r.kept['as_read'] else ': the default, its own retention unread'}), "
+                  "then the vault's lifecycle rule removes it")
     return words
