@@ -110,3 +110,22 @@ def test_the_canary_expiry_is_planned_applied_and_repaired(script, aws, tmp_path
     assert script("apply", "--config", config).status == 0
     ids = {r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=VAULT)["Rules"]}
     assert ids == {"keep-me", f"{RULE_ID_PREFIX}{RULE}"}  # the other rule is kept
+
+
+def test_status_shows_each_locked_buckets_mode_and_period(script, aws, tmp_path: Path):
+    """GetObjectLockConfiguration returns the bucket's default retention
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLockConfiguration.html)."""
+    config = str(shop_config(tmp_path, LOCK))
+    assert script("apply", "--config", config).status == 0
+    run = script("status", "--json", "--config", config)
+    locks = json.loads(run.stdout)["object_lock"]
+    assert locks == {VAULT: {"enabled": True, "mode": "COMPLIANCE", "days": 1}}
+    text = script("status", "--config", config).stdout
+    assert f"  {VAULT}: COMPLIANCE 1 day" in text
+    assert not [c for c in run.mutating]
+    # a config asking for more than the bucket keeps: attention, run apply
+    longer = LOCK.replace("'days': 1", "'days': 30")
+    again = script("status", "--config", str(shop_config(tmp_path, longer)))
+    assert again.status == 3
+    assert f"{VAULT}: COMPLIANCE 1 day (the config asks for COMPLIANCE 30 days: run apply)" \
+        in again.stdout

@@ -66,7 +66,7 @@ def _(result: results.ChangesResult) -> dict[str, Any]:
 def _(result: results.StatusResult) -> dict[str, Any]:
     return {**_head(result.script, "status", result.status),
             "window_minutes": result.window_minutes, "rules": [asdict(r) for r in result.rules],
-            "access_points": result.access_points}
+            "access_points": result.access_points, "object_lock": result.object_lock}
 
 
 @data.register

@@ -57,6 +57,8 @@ class StatusResult:
     window_minutes: int
     rules: list[RuleHealth]
     access_points: dict[str, dict[str, int]] = field(default_factory=dict)  # name -> routes
+    # locked buckets: name -> {"enabled", "mode", "days" or "years", "attention"?}
+    object_lock: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
