@@ -18,6 +18,7 @@ the vault's owner would see S3 do (PutObjectRetention), after replication.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,3 +130,44 @@ def test_status_shows_each_locked_buckets_mode_and_period(script, aws, tmp_path:
     assert again.status == 3
     assert f"{VAULT}: COMPLIANCE 1 day (the config asks for COMPLIANCE 30 days: run apply)" \
         in again.stdout
+
+
+LOCK_30 = LOCK.replace("'days': 1", "'days': 30")
+
+
+def test_the_listing_audit_reports_replicas_without_or_with_short_retention(
+        script, aws, tmp_path: Path):
+    """GetObjectRetention on each replica of a locked destination
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectRetention.html); the rule:
+    s3replication/inventory/retention.py. MiniStack gives replicas no retention (AWS gives the
+    default): the test sets each replica's retention by hand, as S3 might have left it."""
+    config = str(shop_config(tmp_path, LOCK_30))
+    assert script("apply", "--config", config).status == 0
+    s3 = aws.get("s3", "us-east-1")
+    names = ("kept", "bare", "brief", "governed")
+    for name in names:
+        s3.put_object(Bucket="shopco-data-use1", Key=f"customers/{name}.json", Body=b"{}")
+    replicas = {}
+    for _ in range(100):
+        listing = s3.list_object_versions(Bucket=VAULT, Prefix="customers/").get("Versions", [])
+        replicas = {v["Key"]: v["VersionId"] for v in listing}
+        if len(replicas) == len(names):
+            break
+        time.sleep(0.1)
+    now = datetime.now(UTC)
+    for name, mode, days in (("kept", "COMPLIANCE", 31), ("brief", "COMPLIANCE", 2),
+                             ("governed", "GOVERNANCE", 31)):
+        key = f"customers/{name}.json"
+        s3.put_object_retention(Bucket=VAULT, Key=key, VersionId=replicas[key], Retention={
+            "Mode": mode, "RetainUntilDate": now + timedelta(days=days)})
+    run = script("audit", "--json", "--config", config)
+    assert run.status == 3, run.stdout + run.stderr
+    [rule] = [r for r in json.loads(run.stdout)["rules"] if r["rule"] == RULE]
+    problems = {p["key"].split("/")[-1]: p["problem"] for p in rule["problems"]}
+    assert problems == {"bare.json": "retention missing", "brief.json": "retention short",
+                        "governed.json": "retention short"}, rule
+    assert (rule["counts"]["retention_missing"], rule["counts"]["retention_short"]) == (1, 2)
+    reads = [c for c in run.calls if c[1] == "GetObjectRetention"]
+    assert len(reads) == len(names)  # one per replica of the locked destination, no more
+    text = script("audit", "--config", config).stdout
+    assert "1 without retention, 2 with retention short of the vault's default" in text

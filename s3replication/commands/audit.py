@@ -19,7 +19,8 @@ from .replica_audit import ARCHIVED, FAILED, MISMATCHED, NEEDS_KEY, PENDING, Pro
 
 log = logging.getLogger(__name__)
 
-ATTENTION_COUNTS = ("missing", "mismatched", "failed", "archived", "needs_key")
+ATTENTION_COUNTS = ("missing", "mismatched", "failed", "archived", "needs_key",
+                    "retention_missing", "retention_short")
 
 
 def audit(ctx: Context, args: argparse.Namespace) -> AuditResult:
@@ -79,6 +80,8 @@ def overall_status(results: list[RuleAuditReport]) -> ExitStatus:
 
 def describe(problem: Problem) -> str:
     source, replica, status = problem.source, problem.replica, problem.replication_status
+    if problem.why:  # a retention problem (inventory/retention.py)
+        return problem.why
     if problem.kind == MISMATCHED:
         return f"replica is {replica.size if replica else '?'} bytes, source {source.size}"
     if problem.kind == FAILED:
