@@ -59,13 +59,14 @@ def judge(default: ObjectLockSpec, found: dict[str, Any] | None,
 
 def sql_verdict(default: ObjectLockSpec, mode: str, until: str, modified: str) -> str:
     """The same rule as a SQL CASE over the inventory's text columns (DuckDB and Athena):
-    'retention missing', 'retention short', or NULL. Times as their first 19 characters,
-    `YYYY-MM-DDTHH:MM:SS`, cast to TIMESTAMP, which both engines read alike."""
+    'retention_missing', 'retention_short' (the audit's counts), or NULL. Times as their
+    first 19 characters, `YYYY-MM-DDTHH:MM:SS`, cast to TIMESTAMP, which both engines read
+    alike."""
     def stamp(column: str) -> str:
         return f"CAST(replace(substr({column}, 1, 19), 'T', ' ') AS TIMESTAMP)"
     hours = default.period_days * 24 - int(TOLERANCE.total_seconds() // 3600)
     weaker = f"{mode} = '{GOVERNANCE}'" if default.mode == COMPLIANCE else "FALSE"
     return (f"CASE WHEN coalesce({mode}, '') = '' OR coalesce({until}, '') = '' "
-            f"THEN 'retention missing' WHEN {weaker} THEN 'retention short' "
+            f"THEN 'retention_missing' WHEN {weaker} THEN 'retention_short' "
             f"WHEN {stamp(until)} < {stamp(modified)} + INTERVAL '{hours}' HOUR "
-            "THEN 'retention short' END")
+            "THEN 'retention_short' END")
