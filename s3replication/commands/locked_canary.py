@@ -38,21 +38,17 @@ def kept(ctx: Context, rule: RuleSpec, key: str, run: str) -> dict[str, Any] | N
     destination = ctx.bucket(rule.destination)
     spec = destination.object_lock
     assert spec is not None
-    s3 = ctx.s3_of(destination)
-    listing = s3.list_object_versions(Bucket=rule.destination, Prefix=key)
-    for version in listing.get("Versions", []):
-        if version["Key"] != key:
-            continue
-        head = s3.head_object(Bucket=rule.destination, Key=key, VersionId=version["VersionId"])
-        if head.get("Metadata", {}).get(RUN) != run:
-            continue
-        until = head.get("ObjectLockRetainUntilDate")
-        mode = head.get("ObjectLockMode")
-        if until is None:
-            modified: datetime = head["LastModified"]
-            until = modified + timedelta(days=spec.period_days)
-            mode = spec.mode
-        return {"bucket": rule.destination,
-                "until": until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "mode": mode,
-                "period": spec.describe().split(" ", 1)[1], "as_read": "ObjectLockMode" in head}
-    return None
+    # the current version, which this run's replica is once verify saw it (s3:GetObject, which
+    # the reader holds for the canary; a version id would need s3:GetObjectVersion there)
+    head = ctx.s3_of(destination).head_object(Bucket=rule.destination, Key=key)
+    if head.get("Metadata", {}).get(RUN) != run:
+        return None
+    until = head.get("ObjectLockRetainUntilDate")
+    mode = head.get("ObjectLockMode")
+    if until is None:
+        modified: datetime = head["LastModified"]
+        until = modified + timedelta(days=spec.period_days)
+        mode = spec.mode
+    return {"bucket": rule.destination,
+            "until": until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "mode": mode,
+            "period": spec.describe().split(" ", 1)[1], "as_read": "ObjectLockMode" in head}
