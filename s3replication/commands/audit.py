@@ -62,7 +62,9 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int,
         failure = explain(exc, f"auditing rule {rule.id} ({rule.source} -> {rule.destination})")
         log.error("%s", failure)
         error = str(failure)
-    counts = vars(checker.counts)
+    counts = dict(vars(checker.counts))
+    if ctx.bucket(rule.destination).object_lock is None:  # retention is read in a lock only
+        counts = {k: n for k, n in counts.items() if not k.startswith("retention_")}
     log.info("rule %s: %s", rule.id, ", ".join(f"{n} {k}" for k, n in counts.items()))
     return RuleAuditReport(rule=rule.id, source=rule.source, destination=rule.destination,
                            prefix=rule.prefix, tags=dict(rule.tags), error=error,
@@ -73,7 +75,7 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int,
 def overall_status(results: list[RuleAuditReport]) -> ExitStatus:
     if any(r.error for r in results):
         return ExitStatus.FAILURE
-    if any(r.counts[k] for r in results for k in ATTENTION_COUNTS):
+    if any(r.counts.get(k) for r in results for k in ATTENTION_COUNTS):
         return ExitStatus.ATTENTION
     return ExitStatus.OK
 

@@ -28,8 +28,8 @@ from ..resources.inventory import INVENTORY_ID, REPORT_PREFIX, report_bucket
 from .replica_audit import custom_endpoint
 
 log = logging.getLogger(__name__)
-COUNTED = ("missing", "mismatched", "failed", "pending", "archived", "retention_missing",
-           "retention_short")
+COUNTED = ("missing", "mismatched", "failed", "pending", "archived")
+RETENTION_COUNTED = ("retention_missing", "retention_short")  # a locked destination's only
 KIND_WORDS = {"mismatched": "size mismatch", "retention_missing": "retention missing",
               "retention_short": "retention short"}  # as the listing audit names them
 
@@ -54,7 +54,9 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
     report = RuleAuditReport(rule=rule.id, source=rule.source, destination=rule.destination,
                              prefix=rule.prefix, tags=dict(rule.tags), error=None,
                              counts={"checked": 0, **dict.fromkeys(COUNTED, 0), "needs_key": 0,
-                                     "too_new": 0},
+                                     "too_new": 0, **dict.fromkeys(
+                                         RETENTION_COUNTED if ctx.bucket(
+                                             rule.destination).object_lock else (), 0)},
                              problems=[], problems_total=0, exact_versions=exact_versions)
     try:
         source, replica = (find_report(ctx, ctx.bucket(rule.source)),
@@ -87,9 +89,10 @@ def _run(ctx: Context, engine: str, comparison: Comparison, reports: tuple[Repor
         for row in runner.rows(connection, comparison.counts()):
             kind, objects = str(row["kind"]), int(row["objects"])
             report.counts["checked"] += objects
-            if kind in (*COUNTED, "too_new"):
-                report.counts[kind] += objects
-        report.problems_total = sum(report.counts[k] for k in COUNTED)
+            if kind in (*COUNTED, *RETENTION_COUNTED, "too_new"):
+                report.counts[kind] = report.counts.get(kind, 0) + objects
+        report.problems_total = sum(report.counts.get(k, 0)
+                                    for k in (*COUNTED, *RETENTION_COUNTED))
         report.problems = [_problem(row) for row in runner.rows(
             connection, comparison.problems(max_report))]
         to_redrive = sum(report.counts[k] for k in REDRIVE_KINDS)

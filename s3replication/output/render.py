@@ -205,9 +205,7 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
         counts += f", {c['needs_key']} need the customer key"
     if c.get("too_new"):
         counts += f", {c['too_new']} too new"
-    for kind, words in (("retention_missing", "without retention"),
-                        ("retention_short", "with retention short of the vault's default")):
-        counts += f", {c[kind]} {words}" if c.get(kind) else ""
+    counts += texts.retention_counts(c)
     lines = [f"  {r.rule}: {r.source}/{r.prefix}{tags} -> {r.destination}: {counts}"]
     if r.error:
         lines.append(f"      error: {r.error}")

@@ -54,3 +54,10 @@ def canary_words(r: Canary) -> str:
                   f"{'' if r.kept['as_read'] else ': the default, its own retention unread'}), "
                   "then the vault's lifecycle rule removes it")
     return words
+
+
+def retention_counts(counts: dict[str, int]) -> str:
+    """audit: a locked destination's replicas whose retention is missing or short, if any."""
+    return "".join(f", {counts[kind]} {words}" for kind, words in (
+        ("retention_missing", "without retention"),
+        ("retention_short", "with retention short of the vault's default")) if counts.get(kind))
