@@ -89,6 +89,9 @@ S3_ACTION = {
     "HeadBucket": "ListBucket",
     "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
     "PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
     "ListBuckets": "ListAllMyBuckets",
     "ListObjects": "ListBucket",
     "ListObjectsV2": "ListBucket",
@@ -391,6 +394,10 @@ NOT_SENT_THERE = {
     "s3:GetBucketAcl": "only on adopted buckets",
     "s3:PutBucketObjectLockConfiguration": "only with object_lock, which this config has none of "
                                            "(tests/test_object_lock*.py)",
+    "s3:GetObjectRetention": "audit reads replicas' retention only in a bucket with "
+                             "object_lock (tests/test_locked_vault_verify_e2e.py)",
+    "s3:GetLifecycleConfiguration": "the canary's expiry, only on a bucket with object_lock",
+    "s3:PutLifecycleConfiguration": "the canary's expiry, only on a bucket with object_lock",
     "kms:ListResourceTags": "only when the Region already has keys: looking for a key an "
                             "interrupted run made",
 }

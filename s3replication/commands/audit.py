@@ -19,7 +19,8 @@ from .replica_audit import ARCHIVED, FAILED, MISMATCHED, NEEDS_KEY, PENDING, Pro
 
 log = logging.getLogger(__name__)
 
-ATTENTION_COUNTS = ("missing", "mismatched", "failed", "archived", "needs_key")
+ATTENTION_COUNTS = ("missing", "mismatched", "failed", "archived", "needs_key",
+                    "retention_missing", "retention_short")
 
 
 def audit(ctx: Context, args: argparse.Namespace) -> AuditResult:
@@ -61,7 +62,9 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int,
         failure = explain(exc, f"auditing rule {rule.id} ({rule.source} -> {rule.destination})")
         log.error("%s", failure)
         error = str(failure)
-    counts = vars(checker.counts)
+    counts = dict(vars(checker.counts))
+    if ctx.bucket(rule.destination).object_lock is None:  # retention is read in a lock only
+        counts = {k: n for k, n in counts.items() if not k.startswith("retention_")}
     log.info("rule %s: %s", rule.id, ", ".join(f"{n} {k}" for k, n in counts.items()))
     return RuleAuditReport(rule=rule.id, source=rule.source, destination=rule.destination,
                            prefix=rule.prefix, tags=dict(rule.tags), error=error,
@@ -72,13 +75,15 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int,
 def overall_status(results: list[RuleAuditReport]) -> ExitStatus:
     if any(r.error for r in results):
         return ExitStatus.FAILURE
-    if any(r.counts[k] for r in results for k in ATTENTION_COUNTS):
+    if any(r.counts.get(k) for r in results for k in ATTENTION_COUNTS):
         return ExitStatus.ATTENTION
     return ExitStatus.OK
 
 
 def describe(problem: Problem) -> str:
     source, replica, status = problem.source, problem.replica, problem.replication_status
+    if problem.why:  # a retention problem (inventory/retention.py)
+        return problem.why
     if problem.kind == MISMATCHED:
         return f"replica is {replica.size if replica else '?'} bytes, source {source.size}"
     if problem.kind == FAILED:

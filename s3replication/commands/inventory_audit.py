@@ -16,18 +16,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..aws.calls import explain
-from ..config.model import BucketSpec, RuleSpec
+from ..config.model import BucketSpec, ObjectLockSpec, RuleSpec
 from ..engine.context import Context
 from ..errors import UsageError
 from ..inventory import redrive
 from ..inventory.query import REDRIVE_KINDS, Comparison
 from ..inventory.reports import Report, ReportError, newest_report
+from ..inventory.retention import LOCK_FIELDS
 from ..output.results import ProblemObject, RuleAuditReport
 from ..resources.inventory import INVENTORY_ID, REPORT_PREFIX, report_bucket
 from .replica_audit import custom_endpoint
 
 log = logging.getLogger(__name__)
 COUNTED = ("missing", "mismatched", "failed", "pending", "archived")
+RETENTION_COUNTED = ("retention_missing", "retention_short")  # a locked destination's only
+KIND_WORDS = {"mismatched": "size mismatch", "retention_missing": "retention missing",
+              "retention_short": "retention short"}  # as the listing audit names them
 
 
 def find_report(ctx: Context, bucket: BucketSpec) -> Report:
@@ -50,7 +54,9 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
     report = RuleAuditReport(rule=rule.id, source=rule.source, destination=rule.destination,
                              prefix=rule.prefix, tags=dict(rule.tags), error=None,
                              counts={"checked": 0, **dict.fromkeys(COUNTED, 0), "needs_key": 0,
-                                     "too_new": 0},
+                                     "too_new": 0, **dict.fromkeys(
+                                         RETENTION_COUNTED if ctx.bucket(
+                                             rule.destination).object_lock else (), 0)},
                              problems=[], problems_total=0, exact_versions=exact_versions)
     try:
         source, replica = (find_report(ctx, ctx.bucket(rule.source)),
@@ -60,7 +66,8 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
         report.report_times = {"source": _iso(source.created), "replica": _iso(replica.created)}
         # the replica's report is a snapshot begun at its creationTimestamp: a source version
         # written since is too new for it (inventory/query.py)
-        comparison = Comparison(rule, exact_versions, replica_taken=replica.created)
+        comparison = Comparison(rule, exact_versions, replica_taken=replica.created,
+                                retention=_retention(ctx, rule, replica))
         _run(ctx, engine, comparison, (source, replica), report, max_report, on_file)
     except ReportError as exc:
         report.error = str(exc)
@@ -82,9 +89,10 @@ def _run(ctx: Context, engine: str, comparison: Comparison, reports: tuple[Repor
         for row in runner.rows(connection, comparison.counts()):
             kind, objects = str(row["kind"]), int(row["objects"])
             report.counts["checked"] += objects
-            if kind in (*COUNTED, "too_new"):
-                report.counts[kind] += objects
-        report.problems_total = sum(report.counts[k] for k in COUNTED)
+            if kind in (*COUNTED, *RETENTION_COUNTED, "too_new"):
+                report.counts[kind] = report.counts.get(kind, 0) + objects
+        report.problems_total = sum(report.counts.get(k, 0)
+                                    for k in (*COUNTED, *RETENTION_COUNTED))
         report.problems = [_problem(row) for row in runner.rows(
             connection, comparison.problems(max_report))]
         to_redrive = sum(report.counts[k] for k in REDRIVE_KINDS)
@@ -110,13 +118,21 @@ def _run(ctx: Context, engine: str, comparison: Comparison, reports: tuple[Repor
 
 
 def _problem(row: dict[str, Any]) -> ProblemObject:
-    kind = {"mismatched": "size mismatch"}.get(str(row["kind"]), str(row["kind"]))
+    kind = KIND_WORDS.get(str(row["kind"]), str(row["kind"]))
     return ProblemObject(problem=kind, key=str(row["key"]), version_id=row["version_id"],
                          size=_number(row["size"]) or 0, storage_class=row["storage_class"],
                          replication_status=row["replication_status"] or None,
                          replica_version_id=row["replica_version_id"] or None,
                          replica_size=_number(row["replica_size"]),
                          detail=f"from inventory: {kind}")
+
+
+def _retention(ctx: Context, rule: RuleSpec, replica: Report) -> ObjectLockSpec | None:
+    """The locked destination's default retention, when its report carries the Object Lock
+    fields apply asks for there (resources/inventory.py; a report delivered before lacks
+    them: its replicas' retention is not judged)."""
+    spec = ctx.bucket(rule.destination).object_lock
+    return spec if spec is not None and set(LOCK_FIELDS) <= set(replica.columns) else None
 
 
 def _iso(when: datetime) -> str:

@@ -133,6 +133,12 @@ NEEDS: tuple[Need, ...] = (
     N("s3:PutBucketObjectLockConfiguration", BUCKET, (APPLY,), "object_lock; CreateBucket "
       "with Object Lock needs it and s3:PutBucketVersioning "
       "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html)", accounts=BOTH),
+    N("s3:GetBucketObjectLockConfiguration", BUCKET, (STATUS,), "each locked bucket's mode "
+      "and period", accounts=BOTH),
+    N("s3:GetLifecycleConfiguration", BUCKET, SETUP, "the canary's expiry on a bucket with "
+      "object_lock (resources/canary_expiry.py)", accounts=BOTH),
+    N("s3:PutLifecycleConfiguration", BUCKET, (APPLY,), "the canary's expiry on a bucket with "
+      "object_lock; other lifecycle rules are kept", accounts=BOTH),
     N("s3:GetEncryptionConfiguration", BUCKET, SETUP, accounts=BOTH),
     N("s3:PutEncryptionConfiguration", BUCKET, (APPLY,), accounts=BOTH),
     N("s3:GetBucketPublicAccessBlock", BUCKET, SETUP, accounts=BOTH),
@@ -269,6 +275,8 @@ NEEDS: tuple[Need, ...] = (
       "rules, copies keeping their tags"),
     N("s3:DeleteObjectVersion", OBJECTS, (*CANARY,), "removing every canary version",
       accounts=BOTH),
+    N("s3:GetObjectRetention", OBJECTS, (AUDIT,), "each replica's retention in a bucket "
+      "with object_lock (GetObjectRetention)", accounts=BOTH),
     N("s3:AbortMultipartUpload", OBJECTS, (COPY,), "a failed copy of an object over 5 GB"),
     N("kms:GenerateDataKey", KEY, (*CANARY, COPY), "writing into an SSE-KMS bucket "
       "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)",

@@ -24,17 +24,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from ..aws.calls import is_not_found
 from ..aws.clients import is_custom_endpoint
 from ..config.model import RuleSpec
 from ..engine.context import Context
+from ..inventory import retention
 from .object_copy import ARCHIVED_CLASSES, NotCopyable, head_version
 from .streams import ordered_map, prefetched
 
 MISSING, FAILED, PENDING, MISMATCHED = "missing", "failed", "pending", "size mismatch"
 ARCHIVED, NEEDS_KEY = "archived", "needs key"
+NO_RETENTION, SHORT_RETENTION = retention.NO_RETENTION, retention.SHORT_RETENTION
 NEEDS_BACKFILL = (MISSING, FAILED, MISMATCHED)  # pending objects are on their way
 CANNOT_COPY = (ARCHIVED, NEEDS_KEY)  # backfill by copy in place cannot repair these
 PROGRESS_STEP = 1000  # objects between progress reports
@@ -50,14 +53,16 @@ class Listed(NamedTuple):  # a tuple: made once per object listed, so kept cheap
     version_id: str
     size: int
     storage_class: str = "STANDARD"
+    modified: datetime | None = None  # LastModified
 
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # MISSING, FAILED, PENDING, MISMATCHED, ARCHIVED or NEEDS_KEY
+    kind: str  # MISSING, FAILED, PENDING, MISMATCHED, ARCHIVED, NEEDS_KEY or a retention's
     source: Listed
     replica: Listed | None  # the destination's current version, when there is one
     replication_status: str | None = None  # of the source version (HEAD), for absent ones
+    why: str | None = None  # a retention problem in words
 
     def as_dict(self) -> dict[str, Any]:
         found = self.replica
@@ -78,10 +83,13 @@ class Counts:
     pending: int = 0
     archived: int = 0
     needs_key: int = 0
+    retention_missing: int = 0  # in a bucket with object_lock only
+    retention_short: int = 0
 
     def add(self, kind: str) -> None:
         name = {MISSING: "missing", FAILED: "failed", PENDING: "pending",
-                MISMATCHED: "mismatched", ARCHIVED: "archived", NEEDS_KEY: "needs_key"}[kind]
+                MISMATCHED: "mismatched", ARCHIVED: "archived", NEEDS_KEY: "needs_key",
+                NO_RETENTION: "retention_missing", SHORT_RETENTION: "retention_short"}[kind]
         setattr(self, name, getattr(self, name) + 1)
 
 
@@ -97,9 +105,12 @@ class RuleAudit:
 
     def __post_init__(self) -> None:
         self.exact_versions = not custom_endpoint(self.ctx)
-        self._lock = threading.Lock()
+        self._lock_counter = threading.Lock()
         self._source = self.ctx.s3_of(self.ctx.bucket(self.rule.source))
         self._replica = self.ctx.s3_of(self.ctx.bucket(self.rule.destination))
+        # a locked destination: every replica's retention is read (GetObjectRetention)
+        self._default = self.ctx.bucket(self.rule.destination).object_lock
+        self.retention_reads = 0
 
     def problems(self) -> Iterator[Problem]:
         for problem in ordered_map(self._check, self._candidates()):
@@ -118,7 +129,7 @@ class RuleAudit:
                 while replica is not None and replica.key < source.key:
                     replica = next(replicas, None)  # only in the destination: not our concern
                 twin = replica if replica is not None and replica.key == source.key else None
-                if twin is not None and self._same(source, twin):
+                if twin is not None and self._same(source, twin) and self._default is None:
                     self._count_checked()
                 else:
                     yield source, twin
@@ -136,13 +147,16 @@ class RuleAudit:
         return source.size == replica.size
 
     def _count_checked(self) -> None:
-        with self._lock:
+        with self._lock_counter:
             self.counts.checked += 1
 
     def _check(self, pair: tuple[Listed, Listed | None]) -> Problem | None:
         """The problem with a candidate, or None when the rule does not select it (tags) or it
         is gone since it was listed."""
         source, replica = pair
+        if replica is not None and self._same(source, replica):  # healthy, in a locked bucket
+            self._count_checked()
+            return self._retention_problem(source, replica)
         try:
             if self.rule.tags and not self._selected(source):
                 return None
@@ -160,6 +174,17 @@ class RuleAudit:
             raise
         kind = {"FAILED": FAILED, "PENDING": PENDING}.get(status or "", MISSING)
         return _archived_or(Problem(kind, source, replica, status))
+
+    def _retention_problem(self, source: Listed, replica: Listed) -> Problem | None:
+        """A healthy replica in a locked destination whose retention is missing or falls short
+        of the bucket's default (inventory/retention.py: the rule); None when it is right."""
+        assert self._default is not None
+        with self._lock_counter:
+            self.retention_reads += 1
+        found = retention.read_retention(self._replica, self.rule.destination, replica.key,
+                                         replica.version_id)
+        kind, why = retention.judge(self._default, found, replica.modified)
+        return None if kind is None else Problem(kind, source, replica, why=why)
 
     def _selected(self, source: Listed) -> bool:
         tagging = self._source.get_object_tagging(Bucket=self.rule.source, Key=source.key,
@@ -184,4 +209,4 @@ def current_versions(s3: Any, bucket: str, prefix: str) -> Generator[Listed, Non
         for v in page.get("Versions", ()):
             if v["IsLatest"]:
                 yield Listed(v["Key"], v["VersionId"], v["Size"],
-                             v.get("StorageClass", "STANDARD"))
+                             v.get("StorageClass", "STANDARD"), v.get("LastModified"))

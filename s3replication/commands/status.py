@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..aws.calls import explain
+from ..aws.calls import explain, read_or_none
 from ..aws.naming import script_name
-from ..config.model import CRR, RuleSpec
+from ..config.model import CRR, BucketSpec, RuleSpec
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
@@ -104,9 +104,43 @@ def status(ctx: Context, args: argparse.Namespace) -> StatusResult:
             figures.update(looked[region][1][rule.id])
         rows.append(rule_status(ctx, rule, found, figures))
     code = ExitStatus.ATTENTION if any(r.verdict == ATTENTION for r in rows) else ExitStatus.OK
+    locks = object_locks(ctx)
+    if any(lock.get("attention") for lock in locks.values()):
+        code = ExitStatus.ATTENTION
     return StatusResult(script=script_name(ctx.kind), status=code,
                         window_minutes=metrics.WINDOW_MINUTES, rules=rows,
-                        access_points=access_point_routes(ctx))
+                        access_points=access_point_routes(ctx), object_lock=locks)
+
+
+def object_locks(ctx: Context) -> dict[str, dict[str, Any]]:
+    """Each locked bucket of this script's rules (or one the config locks): {"mode", "days" or
+    "years"}, read by GetObjectLockConfiguration through the account's reader
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLockConfiguration.html);
+    "attention" when the config asks for more than the bucket has (run apply)."""
+    from ..resources.object_lock import as_seen, loosening, project_lock
+
+    touched = ctx.touched_buckets()
+
+    def read(bucket: BucketSpec) -> Any:
+        s3 = ctx.s3_of(bucket)
+        try:
+            found = read_or_none(lambda: s3.get_object_lock_configuration(
+                Bucket=bucket.name)["ObjectLockConfiguration"],
+                "ObjectLockConfigurationNotFoundError", "NoSuchBucket")
+        except Exception as exc:
+            raise explain(exc, f"reading the Object Lock of bucket {bucket.name}") from exc
+        return project_lock(None, found)  # type: ignore[arg-type]
+
+    locks: dict[str, dict[str, Any]] = {}
+    for bucket, seen in zip(touched, parallel_map(read, touched), strict=True):
+        spec = bucket.object_lock
+        if seen is None and spec is None:
+            continue
+        lock = dict(seen or {"enabled": False})
+        if spec is not None and (seen is None or loosening(as_seen(spec), seen)):
+            lock["attention"] = f"the config asks for {spec.describe()}: run apply"
+        locks[bucket.name] = lock
+    return locks
 
 
 def access_point_routes(ctx: Context) -> dict[str, dict[str, int]]:

@@ -42,10 +42,12 @@ from ..output.progress import waiting
 from ..output.results import Canary, VerifyResult
 from ..output.texts import canary_words
 from ..resources import buckets
+from ..resources.canary_expiry import CANARY_FOLDER, locked_canary_key
+from . import locked_canary
+from .locked_canary import RUN
 
 log = logging.getLogger(__name__)
 
-CANARY_FOLDER = ".s3-replication-canary/"
 RTC_TARGET_SECONDS = 900  # S3 RTC: 99.99 % of objects within 15 minutes
 SOURCE_DONE = ("COMPLETED", "COMPLETE")
 SOURCE_FINAL = (*SOURCE_DONE, "FAILED")  # no destination is left in flight
@@ -69,14 +71,18 @@ def verify(ctx: Context, args: argparse.Namespace) -> VerifyResult:
     return VerifyResult(script=script, status=status, timeout_seconds=timeout, rules=results)
 
 
-def canary_key(rule: RuleSpec) -> str:
+def canary_key(ctx: Context, rule: RuleSpec) -> str:
+    """A new key each run; into a bucket with Object Lock, the rule's one fixed key, whose
+    replicas cannot be deleted (locked_canary)."""
+    if locked_canary.locked(ctx, rule.destination):
+        return locked_canary_key(rule)
     return f"{rule.prefix}{CANARY_FOLDER}{uuid.uuid4()}"
 
 
 def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) -> Canary:
     source, destination = ctx.bucket(rule.source), ctx.bucket(rule.destination)
     src, dst = ctx.s3_of(source), ctx.s3_of(destination)
-    key = canary_key(rule)
+    key, run = canary_key(ctx, rule), uuid.uuid4().hex
     result = Canary(rule=rule.id, source=rule.source, destination=rule.destination, key=key,
                     rtc=rule.rtc, rtc_target_seconds=rtc_target if rule.rtc else None)
     doing = "writing the canary"
@@ -84,12 +90,16 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
         body = json.dumps({"rule": rule.id, "written": time.time()}).encode()
         tagging = {"Tagging": urllib.parse.urlencode(rule.tags)} if rule.tags else {}
         version = src.put_object(Bucket=rule.source, Key=key, Body=body,
-                                 ContentType="application/json", **tagging)["VersionId"]
+                                 ContentType="application/json", Metadata={RUN: run},
+                                 **tagging)["VersionId"]
         doing = "watching the canary"
         with waiting(f"canary {rule.source} -> {rule.destination}: its replica", timeout):
             latency, result.source_status, result.replica_status = watch(
                 src, dst, rule, key, version, time.monotonic() + timeout,
-                lambda: len(_canary_buckets(ctx, rule)) > 2)
+                lambda: len(_canary_buckets(ctx, rule)) > 2, run)
+        if latency is not None and locked_canary.locked(ctx, rule.destination):
+            doing = "reading the retention of the canary's replica"
+            result.kept = locked_canary.kept(ctx, rule, key, run)
         result.replicated = latency is not None
         result.latency_seconds = None if latency is None else round(latency, 3)
         if rule.rtc and latency is not None:
@@ -111,12 +121,14 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
 
 
 def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str, deadline: float,
-          other_destinations: Callable[[], bool] = lambda: False,
+          other_destinations: Callable[[], bool] = lambda: False, run: str | None = None,
           ) -> tuple[float | None, str | None, str | None]:
     """(latency or None when not replicated by `deadline`, source status, replica status).
 
     Done when the rule's replica reads REPLICA and the source status is final (COMPLETED, or
-    FAILED because of another destination), so that the clean-up finds every replica."""
+    FAILED because of another destination), so that the clean-up finds every replica. With
+    `run`, only a replica carrying it in its metadata counts (the fixed key of a locked
+    destination holds earlier runs' replicas)."""
     started = time.monotonic()
     delay = FIRST_POLL_SECONDS
     source_status = replica_status = None
@@ -124,7 +136,7 @@ def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str, deadline: 
     others: list[bool] = []  # asked once, only when the source reads FAILED
     while True:
         if replica_status != "REPLICA":
-            replica_status = _status(dst, rule.destination, key)
+            replica_status = _status(dst, rule.destination, key, run=run)
             if replica_status == "REPLICA":
                 latency = time.monotonic() - started
         if source_status not in SOURCE_FINAL:
@@ -153,18 +165,26 @@ def versioning_settling(ctx: Context, rule: RuleSpec) -> dict[str, str] | None:
     return None
 
 
-def _status(s3: Any, bucket: str, key: str, version: str | None = None) -> str | None:
-    """The object's ReplicationStatus; None when it has none or is not there (yet)."""
+def _status(s3: Any, bucket: str, key: str, version: str | None = None,
+            run: str | None = None) -> str | None:
+    """The object's ReplicationStatus; None when it has none, is not there (yet), or (with
+    `run`) is not this run's canary."""
     extra = {"VersionId": version} if version else {}
     found = read_or_none(lambda: s3.head_object(Bucket=bucket, Key=key, **extra), "NoSuchKey")
-    return None if found is None else found.get("ReplicationStatus")
+    if found is None or (run is not None and found.get("Metadata", {}).get(RUN) != run):
+        return None
+    return found.get("ReplicationStatus")
 
 
 def remove_canary(ctx: Context, rule: RuleSpec, key: str) -> int:
     """Delete every version and delete marker of `key` in the source and in each destination
-    of the source's replication configuration; return how many were deleted."""
+    of the source's replication configuration; return how many were deleted. A bucket with
+    Object Lock is left alone: its replica cannot be deleted, and the delete would be a write
+    in a vault production must not write to (locked_canary)."""
     removed = 0
     for bucket, s3 in _canary_buckets(ctx, rule).items():
+        if locked_canary.locked(ctx, bucket):
+            continue
         listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
         for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
             if version["Key"] == key:

@@ -43,9 +43,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..config.model import RuleSpec
+from ..config.model import ObjectLockSpec, RuleSpec
+from .retention import sql_verdict
 
-KINDS = ("ok", "missing", "mismatched", "failed", "pending", "archived", "too_new")
+KINDS = ("ok", "missing", "mismatched", "failed", "pending", "archived", "too_new",
+         "retention_missing", "retention_short")  # the last two: a locked destination's
 REDRIVE_KINDS = ("missing", "failed", "mismatched")  # what backfill replicates
 REPLICA_GONE = ("coalesce(replication_status, '') IN ('COMPLETED', 'COMPLETE') "
                 "AND kind IN ('missing', 'mismatched')")  # botocore's enum has both spellings
@@ -66,6 +68,22 @@ class Comparison:
     rule: RuleSpec
     exact_versions: bool  # AWS: replicas keep the source's version id
     replica_taken: datetime | None = None  # when the replica's report began (creationTimestamp)
+    # a locked destination's default retention, when its report has the Object Lock fields:
+    # each healthy replica's retention judged by inventory/retention.py's rule
+    retention: ObjectLockSpec | None = None
+
+    def _healthy(self) -> str:
+        """'ok', or a locked replica's retention problem."""
+        if self.retention is None:
+            return "'ok'"
+        verdict = sql_verdict(self.retention, "d.lock_mode", "d.lock_until", "d.modified")
+        return f"coalesce({verdict}, 'ok')"
+
+    def _lock_columns(self) -> str:
+        if self.retention is None:
+            return ""
+        return (", object_lock_mode AS lock_mode, object_lock_retain_until_date AS lock_until, "
+                "last_modified_date AS modified")
 
     def _newer_than_replica_report(self) -> str:
         if self.replica_taken is None:
@@ -90,14 +108,14 @@ WITH src AS (
   WHERE lower(is_latest) = 'true' AND lower(is_delete_marker) = 'false'
 ), dst AS (
   SELECT url_decode(replace(key, '+', '%20')) AS k, version_id,
-         TRY_CAST(size AS BIGINT) AS size
+         TRY_CAST(size AS BIGINT) AS size{self._lock_columns()}
   FROM replica_inventory
   WHERE lower(is_latest) = 'true' AND lower(is_delete_marker) = 'false'
 ), judged AS (
   SELECT s.k AS key, s.version_id, s.size, s.storage_class, s.replication_status,
          d.version_id AS replica_version_id, d.size AS replica_size,
          CASE
-           WHEN d.k IS NOT NULL AND {same_version} AND d.size = s.size THEN 'ok'
+           WHEN d.k IS NOT NULL AND {same_version} AND d.size = s.size THEN {self._healthy()}
            WHEN d.k IS NOT NULL AND {same_version} AND {newer} THEN 'too_new'
            WHEN d.k IS NOT NULL AND {same_version} THEN 'mismatched'
            WHEN s.replication_status = 'FAILED' THEN 'failed'

@@ -66,7 +66,7 @@ def _(result: results.ChangesResult) -> dict[str, Any]:
 def _(result: results.StatusResult) -> dict[str, Any]:
     return {**_head(result.script, "status", result.status),
             "window_minutes": result.window_minutes, "rules": [asdict(r) for r in result.rules],
-            "access_points": result.access_points}
+            "access_points": result.access_points, "object_lock": result.object_lock}
 
 
 @data.register
@@ -172,6 +172,7 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
         counts += f", {c['needs_key']} need the customer key"
     if c.get("too_new"):
         counts += f", {c['too_new']} too new"
+    counts += texts.retention_counts(c)
     lines = [f"  {r.rule}: {r.source}/{r.prefix}{tags} -> {r.destination}: {counts}"]
     if r.error:
         lines.append(f"      error: {r.error}")

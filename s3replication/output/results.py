@@ -57,6 +57,8 @@ class StatusResult:
     window_minutes: int
     rules: list[RuleHealth]
     access_points: dict[str, dict[str, int]] = field(default_factory=dict)  # name -> routes
+    # locked buckets: name -> {"enabled", "mode", "days" or "years", "attention"?}
+    object_lock: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +79,8 @@ class Canary:
     removed_versions: int = 0
     error: str | None = None
     versioning_settling: dict[str, str] | None = None  # bucket, enabled_at, settled_by
+    # a locked destination's replica, which stays: bucket, until, mode, period, as_read
+    kept: dict[str, Any] | None = None
     ok: bool = False
 
 

@@ -19,12 +19,28 @@ def access_point_lines(points: dict[str, dict[str, int]]) -> list[str]:
     return lines
 
 
+def object_lock_lines(locks: dict[str, dict]) -> list[str]:
+    """Each locked bucket's default retention, as read."""
+    if not locks:
+        return []
+    lines = ["Object Lock (default retention of new versions, replicas included):"]
+    for name, lock in locks.items():
+        period = next((f"{lock[u]} {u[:-1] if lock[u] == 1 else u}"
+                       for u in ("days", "years") if lock.get(u)), "")
+        shown = (f"{lock['mode']} {period}" if lock.get("mode") else
+                 "enabled, no default retention" if lock.get("enabled") else "not enabled")
+        extra = f" ({lock['attention']})" if lock.get("attention") else ""
+        lines.append(f"  {name}: {shown}{extra}")
+    return lines
+
+
 @text.register
 def _(result: results.StatusResult) -> str:
     script = result.script
     if not result.rules:
         return "\n".join([f"{script}.py has no rules in the config."]
-                         + access_point_lines(result.access_points))
+                         + access_point_lines(result.access_points)
+                         + object_lock_lines(result.object_lock))
     suffixes = (alarm_names.FAILED.suffix, alarm_names.SLOW.suffix, alarm_names.BACKLOG.suffix)
     table = [texts.STATUS_COLUMNS] + [(
         r.rule, f"{r.source} -> {r.destination}", "on" if r.rtc else "off",
@@ -41,4 +57,5 @@ def _(result: results.StatusResult) -> str:
                  "insufficient data; -: no such alarm for the rule)")
     for r in result.rules:
         lines += [f"  {r.rule}: {reason}" for reason in r.reasons]
-    return "\n".join(lines + access_point_lines(result.access_points))
+    return "\n".join(lines + access_point_lines(result.access_points)
+                     + object_lock_lines(result.object_lock))

@@ -49,4 +49,16 @@ def canary_words(r: Canary) -> str:
     if r.rtc_met is not None:
         met = "met" if r.rtc_met else "MISSED"
         words += f" (RTC target {r.rtc_target_seconds:g} s {met})"
+    if r.kept:
+        words += (f"; the canary's replica in {r.kept['bucket']} stays until "
+                  f"{r.kept['until']} ({r.kept['mode']}, {r.kept['period']}"
+                  f"{'' if r.kept['as_read'] else ': the default, its own retention unread'}), "
+                  "then the vault's lifecycle rule removes it")
     return words
+
+
+def retention_counts(counts: dict[str, int]) -> str:
+    """audit: a locked destination's replicas whose retention is missing or short, if any."""
+    return "".join(f", {counts[kind]} {words}" for kind, words in (
+        ("retention_missing", "without retention"),
+        ("retention_short", "with retention short of the vault's default")) if counts.get(kind))

@@ -19,6 +19,7 @@ from typing import Any
 from ..aws.calls import error_code, is_not_found, policy_document, read_or_none
 from ..aws.naming import TLS_STATEMENT_SID, bucket_arn
 from ..errors import AwsError
+from . import canary_expiry as expiry
 from . import object_lock as lock
 from . import object_ownership as owner
 from . import ownership
@@ -231,6 +232,9 @@ BUCKET_SETTINGS: tuple[Setting[BucketTarget], ...] = (
     # after versioning: S3 enables Object Lock only on a versioned bucket (object_lock.py)
     Setting("object lock", lock.ACTIONS, lock.read_lock, lock.as_wanted, lock.write_lock,
             project=lock.project_lock, desire=lock.desired_lock, remark=lock.remark_lock),
+    # the locked canary's old versions removed once their retention ends (canary_expiry.py)
+    Setting("canary expiry", expiry.ACTIONS, expiry.read_lifecycle, expiry.wanted_rules,
+            expiry.write_rules, project=expiry.project_rules),
     Setting("encryption", ("s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
             read_encryption, lambda on: wanted_encryption(on.ctx.key_arn(on.bucket)),
             write_encryption, project=project_encryption, apart=True),

@@ -39,6 +39,7 @@ from ..config.model import CRR, SRR, BucketSpec
 from ..engine.context import Context
 from ..engine.items import Item, parallel_map
 from ..engine.scope import Scope
+from ..inventory.retention import LOCK_FIELDS
 from .bucket_settings import BUCKET_SETTINGS
 from .bucket_target import BucketTarget
 from .iam_policy import VERSION, normalize_document
@@ -74,7 +75,9 @@ def wanted_configuration(ctx: Context, bucket: BucketSpec) -> dict[str, Any] | N
         "IsEnabled": True,
         "IncludedObjectVersions": "All",
         "Schedule": {"Frequency": "Daily"},
-        "OptionalFields": sorted(FIELDS),
+        # a locked bucket's report carries each version's retention (audit --inventory):
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory.html
+        "OptionalFields": sorted(FIELDS + (list(LOCK_FIELDS) if bucket.object_lock else [])),
         "Destination": {"S3BucketDestination": {
             "AccountId": ctx.account, "Bucket": bucket_arn(reports.name, reports.region),
             "Format": ctx.config.inventory.format if ctx.config.inventory else "CSV",
