@@ -286,4 +286,5 @@ def test_archived_and_sse_c_objects_are_named_for_what_they_are(world):
     text = world.run("crr", "audit").stdout
     assert "run `backfill`" not in text  # nothing here that backfill could repair
     assert "restore them first (RestoreObject)" in text
-    assert "S3 Batch Replication (`backfill --method batch`)" in text
+    # into a destination that blocks SSE-C nothing replicates them: the key's holder re-encrypts
+    assert "copy each in place re-encrypted with SSE-KMS or SSE-S3" in text

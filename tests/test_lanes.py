@@ -74,7 +74,8 @@ def test_a_plan_reads_them_together_and_writes_nothing() -> None:
 
 def test_a_buckets_settings_between_versioning_and_tags_write_alone() -> None:
     apart = [row.name for row in BUCKET_SETTINGS if row.apart]
-    assert apart == ["encryption", "public access block", "object ownership", "TLS-only policy"]
+    assert apart == ["encryption", "SSE-C blocked", "public access block", "object ownership",
+                     "TLS-only policy"]
     names = [row.name for row in BUCKET_SETTINGS]
     assert names.index("versioning") < names.index("encryption")
     assert names.index("TLS-only policy") < names.index("tags")

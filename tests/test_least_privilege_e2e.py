@@ -64,6 +64,11 @@ NOT_REACHED = {
         "only with alert_emails, which the shipped config has none of "
         "(test_an_address_dropped_from_alert_emails_is_unsubscribed)"),
     "s3:GetBucketAcl": "only on adopted buckets (read in tests/test_buckets*)",
+    **dict.fromkeys(
+        ("s3:PutBucketObjectLockConfiguration", "s3:GetLifecycleConfiguration",
+         "s3:PutLifecycleConfiguration", "s3:GetObjectRetention"),
+        "only for a bucket with object_lock, which the shipped config has none of "
+        "(tests/test_object_lock*.py, tests/test_locked_vault_*.py)"),
     "s3:DeleteBucketPolicy": "only by destroy, on a report bucket whose policy holds the "
                              "inventory delivery statement alone (the tool's report buckets "
                              "keep their TLS statement; tests/test_inventory_shared*.py)",
@@ -132,7 +137,7 @@ def _no_public_access_block(endpoint: str, config: Path) -> None:
 # unread (engine Item.fresh), so the world is applied first, by the root.
 READ_WHEN_THERE = ("s3:GetBucketOwnershipControls", "s3:GetBucketPolicy",
                    "s3:GetBucketPublicAccessBlock", "s3:GetEncryptionConfiguration",
-                   "iam:GetRolePolicy")
+                   "iam:GetRolePolicy", "s3:GetBucketObjectLockConfiguration")
 PREPARE: dict[str, Callable[[str, Path], None]] = {
     "s3:PutBucketOwnershipControls": _owner_writes,
     "s3:PutBucketPublicAccessBlock": _no_public_access_block,

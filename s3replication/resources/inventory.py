@@ -39,7 +39,6 @@ from ..config.model import CRR, SRR, BucketSpec
 from ..engine.context import Context
 from ..engine.items import Item, parallel_map
 from ..engine.scope import Scope
-from ..inventory.retention import LOCK_FIELDS
 from .bucket_settings import BUCKET_SETTINGS
 from .bucket_target import BucketTarget
 from .iam_policy import VERSION, normalize_document
@@ -77,7 +76,7 @@ def wanted_configuration(ctx: Context, bucket: BucketSpec) -> dict[str, Any] | N
         "Schedule": {"Frequency": "Daily"},
         # a locked bucket's report carries each version's retention (audit --inventory):
         # https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory.html
-        "OptionalFields": sorted(FIELDS + (list(LOCK_FIELDS) if bucket.object_lock else [])),
+        "OptionalFields": sorted(FIELDS + (list(lock_fields()) if bucket.object_lock else [])),
         "Destination": {"S3BucketDestination": {
             "AccountId": ctx.account, "Bucket": bucket_arn(reports.name, reports.region),
             "Format": ctx.config.inventory.format if ctx.config.inventory else "CSV",
@@ -283,3 +282,11 @@ def lanes(ctx: Context, scope: Scope) -> list[list[Item]]:
         return delivery
     return delivery + [[configuration_item(ctx, bucket, scope.removing, still_used)]
                        for bucket in scope.touched]
+
+
+def lock_fields() -> tuple[str, ...]:
+    """The Object Lock fields a locked bucket's inventory lists (inventory/retention.py),
+    imported on use: plan and apply of a config without INVENTORY import no query module."""
+    from ..inventory.retention import LOCK_FIELDS
+
+    return LOCK_FIELDS
