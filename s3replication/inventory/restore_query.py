@@ -1,7 +1,7 @@
 """The restore plan from one bucket's S3 Inventory report, in SQL: the one place it is written;
 DuckDB (duckdb_engine) and Athena (athena_engine) both run it over the table `bucket_inventory`
 (the report's columns, fileSchema, in snake case: key, version_id, is_latest,
-is_delete_marker, size, last_modified_date, e_tag, storage_class, ...).
+is_delete_marker, size, last_modified_date, etag, storage_class, ...).
 
 The judgement is the listing path's (commands/restore/plan.py `judge`), key for key:
 
@@ -51,7 +51,7 @@ class RestoreQuery:
 
     def judged(self) -> str:
         """One row per key in scope: key, grp, at_version (the version at TIME), archived."""
-        etag = "e_tag" if self.has_etag else "CAST(NULL AS VARCHAR)"
+        etag = "etag" if self.has_etag else "CAST(NULL AS VARCHAR)"
         to = literal(second(self.to))
         archived = ", ".join(literal(c) for c in ARCHIVED)
         return f"""
