@@ -23,7 +23,7 @@ query orders by key), so the judge keeps one key's versions in memory at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -73,6 +73,9 @@ class RestorePlan:
     # copies whose version is GLACIER/DEEP_ARCHIVE: need a restore first (not in `copies`)
     archived: list[tuple[str, str]] = field(default_factory=list)
     source_of_copies: str = ""  # bucket the versions are copied from; "" = the same bucket
+    # key -> the version id current when planned ("" when none), for keys that change: the
+    # "version before" of the restore's list of changes
+    before: dict[str, str] = field(default_factory=dict)
 
     @property
     def changes(self) -> int:
@@ -80,15 +83,26 @@ class RestorePlan:
         return sum(self.counts[group] for group in GROUPS if group != "unchanged")
 
 
+Selected = Callable[[str, Version | None, Version | None], bool]
+
+
 def judge(versions: Iterable[Version], to: datetime, max_report: int,
-          bucket: str = "", prefix: str = "") -> RestorePlan:
-    """The plan that brings the keys of `versions` back to their state at `to`."""
+          bucket: str = "", prefix: str = "", selected: Selected | None = None) -> RestorePlan:
+    """The plan that brings the keys of `versions` back to their state at `to`.
+
+    `selected(group, at, current)`, when given, is asked about each key that would change
+    (for a rule's tag filter: the tags of the version that decides); a key it refuses is
+    left out of every group."""
     plan = RestorePlan(bucket, prefix, to, dict.fromkeys(GROUPS, 0),
                        {group: [] for group in GROUPS}, [], [])
     for key_versions in by_key(versions):
-        group, at = judge_key(key_versions, to)
+        group, at, current = judge_key(key_versions, to)
+        if group != "unchanged" and selected is not None and not selected(group, at, current):
+            continue
         plan.counts[group] += 1
         key = key_versions[0].key
+        if group != "unchanged":
+            plan.before[key] = current.version_id if current is not None else ""
         if len(plan.samples[group]) < max_report:
             plan.samples[group].append(key)
         if group == "created":
@@ -114,18 +128,19 @@ def by_key(versions: Iterable[Version]) -> Iterator[list[Version]]:
         yield group
 
 
-def judge_key(versions: list[Version], to: datetime) -> tuple[str, Version | None]:
-    """The group of one key (all its versions, newest first on ties) and its version at TIME."""
+def judge_key(versions: list[Version], to: datetime,
+              ) -> tuple[str, Version | None, Version | None]:
+    """The group of one key (all its versions, newest first on ties), its version at TIME
+    and its current version."""
     at = at_time(versions, to)
     current = next((v for v in versions if v.is_latest), None)
     was = at is not None and not at.is_delete_marker
     is_now = current is not None and not current.is_delete_marker
-    if was and is_now:
-        assert at is not None and current is not None
-        return ("unchanged" if same_content(current, at) else "overwritten"), at
+    if at is not None and current is not None and was and is_now:
+        return ("unchanged" if same_content(current, at) else "overwritten"), at, current
     if was:
-        return "deleted", at
-    return ("created" if is_now else "unchanged"), at
+        return "deleted", at, current
+    return ("created" if is_now else "unchanged"), at, current
 
 
 def at_time(versions: list[Version], to: datetime) -> Version | None:
