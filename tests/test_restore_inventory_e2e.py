@@ -98,7 +98,8 @@ def context(world: World) -> Context:
 
 
 def fields(plan: RestorePlan) -> tuple[Any, ...]:
-    return plan.counts, plan.samples, plan.copies, plan.archived, plan.hides
+    return (plan.counts, plan.samples, plan.copies, plan.archived, plan.hides,
+            plan.before)
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "athena"])

@@ -116,13 +116,14 @@ def inventory_plan(versions: list[Version], prefix: str, max_report: int) -> dic
     return {"counts": counts, "samples": samples,
             "copies": connection.execute(query.copies()).fetchall(),
             "archived": connection.execute(query.copies(archived=True)).fetchall(),
-            "hides": [k for (k,) in connection.execute(query.hides()).fetchall()]}
+            "hides": [k for (k,) in connection.execute(query.hides()).fetchall()],
+            "before": dict(connection.execute(query.before()).fetchall())}
 
 
 def listing_plan(versions: list[Version], prefix: str, max_report: int) -> dict[str, Any]:
     plan = judge([x for x in versions if x.key.startswith(prefix)], TO, max_report)
     return {"counts": plan.counts, "samples": plan.samples, "copies": plan.copies,
-            "archived": plan.archived, "hides": plan.hides}
+            "archived": plan.archived, "hides": plan.hides, "before": plan.before}
 
 
 def test_the_inventory_plan_is_the_listing_plan_case_by_case() -> None:
@@ -163,8 +164,9 @@ def reported(moto_clients: Any, tmp_path: Path) -> Context:
 def test_plan_from_inventory_reads_the_newest_report(reported: Context) -> None:
     plan = plan_from_inventory(reported, Scope(SOURCE, "orders/"), TO, 2, "duckdb")
     wanted = judge([x for x in scenario() if x.key.startswith("orders/")], TO, 2)
-    assert (plan.counts, plan.samples, plan.copies, plan.archived, plan.hides) == (
-        wanted.counts, wanted.samples, wanted.copies, wanted.archived, wanted.hides)
+    assert (plan.counts, plan.samples, plan.copies, plan.archived, plan.hides, plan.before) == (
+        wanted.counts, wanted.samples, wanted.copies, wanted.archived, wanted.hides,
+        wanted.before)
     assert plan.bucket == SOURCE and not plan.manifest
 
 

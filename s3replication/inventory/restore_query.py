@@ -50,7 +50,8 @@ class RestoreQuery:
     has_etag: bool = True  # the report has the ETag field (a copy made by a restore is known)
 
     def judged(self) -> str:
-        """One row per key in scope: key, grp, at_version (the version at TIME), archived."""
+        """One row per key in scope: key, grp, at_version (the version at TIME), archived,
+        now_version (the current version or delete marker, NULL when none)."""
         etag = "etag" if self.has_etag else "CAST(NULL AS VARCHAR)"
         to = literal(second(self.to))
         archived = ", ".join(literal(c) for c in ARCHIVED)
@@ -86,7 +87,7 @@ SELECT keys.k AS key,
          WHEN c.k IS NOT NULL AND NOT c.marker THEN 'created'
          ELSE 'unchanged'
        END AS grp,
-       a.version_id AS at_version,
+       a.version_id AS at_version, c.version_id AS now_version,
        coalesce(a.klass IN ({archived}), FALSE) AS archived
 FROM keys LEFT JOIN at_time a ON a.k = keys.k LEFT JOIN current_now c ON c.k = keys.k"""
 
@@ -109,6 +110,12 @@ SELECT grp, key FROM (
         return (f"SELECT key, at_version AS version_id FROM ({self.judged()}) j "
                 f"WHERE grp IN ({groups}) AND archived = {'TRUE' if archived else 'FALSE'} "
                 "ORDER BY key")
+
+    def before(self) -> str:
+        """key, version_id: the current version (or delete marker; '' when none) of each key
+        that changes, for the restore's list of changes."""
+        return (f"SELECT key, coalesce(now_version, '') AS version_id FROM ({self.judged()}) j "
+                "WHERE grp <> 'unchanged' ORDER BY key")
 
     def hides(self) -> str:
         """key: the created keys, in key order."""

@@ -12,7 +12,8 @@ At that size the copies may be many: `plan_from_inventory(..., manifest=True)` (
 `restore --yes --inventory` asks for) streams them into a Batch Operations manifest in the
 report bucket (`bucket,key,versionId`, inventory/redrive.py's format) instead of holding them,
 for restore/batch_copy.py's S3PutObjectCopy job; without it (the plan, or an in-process apply)
-the copies are in `copies` as for the listing path.
+the copies are in `copies`, and each changing key's current version in `before`, as for the
+listing path.
 
 Not with the inventory: a rule with a tag filter (inventories carry no tags, and a key's
 tags at TIME are per version) and `--from replica` (the state at TIME is then the
@@ -120,4 +121,6 @@ def plan_from_inventory(ctx: Context, scope: Scope, to: datetime, max_report: in
         else:
             plan.copies = list(copies)
             plan.copy_count = len(plan.copies)
+            plan.before = {str(r["key"]): str(r["version_id"])
+                           for r in runner.rows(connection, query.before())}
     return plan
