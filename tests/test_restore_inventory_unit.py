@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from s3replication.commands.restore.batch_copy import hide, job_request
 from s3replication.commands.restore.inventory_plan import check_scope, plan_from_inventory
@@ -231,3 +231,38 @@ def test_hiding_adds_delete_markers_and_deletes_no_version(moto_clients: Any) ->
     assert [k for k, _ in made] == keys and all(marker for _, marker in made)
     listed = s3.list_object_versions(Bucket="hide-me", MaxKeys=3000)
     assert len(listed["Versions"]) == 1003 and len(listed["DeleteMarkers"]) == 1003
+
+
+def test_the_batch_apply_starts_the_copy_job_and_hides_the_created_keys(
+        reported: Context, moto_clients: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from s3replication.commands.batch_role import COPY_POLICY_NAME, role_name
+    from s3replication.commands.restore import batch_copy
+
+    s3 = moto_clients.get("s3", "us-east-1")
+    s3.create_bucket(Bucket=SOURCE)
+    s3.put_bucket_versioning(Bucket=SOURCE, VersioningConfiguration={"Status": "Enabled"})
+    plan = plan_from_inventory(reported, Scope(SOURCE, "orders/"), TO, 2, "duckdb",
+                               manifest=True)
+    for key in plan.hides:
+        s3.put_object(Bucket=SOURCE, Key=key, Body=b"added since")
+    control = moto_clients.get("s3control", "us-east-1")
+    monkeypatch.setattr(batch_copy, "s3control", lambda ctx, region: control)
+    reports, key = plan.manifest[5:].split("/", 1)
+    etag = s3.head_object(Bucket=reports, Key=key)["ETag"].strip('"')
+    arn = f"arn:aws:s3:::{reports}/{key}"
+    wanted = job_request(reported, reported.bucket(SOURCE), arn, etag,
+                         f"arn:aws:iam::123456789012:role/{role_name(reported.bucket(SOURCE))}",
+                         reports, "token", TO.isoformat())
+    wanted["ClientRequestToken"] = ANY
+    with Stubber(control) as stub:
+        stub.add_response("create_job", {"JobId": "job-restore-1"}, wanted)
+        done = batch_copy.apply_batch(reported, plan)
+        stub.assert_no_pending_responses()
+    assert done.job_id == "job-restore-1"
+    assert [k for k, _ in done.hidden] == plan.hides and plan.hides
+    iam = moto_clients.get("iam", "us-east-1")
+    policy = iam.get_role_policy(RoleName=role_name(reported.bucket(SOURCE)),
+                                 PolicyName=COPY_POLICY_NAME)["PolicyDocument"]
+    assert any(f"{reports}/{key}" in r for s in policy["Statement"] for r in s["Resource"])
+    markers = s3.list_object_versions(Bucket=SOURCE)["DeleteMarkers"]
+    assert {m["Key"] for m in markers} == set(plan.hides)
