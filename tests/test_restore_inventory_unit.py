@@ -101,13 +101,17 @@ def report_rows(bucket: str, versions: list[Version]) -> list[list[str]]:
                 x.storage_class or "STANDARD") for x in versions]
 
 
-def inventory_plan(versions: list[Version], prefix: str, max_report: int) -> dict[str, Any]:
+def inventory_plan(versions: list[Version], prefix: str, max_report: int,
+                   materialized: bool = False) -> dict[str, Any]:
     connection = duckdb.connect()
     columns = ", ".join(f"{column_name(c)} VARCHAR" for c in SCHEMA)
     connection.execute(f"CREATE TABLE {TABLE} ({columns})")
     connection.executemany(f"INSERT INTO {TABLE} VALUES ({', '.join('?' for _ in SCHEMA)})",
                            report_rows(SOURCE, versions))
     query = RestoreQuery(prefix, TO)
+    if materialized:
+        connection.execute(query.materialize())
+        query = RestoreQuery(prefix, TO, materialized=True)
     counts = dict.fromkeys(GROUPS, 0)
     counts.update(dict(connection.execute(query.counts()).fetchall()))
     samples: dict[str, list[str]] = {g: [] for g in GROUPS}
@@ -126,9 +130,10 @@ def listing_plan(versions: list[Version], prefix: str, max_report: int) -> dict[
             "archived": plan.archived, "hides": plan.hides, "before": plan.before}
 
 
-def test_the_inventory_plan_is_the_listing_plan_case_by_case() -> None:
+@pytest.mark.parametrize("materialized", [False, True])
+def test_the_inventory_plan_is_the_listing_plan_case_by_case(materialized: bool) -> None:
     versions = scenario()
-    found = inventory_plan(versions, "orders/", 100)
+    found = inventory_plan(versions, "orders/", 100, materialized)
     assert found == listing_plan(versions, "orders/", 100)
     assert found["counts"] == {"unchanged": 4, "overwritten": 3, "deleted": 1, "created": 2}
     assert ("orders/cold", "f1") in found["archived"]

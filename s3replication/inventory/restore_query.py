@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from .query import literal
 
 TABLE = "bucket_inventory"
+JUDGED = "restore_judged"  # the judged rows kept as a table (DuckDB: read the report once)
 ARCHIVED = ("GLACIER", "DEEP_ARCHIVE")
 COPIED_GROUPS = ("overwritten", "deleted")
 
@@ -48,6 +49,15 @@ class RestoreQuery:
     prefix: str
     to: datetime
     has_etag: bool = True  # the report has the ETag field (a copy made by a restore is known)
+    materialized: bool = False  # the queries read JUDGED, made by `materialize()`
+
+    def materialize(self) -> str:
+        """The statement that keeps the judged rows as a temporary table: the report's files
+        are then read and judged once, not once per query."""
+        return f"CREATE TEMP TABLE {JUDGED} AS {self.judged()}"
+
+    def _judged_rows(self) -> str:
+        return f"{JUDGED} j" if self.materialized else f"({self.judged()}) j"
 
     def judged(self) -> str:
         """One row per key in scope: key, grp, at_version (the version at TIME), archived,
@@ -93,30 +103,30 @@ FROM keys LEFT JOIN at_time a ON a.k = keys.k LEFT JOIN current_now c ON c.k = k
 
     def counts(self) -> str:
         """grp, keys: one row per group found."""
-        return f"SELECT grp, count(*) AS keys FROM ({self.judged()}) j GROUP BY grp"
+        return f"SELECT grp, count(*) AS keys FROM {self._judged_rows()} GROUP BY grp"
 
     def samples(self, limit: int) -> str:
         """grp, key: the first `limit` keys of each group, in key order."""
         return f"""
 SELECT grp, key FROM (
   SELECT grp, key, row_number() OVER (PARTITION BY grp ORDER BY key) AS place
-  FROM ({self.judged()}) j
+  FROM {self._judged_rows()}
 ) s WHERE place <= {int(limit)} ORDER BY grp, key"""
 
     def copies(self, archived: bool = False) -> str:
         """key, version_id: the overwritten and deleted keys' versions at TIME, in key order;
         those not archived (to copy) or, with `archived`, those archived."""
         groups = ", ".join(literal(g) for g in COPIED_GROUPS)
-        return (f"SELECT key, at_version AS version_id FROM ({self.judged()}) j "
+        return (f"SELECT key, at_version AS version_id FROM {self._judged_rows()} "
                 f"WHERE grp IN ({groups}) AND archived = {'TRUE' if archived else 'FALSE'} "
                 "ORDER BY key")
 
     def before(self) -> str:
         """key, version_id: the current version (or delete marker; '' when none) of each key
         that changes, for the restore's list of changes."""
-        return (f"SELECT key, coalesce(now_version, '') AS version_id FROM ({self.judged()}) j "
+        return (f"SELECT key, coalesce(now_version, '') AS version_id FROM {self._judged_rows()} "
                 "WHERE grp <> 'unchanged' ORDER BY key")
 
     def hides(self) -> str:
         """key: the created keys, in key order."""
-        return f"SELECT key FROM ({self.judged()}) j WHERE grp = 'created' ORDER BY key"
+        return f"SELECT key FROM {self._judged_rows()} WHERE grp = 'created' ORDER BY key"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +101,9 @@ def plan_from_inventory(ctx: Context, scope: Scope, to: datetime, max_report: in
 
     runner: Any = athena_engine if engine == "athena" else duckdb_engine
     with runner.tables_session(ctx.clients, {TABLE: report}, on_file) as connection:
+        if engine != "athena":  # DuckDB: judge once, then read the judged rows
+            connection.execute(query.materialize())
+            query = replace(query, materialized=True)
         for row in runner.rows(connection, query.counts()):
             plan.counts[str(row["grp"])] = int(row["keys"])
         for row in runner.rows(connection, query.samples(max_report)):
