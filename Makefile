@@ -76,6 +76,7 @@ bench: venv
 	$(PY) bench/run.py
 	$(PY) bench/latency_bench.py
 	$(PY) bench/startup_bench.py
+	$(PY) bench/restore_bench.py
 
 sandbox-status: venv
 	$(PY) -m s3replication.sandbox status

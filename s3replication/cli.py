@@ -89,6 +89,9 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
     log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
     spec = COMMANDS[args.command]
+    if spec.check:  # usage errors before the first call: nothing is sent
+        module, function = spec.check.split(":")
+        getattr(importlib.import_module(f"s3replication.{module}"), function)(config, kind, args)
     clients = _clients(args.sandbox)
     also: list[str] = []
     if spec.during_outage:

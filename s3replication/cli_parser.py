@@ -25,6 +25,9 @@ class Command(NamedTuple):
     # run while a Region may be down: short timeouts, a Region that does not answer is called
     # no more, and the first call (STS) goes to every Region of the access points at once
     during_outage: bool = False
+    # "module:function" under s3replication, called with (config, kind, args) before the
+    # first AWS call: a usage error there sends no request
+    check: str = ""
 
 
 def _yes(what: str) -> Options:
@@ -85,6 +88,20 @@ def _to(parser: argparse.ArgumentParser) -> None:
                         help="the bucket to make the only active one")
 
 
+def _restore(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--to", required=True, metavar="TIME",
+                        help="the moment to go back to, ISO 8601 with a zone "
+                             "(2026-12-06T10:00:00Z)")
+    parser.add_argument("--rule", default=None, metavar="ID",
+                        help="the rule's source bucket under its prefix (and tag filter)")
+    parser.add_argument("--bucket", default=None, metavar="NAME", help="a bucket of the config")
+    parser.add_argument("--prefix", default=None, metavar="P", help="with --bucket: only keys "
+                        "under this prefix")
+    parser.add_argument("--from", dest="source_of_state", choices=("source", "replica"),
+                        default="source", help="read the state at TIME from the source "
+                        "(default) or from the rule's replica (needs --rule)")
+
+
 COMMANDS: dict[str, Command] = {
     "apply": Command("commands.changes", "apply", True,
                      "make AWS match the config for this script's rules (the default)"),
@@ -103,6 +120,11 @@ COMMANDS: dict[str, Command] = {
     "backfill": Command("commands.backfill", "backfill", True,
                         "replicate what S3 will not: objects older than their rule, failed ones",
                         (_yes("copy or start the jobs"), _backfill, _max_report)),
+    "restore": Command("commands.restore.command", "restore", True,
+                       "bring a bucket or a rule's scope back to a moment (without --yes: "
+                       "the plan)",
+                       (_restore, _yes("copy the versions back"), _inventory, _max_report),
+                       check="commands.restore.scope_args:check"),
     "permissions": Command("commands.permissions", "permissions", False,
                            "print the IAM policies the caller needs (JSON)"),
     "readiness": Command("commands.readiness", "readiness", True,

@@ -121,3 +121,63 @@ def _trusts_batch(document: Any) -> bool:
         s.get("Effect") == "Allow" and "sts:AssumeRole" in _listed(s.get("Action"))
         and BATCH_SERVICE in _listed(s.get("Principal", {}).get("Service"))
         for s in _listed(document.get("Statement")))
+
+
+COPY_POLICY_NAME = "s3-batch-restore-copy"
+
+
+def copy_policy(bucket: BucketSpec, reports: str, manifest_arn: str,
+                kms_key_arn: str | None = None) -> dict[str, Any]:
+    """The permissions of a Batch Operations copy job that copies listed versions of `bucket`
+    over their keys in the same bucket (`restore --yes --inventory`): the Copy operation's
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html,
+    "Copy objects: PutObject"), with the version-specific reads a copy of a given version id
+    needs (CopyObject with `versionId` reads the source by s3:GetObjectVersion:
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html), reading the manifest,
+    writing the completion report, and the bucket's KMS key when it has one
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)."""
+    arn = bucket_arn(bucket.name, bucket.region)
+    statements: list[dict[str, Any]] = [
+        {"Sid": "CopyVersionsOverTheirKeys", "Effect": "Allow",
+         "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"],
+         "Resource": [f"{arn}/*"]},
+        {"Sid": "ReadTheVersionsToCopy", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectTagging",
+                    "s3:GetObjectVersion", "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging"],
+         "Resource": [f"{arn}/*"]},
+        {"Sid": "ListTheBucket", "Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": [arn]},
+        {"Sid": "ReadManifest", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": [manifest_arn]},
+        {"Sid": "WriteReport", "Effect": "Allow", "Action": ["s3:PutObject"],
+         "Resource": [f"{bucket_arn(reports, bucket.region)}/{REPORT_PREFIX}/*"]},
+    ]
+    if kms_key_arn:
+        statements.append({"Sid": "UseTheBucketKey", "Effect": "Allow",
+                           "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                           "Resource": [kms_key_arn]})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def copy_role_lane(ctx: Context, bucket: BucketSpec, reports: str, manifest_arn: str,
+                   kms_key_arn: str | None = None) -> list[Item]:
+    """The batch role (`role_name`: the one backfill's jobs run as) trusted by Batch
+    Operations, with the copy job's permissions as an inline policy of their own (the
+    backfill's policy is left as it is)."""
+    iam = ctx.iam()
+    name = role_name(bucket)
+    trust = role_lane(ctx, bucket, reports)[0]  # the same trust item as backfill's
+    wanted = copy_policy(bucket, reports, manifest_arn, kms_key_arn)
+
+    def read_policy() -> Any:
+        found = read_or_none(lambda: iam.get_role_policy(
+            RoleName=name, PolicyName=COPY_POLICY_NAME), "NoSuchEntity")
+        return found and normalize_document(policy_document(found["PolicyDocument"]))
+
+    def write_policy(_: Any) -> None:
+        iam.put_role_policy(RoleName=name, PolicyName=COPY_POLICY_NAME,
+                            PolicyDocument=json.dumps(wanted))
+
+    return [trust, Item(f"role {name}", f"permissions ({COPY_POLICY_NAME})",
+                        normalize_document(wanted), read_policy, write_policy)]

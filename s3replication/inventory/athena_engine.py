@@ -37,6 +37,7 @@ class AthenaSession:
     s3: Any
     report_bucket: str
     run_id: str
+    tables: tuple[str, ...] = ("source_inventory", "replica_inventory")
 
     @property
     def work(self) -> str:
@@ -125,13 +126,23 @@ def session(clients: Any, source: Report, replica: Report,
             on_file: Callable[[int], None] = lambda n: None) -> Iterator[AthenaSession]:
     """Tables `source_inventory` and `replica_inventory` (named per run) in Athena, in the
     source report bucket's Region; `clients` the caller's client factory."""
-    region = source.region
+    with tables_session(clients, {"source_inventory": source, "replica_inventory": replica},
+                        on_file) as found:
+        yield found
+
+
+@contextlib.contextmanager
+def tables_session(clients: Any, tables: dict[str, Report],
+                   on_file: Callable[[int], None] = lambda n: None) -> Iterator[AthenaSession]:
+    """A table (named per run) per report of `tables`, by name, in Athena, in the first
+    report bucket's Region."""
+    first = next(iter(tables.values()))
+    region = first.region
     run_id = uuid.uuid4().hex[:12]
     s3 = clients.get("s3", region)
     found = AthenaSession(clients.get("athena", region), clients.get("glue", region), s3,
-                          source.report_bucket, run_id)
+                          first.report_bucket, run_id, tuple(tables))
     _ensure_database(found.glue)
-    tables = {"source_inventory": source, "replica_inventory": replica}
     made: list[str] = []
     try:
         for name, report in tables.items():
@@ -156,7 +167,7 @@ def _remove_prefix(s3: Any, bucket: str, prefix: str) -> None:
 
 def rows(found: AthenaSession, sql: str) -> Iterator[dict[str, Any]]:
     """The query's rows as dicts, page by page; the per-run table names substituted."""
-    for name in ("source_inventory", "replica_inventory"):
+    for name in found.tables:
         sql = sql.replace(f"FROM {name}", f"FROM {name}_{found.run_id}")
     execution = found.run(sql)
     names: list[str] | None = None

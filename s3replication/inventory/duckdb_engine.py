@@ -62,18 +62,26 @@ def session(clients: Any, source: Report, replica: Report,
     """A DuckDB connection with `source_inventory` and `replica_inventory`; `clients` the
     caller's client factory (each report is read in its report bucket's Region); `on_file`
     called as each data file is read."""
+    with tables_session(clients, {"source_inventory": source, "replica_inventory": replica},
+                        on_file) as connection:
+        yield connection
+
+
+@contextlib.contextmanager
+def tables_session(clients: Any, tables: dict[str, Report],
+                   on_file: Callable[[int], None] = lambda n: None) -> Iterator[Any]:
+    """A DuckDB connection with a table (a view over its data files) per report of
+    `tables`, by name."""
     import duckdb
 
     with tempfile.TemporaryDirectory(prefix="s3replication-inventory-") as tmp:
-        folders = Path(tmp) / "source", Path(tmp) / "replica"
-        for folder in folders:
-            folder.mkdir()
         connection = duckdb.connect()
         try:
             connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             connection.execute(f"SET temp_directory = '{Path(tmp) / 'spill'}'")
-            for name, report, folder in (("source_inventory", source, folders[0]),
-                                         ("replica_inventory", replica, folders[1])):
+            for name, report in tables.items():
+                folder = Path(tmp) / name
+                folder.mkdir()
                 _table(connection, name, report,
                        fetch(clients.get("s3", report.region), report, folder, on_file))
             yield connection

@@ -278,4 +278,4 @@ def _(result: results.JobProgress) -> str:
 def _(result: results.PermissionsResult) -> str:
     return json.dumps(result.policies, indent=2)  # JSON whatever --json says: a policy to paste
 
-from . import failover_text, status_text  # noqa: E402, F401 - they register their results
+from . import failover_text, restore_text, status_text  # noqa: E402, F401 - they register their results

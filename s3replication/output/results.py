@@ -9,6 +9,7 @@ from typing import Any
 from ..engine.items import Change
 from ..errors import ExitStatus
 from .failover_results import FailoverResult, ReadinessResult
+from .restore_results import RestoreResult
 
 
 @dataclass
@@ -229,4 +230,4 @@ class PermissionsResult:
 
 Result = (ChangesResult | StatusResult | VerifyResult | AuditResult | CopyBackfillResult
           | BatchBackfillResult | JobProgress | PermissionsResult | ReadinessResult
-          | FailoverResult)
+          | FailoverResult | RestoreResult)

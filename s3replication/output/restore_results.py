@@ -1,0 +1,29 @@
+"""What `restore` found and did, for the one renderer (restore_text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ExitStatus
+
+
+@dataclass
+class RestoreResult:
+    script: str
+    status: ExitStatus
+    dry_run: bool
+    bucket: str
+    prefix: str
+    to: str  # ISO 8601 UTC
+    counts: dict[str, int]
+    samples: dict[str, list[str]]
+    rule: str = ""
+    source_of_copies: str = ""  # the replica with --from replica
+    inventory: bool = False
+    copied: int = 0
+    hidden: int = 0
+    archived: list[tuple[str, str]] = field(default_factory=list)  # the first max_report
+    archived_count: int = 0
+    errors: list[str] = field(default_factory=list)
+    failed: int = 0
+    changes_file: str = ""  # the list of changes written to the log folder

@@ -1,0 +1,123 @@
+"""`restore` end to end on MiniStack: a bad change to `catalog/` (overwrites, a delete, a new
+key) and one outside the scope; the plan counts it and changes nothing; `--yes` brings back
+the state at TIME of the scope only, deleting no version, keeping content type and tags; a
+second run changes nothing; the replica converges (audit exits 0); versions destroyed in the
+source come back from the replica.
+
+Relied on: a versioned bucket keeps every version, a delete without version id only adds a
+delete marker (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html);
+CopyObject copies one version named by `versionId` in the copy source, tags with
+`x-amz-tagging-directive: COPY`, metadata as sent with `REPLACE`
+(https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html); delete markers are
+replicated (for rules that say so), deletes of a version by id are not
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.replicas import World
+
+SOURCE, DR = "shopco-data-use1", "shopco-data-usw2"
+KEYS = ["catalog/a.json", "catalog/b.json", "catalog/c.json", "catalog/d.json"]
+
+
+def body(world: World, bucket: str, key: str) -> bytes:
+    return bytes(world.s3(bucket).get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+@pytest.fixture
+def attacked(ministack_endpoint: str, reset_ministack, tmp_path: Path) -> tuple[World, str]:
+    world = World.make(ministack_endpoint, tmp_path)
+    world.apply("crr")
+    for key in KEYS:
+        world.put(SOURCE, key, f"good {key}".encode(), tags="team=web",
+                  ContentType="application/json", Metadata={"origin": "erp"})
+    world.put(SOURCE, "inventory/stock.json", b"good stock")
+    time.sleep(1.1)
+    when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    time.sleep(1.1)
+    for key in KEYS[:2]:
+        world.put(SOURCE, key, b"ENCRYPTED BY RANSOMWARE", ContentType="text/plain")
+    world.s3(SOURCE).delete_object(Bucket=SOURCE, Key="catalog/c.json")
+    world.put(SOURCE, "catalog/ransom-note.txt", b"pay up")
+    world.put(SOURCE, "inventory/stock.json", b"outside the scope")
+    return world, when
+
+
+def test_plan_then_restore_then_nothing_left(attacked) -> None:
+    world, when = attacked
+    before = {(v["Key"], v["VersionId"]) for v in world.versions(SOURCE)}
+
+    planned = world.run("crr", "restore", "--to", when, "--rule", "catalog-usw2", "--json")
+    status, data = world.run_json("crr", "restore", "--to", when, "--rule", "catalog-usw2")
+
+    assert status == 3 and planned.mutating == []
+    assert data["counts"] == {"unchanged": 1, "overwritten": 2, "deleted": 1, "created": 1}
+    assert data["samples"]["overwritten"] == KEYS[:2]
+
+    done = world.run("crr", "restore", "--to", when, "--rule", "catalog-usw2", "--yes")
+
+    assert done.status == 0, done.stdout + done.stderr
+    assert "undo this restore with a restore to the moment before it" in done.stdout
+    for key in KEYS:
+        assert body(world, SOURCE, key) == f"good {key}".encode()
+        head = world.s3(SOURCE).head_object(Bucket=SOURCE, Key=key)
+        assert (head["ContentType"], head["Metadata"]) == ("application/json", {"origin": "erp"})
+        tags = world.s3(SOURCE).get_object_tagging(Bucket=SOURCE, Key=key)["TagSet"]
+        assert tags == [{"Key": "team", "Value": "web"}]
+    assert "catalog/ransom-note.txt" not in world.keys(SOURCE, "catalog/")
+    assert body(world, SOURCE, "inventory/stock.json") == b"outside the scope"
+    after = {(v["Key"], v["VersionId"]) for v in world.versions(SOURCE)}
+    assert before < after and len(after) == len(before) + 4, "no version deleted, 4 added"
+
+    changes = next(Path(world.config.log_file).parent.glob("restore-*.csv"))
+    assert str(changes) in done.stdout
+    rows = list(csv.DictReader(changes.open()))
+    assert sorted(r["key"] for r in rows) == sorted([*KEYS[:3], "catalog/ransom-note.txt"])
+    assert all(r["version_after"] and (r["key"], r["version_after"]) in after for r in rows)
+
+    again = world.run("crr", "restore", "--to", when, "--rule", "catalog-usw2", "--yes")
+    assert (again.status, again.mutating) == (0, []), again.stdout
+    for key in KEYS[:3]:
+        assert body(world, DR, key) == f"good {key}".encode(), "the replica converges"
+    assert "catalog/ransom-note.txt" not in world.keys(DR, "catalog/")
+    audit = world.run("crr", "audit")
+    assert audit.status == 0, audit.stdout
+
+
+def test_a_bucket_and_prefix_scope(attacked) -> None:
+    world, when = attacked
+    status, data = world.run_json("crr", "restore", "--to", when, "--bucket", SOURCE,
+                                  "--prefix", "inventory/")
+    assert (status, data["counts"]["overwritten"], data["counts"]["created"]) == (3, 1, 0)
+
+
+def test_versions_destroyed_in_the_source_come_back_from_the_replica(attacked) -> None:
+    world, when = attacked
+    for key in KEYS[:2]:  # the attacker deletes every version by id: not replicated
+        world.delete_replica(SOURCE, key)
+    assert not world.keys(SOURCE, "catalog/a")
+
+    from_source = world.run_json("crr", "restore", "--to", when, "--rule", "catalog-usw2")[1]
+    assert from_source["counts"]["overwritten"] == 0, "the source alone has lost them"
+
+    done = world.run("crr", "restore", "--to", when, "--rule", "catalog-usw2",
+                     "--from", "replica", "--yes")
+
+    assert done.status == 0, done.stdout + done.stderr
+    assert f"versions read from {DR}" in done.stdout
+    for key in KEYS:
+        assert body(world, SOURCE, key) == f"good {key}".encode()
+        tags = world.s3(SOURCE).get_object_tagging(Bucket=SOURCE, Key=key)["TagSet"]
+        assert tags == [{"Key": "team", "Value": "web"}]
+    assert "catalog/ransom-note.txt" not in world.keys(SOURCE, "catalog/")
+    again = world.run("crr", "restore", "--to", when, "--rule", "catalog-usw2",
+                      "--from", "replica")
+    assert again.status == 0, again.stdout
