@@ -17,6 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 RESTORE, RESTORE_REPLICA = "restore", "restore --from replica"
+# A resource kind of the caller's account: CopyObject, sent by the caller, reads the replica's
+# version wherever the destination is (its bucket policy must allow it too, across accounts)
+DESTINATION_OBJECTS = "the objects of the rules' destinations, in any account"
 
 
 def restore_needs() -> tuple[Any, ...]:
@@ -34,13 +37,17 @@ def restore_needs() -> tuple[Any, ...]:
           "CopyObject's source (--from replica: the destination's version)"),
         n("s3:GetObjectVersion", p.OBJECTS, replica, "HeadObject of the destination's version",
           accounts=(p.THERE,)),
+        n("s3:GetObjectVersion", DESTINATION_OBJECTS, replica, "CopyObject's source: the "
+          "replica's version"),
+        n("s3:GetObjectVersionTagging", DESTINATION_OBJECTS, replica, "CopyObject keeping the "
+          "replica's tags"),
         n("s3:GetObjectVersionTagging", p.OBJECTS, both, "a copy keeping the version's tags "
           "(TaggingDirective COPY); a rule's tag filter"),
         n("s3:GetObjectVersionTagging", p.OBJECTS, replica, "a rule's tag filter on the "
           "destination's versions", accounts=(p.THERE,)),
         n("s3:PutObject", p.OBJECTS, both, "CopyObject and multipart copies of a version"),
         n("s3:PutObjectTagging", p.OBJECTS, both, "a copy with tags"),
-        n("s3:DeleteObject", p.OBJECTS, (RESTORE,), "a delete marker on a key created after "
+        n("s3:DeleteObject", p.OBJECTS, both, "a delete marker on a key created after "
           "TIME (no version is deleted)"),
         n("s3:AbortMultipartUpload", p.OBJECTS, both, "a failed copy of an object over 5 GB"),
         n("kms:Decrypt", p.KEY, both, "copying an SSE-KMS version", condition=p.VIA_S3),
