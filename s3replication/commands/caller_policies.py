@@ -81,6 +81,13 @@ SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
 
 
+def _destination_objects(config: Config) -> list[str]:
+    """The objects of every rule's destination, wherever it is (restore --from replica)."""
+    destinations = {r.destination for r in config.all_rules()}
+    return [bucket_arn(b.name, b.region) + "/*" for b in config.buckets.values()
+            if b.name in destinations]
+
+
 def resources(kind: str, config: Config, place: Place) -> list[str]:
     """The ARNs a statement for `kind` names, for the buckets of `config` in `place`."""
     buckets, account = list(place.buckets), place.account
@@ -100,9 +107,7 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
         if kind == BUCKET:  # report buckets are managed like any bucket
             found += _inventory_resources(REPORT_BUCKET, config, place, p)
     elif kind == DESTINATION_OBJECTS and place.where == HERE:
-        destinations = {r.destination for r in config.all_rules()}
-        found = [bucket_arn(b.name, b.region) + "/*" for b in config.buckets.values()
-                 if b.name in destinations]
+        found = _destination_objects(config)
     elif kind == KEY:
         found = [b.kms_key if b.kms_key.startswith("arn:")
                  else f"arn:{p}:kms:{b.region}:{account}:key/*" for b in buckets if b.kms_key]
