@@ -19,9 +19,11 @@ reason; tests/test_permissions.py evaluates the policy against each of them, cit
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -230,6 +232,28 @@ def both_scripts_policies(endpoint: str, config: Path) -> list[dict]:
     return documents
 
 
+def restore_as(endpoint: str, user: tuple[str, str], config: Path) -> None:
+    """A bad change to catalog/ restored by the user (copies, a delete marker), then versions
+    destroyed in the source restored from the replica."""
+    s3 = as_root(endpoint).get("s3", "us-east-1")
+    source, key = "shopco-data-use1", "catalog/least-privilege.json"
+    s3.put_object(Bucket=source, Key=key, Body=b"good", Tagging="team=web")
+    time.sleep(1.1)
+    when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    time.sleep(1.1)
+    s3.put_object(Bucket=source, Key=key, Body=b"bad")
+    s3.put_object(Bucket=source, Key="catalog/least-privilege-new.json", Body=b"new")
+    scope = ("restore", "--to", when, "--rule", "catalog-usw2")
+    for argv, wanted in ((scope, 3), ((*scope, "--yes"), 0)):
+        run = run_as(endpoint, user, "crr", config, *argv)
+        assert run.status == wanted, f"{argv}: {run.stdout}\n{run.stderr}"
+    for version in s3.list_object_versions(Bucket=source, Prefix=key)["Versions"]:
+        s3.delete_object(Bucket=source, Key=key, VersionId=version["VersionId"])
+    run = run_as(endpoint, user, "crr", config, *scope, "--from", "replica", "--yes")
+    assert run.status == 0, f"--from replica: {run.stdout}\n{run.stderr}"
+    assert s3.get_object(Bucket=source, Key=key)["Body"].read() == b"good"
+
+
 def test_the_printed_policies_let_a_user_run_every_command(auth_world: tuple[str, Path]) -> None:
     endpoint, config = auth_world
     user = user_with(endpoint, both_scripts_policies(endpoint, config))
@@ -244,6 +268,7 @@ def test_the_printed_policies_let_a_user_run_every_command(auth_world: tuple[str
         for argv, wanted in steps:
             run = run_as(endpoint, user, kind, config, *argv)
             assert run.status == wanted, f"{kind} {argv}: {run.stdout}\n{run.stderr}"
+    restore_as(endpoint, user, config)
     for kind in KINDS:
         run = run_as(endpoint, user, kind, config, "destroy", "--yes")
         assert run.status == 0, f"{kind} destroy: {run.stdout}\n{run.stderr}"

@@ -121,3 +121,22 @@ def test_versions_destroyed_in_the_source_come_back_from_the_replica(attacked) -
     again = world.run("crr", "restore", "--to", when, "--rule", "catalog-usw2",
                       "--from", "replica")
     assert again.status == 0, again.stdout
+
+
+def test_an_archived_version_is_listed_as_needing_a_restore_not_failed(attacked) -> None:
+    """Versions in GLACIER must be restored before they can be copied
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html)."""
+    world, _ = attacked
+    world.put(SOURCE, "cold/old.json", b"archived", StorageClass="GLACIER")
+    time.sleep(1.1)
+    when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    time.sleep(1.1)
+    world.put(SOURCE, "cold/old.json", b"bad")
+
+    status, data = world.run_json("crr", "restore", "--to", when, "--bucket", SOURCE,
+                                  "--prefix", "cold/", "--yes")
+
+    assert (status, data["counts"]["overwritten"], data["copied"], data["failed"]) == (3, 1, 0, 0)
+    assert [a["key"] for a in data["archived"]] == ["cold/old.json"]
+    text = world.run("crr", "restore", "--to", when, "--bucket", SOURCE, "--prefix", "cold/")
+    assert "restore them first (RestoreObject)" in text.stdout and "cold/old.json" in text.stdout

@@ -115,3 +115,22 @@ def test_a_selection_leaves_keys_out_of_every_group() -> None:
     plan = judge(history(), TIME, 10, selected=selected)
     assert plan.counts == {"unchanged": 2, "overwritten": 1, "deleted": 1, "created": 0}
     assert sorted(asked) == ["created", "created", "deleted", "overwritten"]
+
+
+def test_a_copy_an_earlier_restore_listed_counts_as_restored_whatever_its_etag(tmp_path) -> None:
+    """SSE-KMS objects' ETags are not an MD5 of their content
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html): a copy may get another
+    ETag, so the restores' own lists of changes say which versions are copies."""
+    from s3replication.commands.restore.changes_log import FIELDS, earlier_copies
+
+    (tmp_path / "restore-b-20261206T110000000000Z.csv").write_text(
+        ",".join(FIELDS) + "\nk,copied back,k2,k3,k1\nl,hidden,l1,lm,\n")
+    (tmp_path / "restore-other-20261206T110000000000Z.csv").write_text(
+        ",".join(FIELDS) + "\nk,copied back,x,k4,k1\n")
+    copies_of = earlier_copies(tmp_path, "b")
+    assert copies_of == {"k3": "k1"}
+
+    versions = [v("k", "k3", AFTER, latest=True, etag="kms-1"), v("k", "k2", AFTER, etag="bad"),
+                v("k", "k1", BEFORE, etag="kms-0")]
+    assert judge(versions, TIME, 10, copies_of=copies_of).counts["unchanged"] == 1
+    assert judge(versions, TIME, 10).counts["overwritten"] == 1

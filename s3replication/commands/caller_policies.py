@@ -65,6 +65,7 @@ from .permission_needs import (
     Need,
 )
 from .policy_places import Place, places
+from .restore_needs import DESTINATION_OBJECTS
 
 POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
 
@@ -76,8 +77,15 @@ SIDS = {ANY: "AnyResource", BUCKET: "Buckets", OBJECTS: "Objects", KEY: "KmsKeys
         ACCOUNT_ROLE: "AccountRoles", ACCESS_POINT: "AccessPoints", INVENTORIED: "Inventoried",
         REPORT_BUCKET: "ReportBuckets", REPORT_OBJECTS: "Reports", WORKGROUP: "Athena",
         GLUE_DATABASE: "GlueDatabase", GLUE: "GlueCatalog", GLUE_DEFAULT: "GlueDefaultDatabase",
-        ACCESS_POINT_REQUEST: "AccessPointRequests"}
+        ACCESS_POINT_REQUEST: "AccessPointRequests", DESTINATION_OBJECTS: "ReplicaObjects"}
 CONDITION_SIDS = {PASSED_TO_S3: "PassToS3", PASSED_TO_BATCH: "PassToBatch", VIA_S3: "ViaS3"}
+
+
+def _destination_objects(config: Config) -> list[str]:
+    """The objects of every rule's destination, wherever it is (restore --from replica)."""
+    destinations = {r.destination for r in config.all_rules()}
+    return [bucket_arn(b.name, b.region) + "/*" for b in config.buckets.values()
+            if b.name in destinations]
 
 
 def resources(kind: str, config: Config, place: Place) -> list[str]:
@@ -98,6 +106,8 @@ def resources(kind: str, config: Config, place: Place) -> list[str]:
         found = [bucket_arn(b.name, b.region) + suffix for b in buckets]
         if kind == BUCKET:  # report buckets are managed like any bucket
             found += _inventory_resources(REPORT_BUCKET, config, place, p)
+    elif kind == DESTINATION_OBJECTS and place.where == HERE:
+        found = _destination_objects(config)
     elif kind == KEY:
         found = [b.kms_key if b.kms_key.startswith("arn:")
                  else f"arn:{p}:kms:{b.region}:{account}:key/*" for b in buckets if b.kms_key]

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .restore_needs import RESTORE, RESTORE_REPLICA, restore_needs
+
 # Commands (as the README names them).
-APPLY, PLAN, DESTROY, STATUS = "apply", "plan", "destroy", "status"
+APPLY, PLAN, DESTROY, STATUS, PERMISSIONS = "apply", "plan", "destroy", "status", "permissions"
 VERIFY, AUDIT, COPY, BATCH = "verify", "audit", "backfill --method copy", "backfill --method batch"
-PERMISSIONS = "permissions"
 READINESS, FAILOVER = "readiness", "failover and failback"  # cr_replication.py
 INVENTORY_AUDIT, ATHENA = "audit --inventory", "audit --inventory --engine athena"
 COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, INVENTORY_AUDIT, ATHENA, COPY, BATCH,
-            PERMISSIONS, READINESS, FAILOVER)
+            RESTORE, RESTORE_REPLICA, PERMISSIONS, READINESS, FAILOVER)
 # Every command first asks STS for the account id; GetCallerIdentity needs no permission
 # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it is
 # in no policy.
@@ -296,4 +297,4 @@ NEEDS: tuple[Need, ...] = (
     N("s3:PutJobTagging", JOB, (BATCH,), "CreateJob with tags "
       "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-job-tags.html)"),
     N("s3:DescribeJob", JOB, (BATCH,), "backfill --job ID"),
-)
+) + restore_needs()

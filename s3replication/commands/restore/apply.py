@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from ...aws.calls import explain
@@ -19,18 +17,13 @@ from ...output.progress import Progress
 from ...output.restore_results import RestoreResult
 from ..object_copy import NotCopyable
 from ..streams import ordered_map
+from .changes_log import COPY, FIELDS, HIDE, changes_path
 from .copy import copy_back, hide
 from .plan import RestorePlan, Scope
 
 log = logging.getLogger(__name__)
-COPY, HIDE = "copied back", "hidden"
 Step = tuple[str, str, str]  # action, key, version id to copy ("" to hide)
 Done = tuple[Step, str, str]  # the step, the new version id, the failure ("" when none)
-
-
-def changes_path(log_file: Path, bucket: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return log_file.parent / f"restore-{bucket}-{stamp}.csv"
 
 
 def apply(ctx: Context, scope: Scope, plan: RestorePlan, result: RestoreResult,
@@ -44,14 +37,13 @@ def apply(ctx: Context, scope: Scope, plan: RestorePlan, result: RestoreResult,
     steps += [(HIDE, key, "") for key in plan.hides]
     if not steps:
         return
-    path = changes_path(ctx.config.log_file, scope.bucket)
+    path = changes_path(ctx.config.log_file.parent, scope.bucket)
     result.changes_file = str(path)
     progress = Progress("restore", unit="keys restored", after=1.0)
     try:
         with path.open("w", newline="", encoding="utf-8") as out:
             written = csv.writer(out)
-            written.writerow(["key", "action", "version_before", "version_after",
-                              "version_at_time"])
+            written.writerow(FIELDS)
             for (action, key, version), after, failure in _run(s3, reader, scope, plan, steps):
                 progress.add(1)
                 if failure:

@@ -27,6 +27,7 @@ from ...errors import ExitStatus, UsageError
 from ...output.restore_results import RestoreResult
 from . import listing
 from .apply import apply
+from .changes_log import earlier_copies
 from .plan import RestorePlan, Scope, Version, judge
 
 
@@ -81,7 +82,9 @@ def listed_plan(ctx: Context, scope: Scope, args: argparse.Namespace) -> Restore
         reader = ctx.s3_of(ctx.bucket(scope.rule.destination))
         stream = listing.merged(listing.versions(reader, scope.read_bucket, scope.prefix), stream)
     selected = _tag_filter(s3, reader, scope) if scope.rule and scope.rule.tags else None
-    plan = judge(stream, args.restore_to, args.max_report, scope.bucket, scope.prefix, selected)
+    copies_of = earlier_copies(ctx.config.log_file.parent, scope.bucket)
+    plan = judge(stream, args.restore_to, args.max_report, scope.bucket, scope.prefix, selected,
+                 copies_of)
     if scope.from_replica:
         plan.source_of_copies = scope.read_bucket
     return plan

@@ -23,7 +23,7 @@ query orders by key), so the judge keeps one key's versions in memory at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -87,16 +87,20 @@ Selected = Callable[[str, Version | None, Version | None], bool]
 
 
 def judge(versions: Iterable[Version], to: datetime, max_report: int,
-          bucket: str = "", prefix: str = "", selected: Selected | None = None) -> RestorePlan:
+          bucket: str = "", prefix: str = "", selected: Selected | None = None,
+          copies_of: Mapping[str, str] | None = None) -> RestorePlan:
     """The plan that brings the keys of `versions` back to their state at `to`.
 
     `selected(group, at, current)`, when given, is asked about each key that would change
     (for a rule's tag filter: the tags of the version that decides); a key it refuses is
-    left out of every group."""
+    left out of every group. `copies_of` maps the version ids earlier restores wrote to the
+    version ids they copied (their lists of changes): such a copy of the version at TIME
+    counts as that version."""
+    copies_of = copies_of or {}
     plan = RestorePlan(bucket, prefix, to, dict.fromkeys(GROUPS, 0),
                        {group: [] for group in GROUPS}, [], [])
     for key_versions in by_key(versions):
-        group, at, current = judge_key(key_versions, to)
+        group, at, current = judge_key(key_versions, to, copies_of)
         if group != "unchanged" and selected is not None and not selected(group, at, current):
             continue
         plan.counts[group] += 1
@@ -128,7 +132,7 @@ def by_key(versions: Iterable[Version]) -> Iterator[list[Version]]:
         yield group
 
 
-def judge_key(versions: list[Version], to: datetime,
+def judge_key(versions: list[Version], to: datetime, copies_of: Mapping[str, str] | None = None,
               ) -> tuple[str, Version | None, Version | None]:
     """The group of one key (all its versions, newest first on ties), its version at TIME
     and its current version."""
@@ -137,7 +141,8 @@ def judge_key(versions: list[Version], to: datetime,
     was = at is not None and not at.is_delete_marker
     is_now = current is not None and not current.is_delete_marker
     if at is not None and current is not None and was and is_now:
-        return ("unchanged" if same_content(current, at) else "overwritten"), at, current
+        return ("unchanged" if same_content(current, at, copies_of or {})
+                else "overwritten"), at, current
     if was:
         return "deleted", at, current
     return ("created" if is_now else "unchanged"), at, current
@@ -153,9 +158,11 @@ def at_time(versions: list[Version], to: datetime) -> Version | None:
     return best
 
 
-def same_content(current: Version, at: Version) -> bool:
-    """Whether the current version is the one at TIME or a copy of it (a restore's copy gets
-    a new version id and a LastModified after TIME, so it is known by its ETag and size)."""
-    if current.version_id == at.version_id:
+def same_content(current: Version, at: Version, copies_of: Mapping[str, str]) -> bool:
+    """Whether the current version is the one at TIME or a copy of it. A restore's copy gets a
+    new version id and a LastModified after TIME: it is known from the restores' lists of
+    changes (`copies_of`), else by its ETag and size (an SSE-KMS or multipart object's copy
+    may get another ETag: without the list, it is copied once more, harmlessly)."""
+    if at.version_id in (current.version_id, copies_of.get(current.version_id)):
         return True
     return bool(current.etag) and current.etag == at.etag and current.size == at.size

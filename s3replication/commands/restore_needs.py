@@ -1,0 +1,56 @@
+"""The rows of `restore` in the permissions table (permission_needs.NEEDS), apart so that the
+table stays under the house's module size.
+
+restore lists the versions of its scope and copies versions back (CopyObject names the version
+it reads: s3:GetObjectVersion on the source of the copy, s3:PutObject and, with tags,
+s3:PutObjectTagging on the key written; https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html),
+and hides keys created after TIME with a delete marker (DeleteObject without a version id:
+s3:DeleteObject; https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html).
+It never deletes a version, so it needs no s3:DeleteObjectVersion. `--from replica` also reads
+the destination's versions, in the destination's account (through its reader where
+admin_profile is set: these are all reads); across accounts, the destination's bucket policy
+must also let the caller read the versions CopyObject copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RESTORE, RESTORE_REPLICA = "restore", "restore --from replica"
+# A resource kind of the caller's account: CopyObject, sent by the caller, reads the replica's
+# version wherever the destination is (its bucket policy must allow it too, across accounts)
+DESTINATION_OBJECTS = "the objects of the rules' destinations, in any account"
+
+
+def restore_needs() -> tuple[Any, ...]:
+    """The rows (permission_needs.Need), built once permission_needs has defined its kinds."""
+    from . import permission_needs as p
+
+    both, replica = (RESTORE, RESTORE_REPLICA), (RESTORE_REPLICA,)
+    n = p.Need
+    return (
+        n("s3:ListBucketVersions", p.BUCKET, both, "the versions of the scope "
+          "(ListObjectVersions)"),
+        n("s3:ListBucketVersions", p.BUCKET, replica, "the destination's versions",
+          accounts=(p.THERE,)),
+        n("s3:GetObjectVersion", p.OBJECTS, both, "HeadObject of the version at TIME and "
+          "CopyObject's source (--from replica: the destination's version)"),
+        n("s3:GetObjectVersion", p.OBJECTS, replica, "HeadObject of the destination's version",
+          accounts=(p.THERE,)),
+        n("s3:GetObjectVersion", DESTINATION_OBJECTS, replica, "CopyObject's source: the "
+          "replica's version"),
+        n("s3:GetObjectVersionTagging", DESTINATION_OBJECTS, replica, "CopyObject keeping the "
+          "replica's tags"),
+        n("s3:GetObjectVersionTagging", p.OBJECTS, both, "a copy keeping the version's tags "
+          "(TaggingDirective COPY); a rule's tag filter"),
+        n("s3:GetObjectVersionTagging", p.OBJECTS, replica, "a rule's tag filter on the "
+          "destination's versions", accounts=(p.THERE,)),
+        n("s3:PutObject", p.OBJECTS, both, "CopyObject and multipart copies of a version"),
+        n("s3:PutObjectTagging", p.OBJECTS, both, "a copy with tags"),
+        n("s3:DeleteObject", p.OBJECTS, both, "a delete marker on a key created after "
+          "TIME (no version is deleted)"),
+        n("s3:AbortMultipartUpload", p.OBJECTS, both, "a failed copy of an object over 5 GB"),
+        n("kms:Decrypt", p.KEY, both, "copying an SSE-KMS version", condition=p.VIA_S3),
+        n("kms:GenerateDataKey", p.KEY, both, "writing into an SSE-KMS bucket",
+          condition=p.VIA_S3),
+    )
