@@ -271,3 +271,41 @@ def test_the_batch_apply_starts_the_copy_job_and_hides_the_created_keys(
     assert any(f"{reports}/{key}" in r for s in policy["Statement"] for r in s["Resource"])
     markers = s3.list_object_versions(Bucket=SOURCE)["DeleteMarkers"]
     assert {m["Key"] for m in markers} == set(plan.hides)
+
+
+def test_restore_inventory_yes_starts_the_copy_job_and_says_its_id(
+        reported: Context, moto_clients: Any, tmp_path: Path) -> None:
+    """`restore --inventory --yes` on the command line: the copies go to a manifest and one
+    Batch Operations copy job (create_job checked against botocore's model by the Stubber);
+    the output names the job, the manifest, the report and the keys hidden."""
+    from tests.shop import run_script
+
+    s3 = moto_clients.get("s3", "us-east-1")
+    s3.create_bucket(Bucket=SOURCE)
+    s3.put_bucket_versioning(Bucket=SOURCE, VersioningConfiguration={"Status": "Enabled"})
+    control = moto_clients.get("s3control", "us-east-1")
+    argv = ("restore", "--to", "2026-12-06T10:00:00Z", "--bucket", SOURCE, "--prefix",
+            "orders/", "--inventory", "--yes", "--config", str(tmp_path / "s3_config.py"))
+    with Stubber(control) as stub:
+        stub.add_response("create_job", {"JobId": "job-restore-cli"},
+                          {k: ANY for k in ("AccountId", "ConfirmationRequired", "Priority",
+                                            "RoleArn", "ClientRequestToken", "Description",
+                                            "Operation", "Manifest", "Report", "Tags")})
+        stub.add_response("create_job", {"JobId": "job-restore-json"},
+                          {k: ANY for k in ("AccountId", "ConfirmationRequired", "Priority",
+                                            "RoleArn", "ClientRequestToken", "Description",
+                                            "Operation", "Manifest", "Report", "Tags")})
+        said = run_script("crr", *argv, clients=lambda: moto_clients)
+        found = run_script("crr", *argv, "--json", clients=lambda: moto_clients)
+        stub.assert_no_pending_responses()
+    assert said.status == 3, said.stderr  # the scenario has an archived version: exit 3
+    assert "copy job job-restore-cli started" in said.stdout
+    assert "s3://" + REPORTS_USE1 + "/inventory/restore/" in said.stdout
+    assert "key(s) hidden with a delete marker" in said.stdout, said.stdout
+    assert "archived" in said.stdout
+    data = json.loads(found.stdout)
+    assert data["job_id"] == "job-restore-json" and data["job_copies"] > 0
+    assert data["manifest"].startswith(f"s3://{REPORTS_USE1}/inventory/restore/")
+    assert data["job_report"].endswith("/job-job-restore-json/")
+    calls = [op for _, op, _ in said.calls]
+    assert "CopyObject" not in calls and "HeadObject" in calls

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .restore_needs import RESTORE, RESTORE_REPLICA, restore_needs
+from .restore_needs import RESTORE, RESTORE_BATCH, RESTORE_REPLICA, restore_needs
 
 # Commands (as the README names them).
 APPLY, PLAN, DESTROY, STATUS, PERMISSIONS = "apply", "plan", "destroy", "status", "permissions"
@@ -28,7 +28,7 @@ VERIFY, AUDIT, COPY, BATCH = "verify", "audit", "backfill --method copy", "backf
 READINESS, FAILOVER = "readiness", "failover and failback"  # cr_replication.py
 INVENTORY_AUDIT, ATHENA = "audit --inventory", "audit --inventory --engine athena"
 COMMANDS = (APPLY, PLAN, DESTROY, STATUS, VERIFY, AUDIT, INVENTORY_AUDIT, ATHENA, COPY, BATCH,
-            RESTORE, RESTORE_REPLICA, PERMISSIONS, READINESS, FAILOVER)
+            RESTORE, RESTORE_REPLICA, RESTORE_BATCH, PERMISSIONS, READINESS, FAILOVER)
 # Every command first asks STS for the account id; GetCallerIdentity needs no permission
 # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it is
 # in no policy.

@@ -27,3 +27,9 @@ class RestoreResult:
     errors: list[str] = field(default_factory=list)
     failed: int = 0
     changes_file: str = ""  # the list of changes written to the log folder
+    # --inventory --yes: the Batch Operations copy job ("" when nothing to copy), its
+    # manifest (s3://...), where its completion report goes, how many versions it copies
+    job_id: str = ""
+    manifest: str = ""
+    job_report: str = ""
+    job_copies: int = 0

@@ -40,6 +40,8 @@ def _(result: RestoreResult) -> str:
     if result.dry_run:
         lines.append("Run again with --yes to restore." if changes else "Nothing to restore.")
         return "\n".join(lines)
+    if result.manifest:
+        return "\n".join(lines + _batch_lines(result) + [UNDO])
     lines.append(f"  restored: {result.copied:,} copied back, {result.hidden:,} hidden with a "
                  f"delete marker, {result.failed:,} failed")
     if result.changes_file:
@@ -47,3 +49,16 @@ def _(result: RestoreResult) -> str:
                      f"{result.changes_file}")
     lines.append(UNDO)
     return "\n".join(lines)
+
+
+def _batch_lines(result: RestoreResult) -> list[str]:
+    """`--inventory --yes`: the copy job started, the keys hidden here."""
+    lines = [f"  manifest: {result.manifest}"]
+    if result.job_id:
+        lines += [f"  Batch Operations copy job {result.job_id} started: {result.job_copies:,} "
+                  "version(s) to copy back",
+                  f"  its completion report: {result.job_report}"]
+    else:
+        lines.append("  nothing to copy back: no job started")
+    lines.append(f"  {result.hidden:,} key(s) hidden with a delete marker")
+    return lines

@@ -11,7 +11,9 @@ restored (the copy itself has a new version id and a LastModified after TIME).
 in the source by a permanent delete still are: permanent deletes are not replicated,
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html)
 and copies from there into the source. `--inventory` plans from S3 Inventory reports
-(inventory_plan), never listing the bucket.
+(inventory_plan), never listing the bucket; `--inventory --yes` writes the copies to a Batch
+Operations manifest and starts an S3PutObjectCopy job over it (batch_copy), adding the delete
+markers in-process.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ def restore(ctx: Context, args: argparse.Namespace) -> RestoreResult:
         counts=plan.counts, samples=plan.samples, rule=scope.rule.id if scope.rule else "",
         source_of_copies=plan.source_of_copies, inventory=bool(args.inventory),
         archived=plan.archived[:args.max_report], archived_count=len(plan.archived))
-    if args.yes:
+    if args.yes and getattr(plan, "manifest", ""):
+        _apply_batch(ctx, plan, result)
+    elif args.yes:
         apply(ctx, scope, plan, result, args.max_report)
     result.status = _status(plan, result)
     return result
@@ -69,8 +73,23 @@ def _inventory_plan(ctx: Context, scope: Scope, args: argparse.Namespace) -> Res
         raise UsageError("restore --inventory is not built yet: plan by listing "
                          "(without --inventory)") from None
     plan: RestorePlan = plan_from_inventory(ctx, scope, args.restore_to, args.max_report,
-                                            args.engine)
+                                            args.engine, manifest=bool(args.yes))
     return plan
+
+
+def _apply_batch(ctx: Context, plan: RestorePlan, result: RestoreResult) -> None:
+    """`--inventory --yes`: the copies listed in the plan's manifest go to an S3 Batch
+    Operations copy job (batch_copy); the created keys get their delete markers here."""
+    from . import batch_copy
+    from .inventory_plan import InventoryRestorePlan
+
+    assert isinstance(plan, InventoryRestorePlan)
+    done = batch_copy.apply_batch(ctx, plan)
+    result.manifest = plan.manifest
+    result.job_id = done.job_id or ""
+    result.job_report = done.report
+    result.job_copies = plan.copy_count if done.job_id else 0
+    result.hidden = len(done.hidden)
 
 
 def listed_plan(ctx: Context, scope: Scope, args: argparse.Namespace) -> RestorePlan:
