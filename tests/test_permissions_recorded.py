@@ -398,6 +398,7 @@ STEPS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("crr", ("failover", "shop", "--to", "perm-rec-web-usw2", "--yes", "--force"), 0),
     ("crr", ("failback", "shop", "--yes", "--force"), 0),
     ("crr", ("restore", "--to", "NOW", "--rule", "vault", "--from", "replica", "--yes"), 0),
+    ("crr", ("restore", "--to", "NOW", "--rule", "vault", "--inventory", "--yes"), 0),
     ("srr", ("destroy", "--yes"), 0), ("crr", ("destroy", "--yes"), 0),
 )
 
