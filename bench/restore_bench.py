@@ -10,8 +10,8 @@
   front of MiniStack): K overwritten keys, their plan made by listing (not timed), then
   restore/apply.py's `apply` timed; side by side with the floor, a bare boto3 loop of the same
   copies (CopyObject of the version at TIME over its key, one call per key) on the same number
-  of threads as the apply (16) over another K keys made the same way. Keys per second of both
-  and their ratio. Target: at least 200 keys per second.
+  of threads as the apply (apply.WORKERS) over another K keys made the same way. Keys per
+  second of both and their ratio. Target: at least 200 keys per second.
 
     .venv/bin/python bench/restore_bench.py [--versions N] [--keys K] [--skip-plan|--skip-apply]
 """
@@ -38,12 +38,12 @@ from bench.latency_proxy import latency_proxy  # noqa: E402
 from bench.ministack_server import ministack, run_measured  # noqa: E402
 from s3replication import sandbox  # noqa: E402
 from s3replication.aws.clients import Clients  # noqa: E402
+from s3replication.commands.restore.apply import WORKERS  # noqa: E402
 from s3replication.inventory.standin import row  # noqa: E402
 
 TO = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 BEFORE, AFTER = TO - timedelta(hours=2), TO + timedelta(hours=2)
 PLAN_SECONDS, PLAN_MIB, KEYS_PER_SECOND = 30.0, 1024.0, 200.0
-WORKERS = 16  # restore/apply.py's
 ETAG = "d41d8cd98f00b204e9800998ecf8427e"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...aws.calls import explain
 from ...engine.context import Context
+from ...engine.parallel import MAX_WORKERS
 from ...output.progress import Progress
 from ...output.restore_results import RestoreResult
 from ..object_copy import NotCopyable
@@ -24,6 +25,9 @@ from .plan import RestorePlan, Scope
 log = logging.getLogger(__name__)
 Step = tuple[str, str, str]  # action, key, version id to copy ("" to hide)
 Done = tuple[Step, str, str]  # the step, the new version id, the failure ("" when none)
+# The engine's width (engine/parallel.py; aws/clients.py keeps 128 connections per client):
+# each key is two calls that wait on the network (HEAD, CopyObject), not on the CPU
+WORKERS = MAX_WORKERS
 
 
 def apply(ctx: Context, scope: Scope, plan: RestorePlan, result: RestoreResult,
@@ -75,4 +79,4 @@ def _run(s3: Any, reader: Any, scope: Scope, plan: RestorePlan,
         except Exception as exc:  # noqa: BLE001 - one key's failure is reported, others go on
             what = "hiding" if action == HIDE else f"copying back version {version} of"
             return step, "", str(explain(exc, f"{what} {scope.bucket}/{key}"))
-    return ordered_map(one, steps, workers=16)
+    return ordered_map(one, steps, workers=WORKERS)
