@@ -13,7 +13,8 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo           CRR and SRR on the shipped config, then one rule into a locked vault"
 	@echo "                    in a backup account (config/examples/backup_account.py), then a failover and"
-	@echo "                    failback (config/examples/failover.py), in the local sandbox"
+	@echo "                    failback (config/examples/failover.py), and a restore after a bad deploy,"
+	@echo "                    in the local sandbox"
 	@echo "make test           all tests (PYTEST_ARGS=\"-m 'not e2e'\" skips MiniStack ones)"
 	@echo "make lint           ruff"
 	@echo "make typecheck      mypy (settings in pyproject.toml)"
@@ -65,6 +66,12 @@ demo: venv
 	@echo "== Failback: MiniStack publishes no replication metrics, so the backlog toward the old primary"
 	@echo "   is unknown and failback refuses (exit 3) without --force; on AWS, wait for 'pending 0'"
 	$(PY) cr_replication.py --sandbox --config config/examples/failover.py failback storefront --yes --force
+	@echo "== A bad deploy rewrites and deletes catalog records; restore brings catalog/ back to the moment before it"
+	@moment=$$($(PY) -m s3replication.sandbox.restore_demo) && \
+	  echo "$(PY) cr_replication.py --sandbox restore --to $$moment --rule catalog-usw2 (the plan: exit 3)" && \
+	  { $(PY) cr_replication.py --sandbox restore --to $$moment --rule catalog-usw2; test $$? -eq 3; } && \
+	  $(PY) cr_replication.py --sandbox restore --to $$moment --rule catalog-usw2 --yes && \
+	  $(PY) cr_replication.py --sandbox restore --to $$moment --rule catalog-usw2
 	@echo "== The log (logs/replication_logs.txt), last lines"
 	@tail -n 12 logs/replication_logs.txt
 	@echo "Sandbox still running: 'make sandbox-stop' stops it, 'make sandbox-reset' wipes it."
