@@ -1,7 +1,7 @@
-"""`make demo`: a bad deploy, for `restore` to undo. On the shipped config's catalog rule, a few
-product records are written, the moment after them is noted, and then a bad deploy rewrites two, deletes
-one and adds one; replication copies all of it to the replica. Prints the moment (ISO 8601,
-UTC) on stdout, for `restore --to`; what it did goes to stderr.
+"""`make demo`: a bad deploy, for `restore` to undo. On the shipped config's catalog rule, a
+few product records are written, the moment after them is noted, and then a bad deploy
+rewrites two, deletes one and adds one; replication copies all of it to the replica. Prints
+the moment (ISO 8601, UTC) on stdout, for `restore --to`; what it did goes to stderr.
 
 Restore compares times to the second (S3's LastModified), so the moment is taken a second after
 the last good write, and the bad deploy starts a second after it.
