@@ -90,9 +90,17 @@ def test_the_caller_may_assume_only_the_roles_it_uses(tmp_path) -> None:
     assert not allowed(caller, "sts:AssumeRole", f"arn:aws:iam::{BACKUP}:role/admin")
 
 
+# restore --from replica copies a version of the replica back into its source: the caller reads
+# the destination's object versions (and their tags), wherever it is; reads only
+REPLICA_READS = {"s3:GetObjectVersion", "s3:GetObjectVersionTagging"}
+
+
 def test_the_caller_keeps_its_own_and_nothing_of_the_other_accounts(tmp_path) -> None:
     caller = found_for(tmp_path)[CALLER]
-    for arn in arns(caller) - {"*", ROLE}:
+    replica_reads = [s for s in statements(caller) if s.get("Sid") == "ReplicaObjects"]
+    assert replica_reads and all(set(s["Action"]) == REPLICA_READS for s in replica_reads)
+    others = [s for s in statements(caller) if s.get("Sid") != "ReplicaObjects"]
+    for arn in {arn for s in others for arn in s["Resource"]} - {"*", ROLE}:
         assert f":{BACKUP}:" not in arn and f":{ARCHIVE}:" not in arn, arn
         assert "vault" not in arn and "archive" not in arn, arn
     assert {"iam:PassRole", "s3:PutReplicationConfiguration", "sns:CreateTopic",
@@ -113,7 +121,9 @@ def test_the_caller_keeps_its_own_and_nothing_of_the_other_accounts(tmp_path) ->
 
 def test_another_account_gets_its_buckets_and_keys_only(tmp_path) -> None:
     backup = found_for(tmp_path)[LABEL]
-    assert not [a for a in actions(backup) if a.startswith(CALLER_ONLY)]
+    # production's reader there reads what restore --from replica copies back: reads only
+    assert not [a for a in actions(backup) if a.startswith(CALLER_ONLY)
+                and a not in REPLICA_READS]
     assert {"s3:CreateBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetObject",
             "s3:ListBucketVersions", "s3:DeleteObjectVersion", "s3:PutBucketTagging",
             "kms:CreateKey", "kms:CreateAlias", "kms:GetKeyPolicy", "kms:PutKeyPolicy",
