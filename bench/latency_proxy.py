@@ -10,6 +10,7 @@ also records, per request, when it arrived and when its answer was sent back, fr
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import threading
 import time
@@ -64,15 +65,16 @@ class Proxy:
 
 def critical_path(calls: list[tuple[float, float]]) -> int:
     """The longest chain of calls each of which began after the one before it ended: how many
-    latencies a run paid one after another (calls that overlap cost one between them)."""
-    ordered = sorted(calls, key=lambda c: c[1])
-    ends: list[tuple[float, int]] = []  # (end, chain length ending there), by end
-    best = 0
-    for start, end in ordered:
-        length = 1 + max((n for e, n in ends if e <= start), default=0)
-        ends.append((end, length))
-        best = max(best, length)
-    return best
+    latencies a run paid one after another (calls that overlap cost one between them).
+    Calls taken by end time; the best chain ending at or before a start is a prefix maximum."""
+    ends: list[float] = []  # ascending
+    best_to: list[int] = []  # best_to[i]: the longest chain among the calls ending at ends[:i+1]
+    for start, end in sorted(calls, key=lambda c: c[1]):
+        before = bisect.bisect_right(ends, start)
+        length = 1 + (best_to[before - 1] if before else 0)
+        ends.append(end)
+        best_to.append(max(length, best_to[-1]) if best_to else length)
+    return best_to[-1] if best_to else 0
 
 
 @contextlib.contextmanager

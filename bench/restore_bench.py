@@ -11,7 +11,9 @@
   restore/apply.py's `apply` timed; side by side with the floor, a bare boto3 loop of the same
   copies (CopyObject of the version at TIME over its key, one call per key) on the same number
   of threads as the apply (apply.WORKERS) over another K keys made the same way. Keys per
-  second of both and their ratio. Target: at least 200 keys per second.
+  second of both and their ratio, and the calls each sent and their critical path (the
+  longest chain of calls made one after another), which do not depend on the machine.
+  Target: at least 200 keys per second.
 
     .venv/bin/python bench/restore_bench.py [--versions N] [--keys K] [--skip-plan|--skip-apply]
 """
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.audit_bench import SOURCE_REGION  # noqa: E402
 from bench.inventory_audit import Pair, _env  # noqa: E402
-from bench.latency_proxy import latency_proxy  # noqa: E402
+from bench.latency_proxy import critical_path, latency_proxy  # noqa: E402
 from bench.ministack_server import ministack, run_measured  # noqa: E402
 from s3replication import sandbox  # noqa: E402
 from s3replication.aws.clients import Clients  # noqa: E402
@@ -131,7 +133,7 @@ def measure_apply(n_keys: int, latency_ms: float) -> dict[str, Any]:
         ours_keys = [f"orders/{n:06}.json" for n in range(n_keys)]
         floor_keys = [f"floor/{n:06}.json" for n in range(n_keys)]
         firsts, to = _two_versions(s3, pair.source, ours_keys + floor_keys)
-        with latency_proxy(server, latency_ms) as (endpoint, _proxy):
+        with latency_proxy(server, latency_ms) as (endpoint, proxy):
             clients = Clients(endpoint_url=endpoint, session=sandbox.sandbox_session())
             ctx = Context(config=load_config(pair.config), kind="crr", clients=clients,
                           account="000000000000")
@@ -142,9 +144,11 @@ def measure_apply(n_keys: int, latency_ms: float) -> dict[str, Any]:
             result = RestoreResult(script="cr_replication.py", status=ExitStatus.OK,
                                    dry_run=False, bucket=pair.source, prefix="orders/",
                                    to=to.isoformat(), counts=plan.counts, samples=plan.samples)
+            proxy.reset()
             started = time.perf_counter()
             apply(ctx, scope, plan, result, 10)
             ours = time.perf_counter() - started
+            ours_calls = list(proxy.calls)
             assert result.copied == n_keys and not result.failed, result
             proxied = clients.get("s3", SOURCE_REGION)
 
@@ -152,14 +156,19 @@ def measure_apply(n_keys: int, latency_ms: float) -> dict[str, Any]:
                 proxied.copy_object(Bucket=pair.source, Key=key, CopySource={
                     "Bucket": pair.source, "Key": key, "VersionId": firsts[key]})
 
+            proxy.reset()
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 list(pool.map(bare, floor_keys))
             floor = time.perf_counter() - started
+            floor_calls = list(proxy.calls)
     return {"keys": n_keys, "latency_ms": latency_ms, "ours_seconds": round(ours, 2),
             "floor_seconds": round(floor, 2), "ours_keys_per_second": round(n_keys / ours, 1),
             "floor_keys_per_second": round(n_keys / floor, 1),
-            "ratio": round((n_keys / ours) / (n_keys / floor), 3)}
+            "ratio": round((n_keys / ours) / (n_keys / floor), 3),
+            "ours_calls": len(ours_calls), "floor_calls": len(floor_calls),
+            "ours_critical_path": critical_path(ours_calls),
+            "floor_critical_path": critical_path(floor_calls)}
 
 
 def section(plan: dict[str, Any] | None, applied: dict[str, Any] | None) -> list[str]:
@@ -177,12 +186,15 @@ def section(plan: dict[str, Any] | None, applied: dict[str, Any] | None) -> list
         lines += [f"In-process apply of {applied['keys']:,} overwritten keys at "
                   f"{applied['latency_ms']:.0f} ms per call, against a bare boto3 loop of the "
                   f"same copies (one CopyObject per key, {WORKERS} threads).", "",
-                  "| | seconds | keys/s |", "| --- | --- | --- |",
+                  "| | seconds | keys/s | calls | critical path |",
+                  "| --- | --- | --- | --- | --- |",
                   f"| restore apply | {applied['ours_seconds']:.2f} | "
-                  f"{applied['ours_keys_per_second']:.0f} |",
+                  f"{applied['ours_keys_per_second']:.0f} | {applied['ours_calls']:,} | "
+                  f"{applied['ours_critical_path']:,} |",
                   f"| bare boto3 loop (floor) | {applied['floor_seconds']:.2f} | "
-                  f"{applied['floor_keys_per_second']:.0f} |",
-                  f"| ratio (restore / floor) | | {applied['ratio']:.3f} |", "",
+                  f"{applied['floor_keys_per_second']:.0f} | {applied['floor_calls']:,} | "
+                  f"{applied['floor_critical_path']:,} |",
+                  f"| ratio (restore / floor) | | {applied['ratio']:.3f} | | |", "",
                   f"Target: at least {KEYS_PER_SECOND:.0f} keys/s "
                   f"({'met' if met else 'NOT met'}).",
                   ""]

@@ -414,6 +414,8 @@ NOT_SENT_THERE = {
                              "object_lock (tests/test_locked_vault_verify_e2e.py)",
     "s3:GetLifecycleConfiguration": "the canary's expiry, only on a bucket with object_lock",
     "s3:PutLifecycleConfiguration": "the canary's expiry, only on a bucket with object_lock",
+    "s3:GetObjectVersion": "restore --from replica reads a replica's HeadObject only above "
+                           "5 GB (a copy in parts); CopyObject reads it as the caller",
     "s3:GetObjectVersionTagging": "restore --from replica reads a replica's tags (for a rule's "
                                   "tag filter) only when the rule has one; the vault's has none",
     "kms:ListResourceTags": "only when the Region already has keys: looking for a key an "

@@ -6,10 +6,11 @@ source come back from the replica.
 
 Relied on: a versioned bucket keeps every version, a delete without version id only adds a
 delete marker (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html);
-CopyObject copies one version named by `versionId` in the copy source, tags with
-`x-amz-tagging-directive: COPY`, metadata as sent with `REPLACE`
-(https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html); delete markers are
-replicated (for rules that say so), deletes of a version by id are not
+CopyObject copies one version named by `versionId` in the copy source, its tags and metadata
+(the directives' default, COPY: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html),
+and a previous version copied over its key becomes the current version
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/RestoringPreviousVersions.html); delete
+markers are replicated (for rules that say so), deletes of a version by id are not
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
 """
 

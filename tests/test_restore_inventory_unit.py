@@ -119,7 +119,8 @@ def inventory_plan(versions: list[Version], prefix: str, max_report: int,
         samples[group].append(key)
     return {"counts": counts, "samples": samples,
             "copies": connection.execute(query.copies()).fetchall(),
-            "archived": connection.execute(query.copies(archived=True)).fetchall(),
+            "archived": [(key, version) for key, version, *_ in
+                         connection.execute(query.copies(archived=True)).fetchall()],
             "hides": [k for (k,) in connection.execute(query.hides()).fetchall()],
             "before": dict(connection.execute(query.before()).fetchall())}
 
@@ -137,7 +138,7 @@ def test_the_inventory_plan_is_the_listing_plan_case_by_case(materialized: bool)
     assert found == listing_plan(versions, "orders/", 100)
     assert found["counts"] == {"unchanged": 4, "overwritten": 3, "deleted": 1, "created": 2}
     assert ("orders/cold", "f1") in found["archived"]
-    assert (SPECIAL, "x1") in found["copies"]
+    assert (SPECIAL, "x1", 10, "STANDARD") in found["copies"]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -150,7 +151,7 @@ def test_the_scope_prefix_limits_the_plan() -> None:
     versions = scenario()
     found = inventory_plan(versions, "other/", 5)
     assert found == listing_plan(versions, "other/", 5)
-    assert found["counts"]["overwritten"] == 1 and found["copies"] == [("other/outside", "y1")]
+    assert found["counts"]["overwritten"] == 1 and found["copies"] == [("other/outside", "y1", 10, "STANDARD")]
 
 
 @pytest.fixture
@@ -182,7 +183,7 @@ def test_plan_from_inventory_streams_the_copies_to_a_manifest(reported: Context,
     wanted = judge([x for x in scenario() if x.key.startswith("orders/")], TO, 2)
     assert plan.copies == [] and plan.copy_count == len(wanted.copies)
     entries = redrive_entries(moto_clients.get("s3", "us-east-1"), plan.manifest)
-    assert entries == [(SOURCE, key, version) for key, version in wanted.copies]
+    assert entries == [(SOURCE, key, version) for key, version, *_ in wanted.copies]
 
 
 def test_what_the_inventory_cannot_plan_is_a_usage_error() -> None:

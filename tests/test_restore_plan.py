@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from s3replication.commands.restore.plan import GROUPS, Version, judge
+from s3replication.commands.restore.plan import GROUPS, Copy, Version, judge
 
 TIME = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 BEFORE, AFTER = TIME - timedelta(hours=1), TIME + timedelta(hours=1)
@@ -47,7 +47,9 @@ def test_every_group() -> None:
     assert plan.counts == {"unchanged": 2, "overwritten": 1, "deleted": 1, "created": 2}
     assert set(plan.counts) == set(GROUPS)
     assert plan.samples["created"] == ["d-created", "f-deleted-before"]
-    assert plan.copies == [("b-overwritten", "b1"), ("c-deleted", "c1")]
+    # each copy carries the size and storage class listed: the copy needs no HEAD
+    assert plan.copies == [Copy("b-overwritten", "b1", 4, "STANDARD"),
+                           Copy("c-deleted", "c1", 4, "STANDARD")]
     assert plan.hides == ["d-created", "f-deleted-before"]
     assert plan.before == {"b-overwritten": "b2", "c-deleted": "cm", "d-created": "d1",
                            "f-deleted-before": "f2"}
@@ -65,7 +67,7 @@ def test_a_version_written_exactly_at_time_counts_as_there_at_time() -> None:
 def test_on_equal_times_the_version_listed_first_is_the_newer() -> None:
     plan = judge([v("k", "k3", AFTER, latest=True), v("k", "k2", BEFORE),
                   v("k", "k1", BEFORE)], TIME, 10)
-    assert plan.copies == [("k", "k2")]
+    assert plan.copies == [Copy("k", "k2", 4, "STANDARD")]
 
 
 def test_a_copy_of_the_version_at_time_counts_as_restored() -> None:
@@ -89,7 +91,8 @@ def test_archived_versions_need_a_restore_first_and_are_not_copied() -> None:
                   v("m", "m2", AFTER, latest=True), v("m", "m1", BEFORE, storage="GLACIER_IR")],
                  TIME, 10)
     assert plan.archived == [("k", "k1"), ("l", "l1")]
-    assert plan.copies == [("m", "m1")], "Glacier Instant Retrieval is read at once"
+    assert plan.copies == [Copy("m", "m1", 4, "GLACIER_IR")], (
+        "Glacier Instant Retrieval is read at once, and copied back into its class")
     assert (plan.counts["overwritten"], plan.counts["deleted"]) == (2, 1)
 
 

@@ -41,10 +41,10 @@ def restore_needs() -> tuple[Any, ...]:
           "(ListObjectVersions)"),
         n("s3:ListBucketVersions", p.BUCKET, replica, "the destination's versions",
           accounts=(p.THERE,)),
-        n("s3:GetObjectVersion", p.OBJECTS, both, "HeadObject of the version at TIME and "
-          "CopyObject's source (--from replica: the destination's version)"),
-        n("s3:GetObjectVersion", p.OBJECTS, replica, "HeadObject of the destination's version",
-          accounts=(p.THERE,)),
+        n("s3:GetObjectVersion", p.OBJECTS, both, "CopyObject's source, the version at TIME; "
+          "above 5 GB, its HeadObject"),
+        n("s3:GetObjectVersion", p.OBJECTS, replica, "HeadObject of a destination's version "
+          "above 5 GB (its metadata, for a copy in parts)", accounts=(p.THERE,)),
         n("s3:GetObjectVersion", DESTINATION_OBJECTS, replica, "CopyObject's source: the "
           "replica's version"),
         n("s3:GetObjectVersionTagging", DESTINATION_OBJECTS, replica, "CopyObject keeping the "

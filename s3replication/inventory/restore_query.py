@@ -60,8 +60,9 @@ class RestoreQuery:
         return f"{JUDGED} j" if self.materialized else f"({self.judged()}) j"
 
     def judged(self) -> str:
-        """One row per key in scope: key, grp, at_version (the version at TIME), archived,
-        now_version (the current version or delete marker, NULL when none)."""
+        """One row per key in scope: key, grp, at_version (the version at TIME), at_bytes and
+        at_class (its size and storage class), archived, now_version (the current version or
+        delete marker, NULL when none)."""
         etag = "etag" if self.has_etag else "CAST(NULL AS VARCHAR)"
         to = literal(second(self.to))
         archived = ", ".join(literal(c) for c in ARCHIVED)
@@ -97,7 +98,8 @@ SELECT keys.k AS key,
          WHEN c.k IS NOT NULL AND NOT c.marker THEN 'created'
          ELSE 'unchanged'
        END AS grp,
-       a.version_id AS at_version, c.version_id AS now_version,
+       a.version_id AS at_version, c.version_id AS now_version, a.bytes AS at_bytes,
+       a.klass AS at_class,
        coalesce(a.klass IN ({archived}), FALSE) AS archived
 FROM keys LEFT JOIN at_time a ON a.k = keys.k LEFT JOIN current_now c ON c.k = keys.k"""
 
@@ -114,10 +116,11 @@ SELECT grp, key FROM (
 ) s WHERE place <= {int(limit)} ORDER BY grp, key"""
 
     def copies(self, archived: bool = False) -> str:
-        """key, version_id: the overwritten and deleted keys' versions at TIME, in key order;
-        those not archived (to copy) or, with `archived`, those archived."""
+        """key, version_id, size, storage_class: the overwritten and deleted keys' versions at
+        TIME, in key order; those not archived (to copy) or, with `archived`, those archived."""
         groups = ", ".join(literal(g) for g in COPIED_GROUPS)
-        return (f"SELECT key, at_version AS version_id FROM {self._judged_rows()} "
+        return (f"SELECT key, at_version AS version_id, at_bytes AS size, "
+                f"at_class AS storage_class FROM {self._judged_rows()} "
                 f"WHERE grp IN ({groups}) AND archived = {'TRUE' if archived else 'FALSE'} "
                 "ORDER BY key")
 

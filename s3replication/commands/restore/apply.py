@@ -20,13 +20,13 @@ from ..object_copy import NotCopyable
 from ..streams import ordered_map
 from .changes_log import COPY, FIELDS, HIDE, changes_path
 from .copy import copy_back, hide
-from .plan import RestorePlan, Scope
+from .plan import Copy, RestorePlan, Scope
 
 log = logging.getLogger(__name__)
-Step = tuple[str, str, str]  # action, key, version id to copy ("" to hide)
+Step = tuple[str, Copy]  # action, the version to copy (only its key, to hide)
 Done = tuple[Step, str, str]  # the step, the new version id, the failure ("" when none)
 # The engine's width (engine/parallel.py; aws/clients.py keeps 128 connections per client):
-# each key is two calls that wait on the network (HEAD, CopyObject), not on the CPU
+# each key is one call that waits on the network (CopyObject or DeleteObject)
 WORKERS = MAX_WORKERS
 
 
@@ -37,8 +37,8 @@ def apply(ctx: Context, scope: Scope, plan: RestorePlan, result: RestoreResult,
     reader = s3
     if plan.source_of_copies and plan.source_of_copies != scope.bucket:
         reader = ctx.s3_of(ctx.bucket(plan.source_of_copies))
-    steps: list[Step] = [(COPY, key, version) for key, version in plan.copies]
-    steps += [(HIDE, key, "") for key in plan.hides]
+    steps: list[Step] = [(COPY, copy) for copy in plan.copies]
+    steps += [(HIDE, Copy(key, "")) for key in plan.hides]
     if not steps:
         return
     path = changes_path(ctx.config.log_file.parent, scope.bucket)
@@ -48,7 +48,8 @@ def apply(ctx: Context, scope: Scope, plan: RestorePlan, result: RestoreResult,
         with path.open("w", newline="", encoding="utf-8") as out:
             written = csv.writer(out)
             written.writerow(FIELDS)
-            for (action, key, version), after, failure in _run(s3, reader, scope, plan, steps):
+            for (action, (key, version, *_)), after, failure in _run(s3, reader, scope, plan,
+                                                                      steps):
                 progress.add(1)
                 if failure:
                     result.failed += 1
@@ -68,12 +69,12 @@ def apply(ctx: Context, scope: Scope, plan: RestorePlan, result: RestoreResult,
 def _run(s3: Any, reader: Any, scope: Scope, plan: RestorePlan,
          steps: list[Step]) -> Iterator[Done]:
     def one(step: Step) -> Done:
-        action, key, version = step
+        action, copy = step
+        key, version = copy.key, copy.version_id
         try:
             if action == HIDE:
                 return step, hide(s3, scope.bucket, key), ""
-            return step, copy_back(s3, scope.bucket, key, version, reader,
-                                   plan.source_of_copies), ""
+            return step, copy_back(s3, scope.bucket, copy, reader, plan.source_of_copies), ""
         except NotCopyable as skipped:
             return step, "", f"{scope.bucket}/{key}: {skipped.reason}"
         except Exception as exc:  # noqa: BLE001 - one key's failure is reported, others go on

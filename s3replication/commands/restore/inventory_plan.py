@@ -37,7 +37,7 @@ from ...inventory.query import column_name
 from ...inventory.reports import Report, ReportError, newest_report
 from ...inventory.restore_query import TABLE, RestoreQuery
 from ...resources.inventory import INVENTORY_ID, REPORT_PREFIX, report_bucket
-from .plan import GROUPS, RestorePlan, Scope
+from .plan import GROUPS, Copy, RestorePlan, Scope
 
 log = logging.getLogger(__name__)
 MANIFEST_PREFIX = "inventory/restore"
@@ -111,14 +111,15 @@ def plan_from_inventory(ctx: Context, scope: Scope, to: datetime, max_report: in
         plan.archived = [(str(r["key"]), str(r["version_id"]))
                          for r in runner.rows(connection, query.copies(archived=True))]
         plan.hides = [str(r["key"]) for r in runner.rows(connection, query.hides())]
-        copies = ((str(r["key"]), str(r["version_id"]))
+        copies = (Copy(str(r["key"]), str(r["version_id"]), int(r["size"] or 0),
+                       str(r["storage_class"] or ""))
                   for r in runner.rows(connection, query.copies()))
         if manifest:
             reports = report_bucket(ctx, ctx.bucket(scope.bucket).region)
             assert reports is not None  # find_report found it
             plan.manifest, plan.copy_count = redrive.write_manifest(
                 ctx.s3(reports.region), reports.name, manifest_key(scope.bucket),
-                scope.bucket, copies)
+                scope.bucket, ((c.key, c.version_id) for c in copies))
             log.info("restore copies of %s: %d in %s", scope.bucket, plan.copy_count,
                      plan.manifest)
         else:

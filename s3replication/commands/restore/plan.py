@@ -45,6 +45,16 @@ class Version(NamedTuple):  # a tuple: made once per version listed, so kept che
     etag: str = ""  # "" when unknown: then only the version id tells a restored key
 
 
+class Copy(NamedTuple):
+    """A version to copy back over its key: its size and storage class as listed, so that the
+    copy needs no HEAD (restore/copy.py)."""
+
+    key: str
+    version_id: str
+    size: int = 0
+    storage_class: str = ""  # "" when unknown (the default: STANDARD)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a restore covers: one bucket under a prefix, or a rule's source under its prefix
@@ -68,7 +78,7 @@ class RestorePlan:
     to: datetime  # aware, UTC
     counts: dict[str, int]  # every key of GROUPS
     samples: dict[str, list[str]]  # per group, the first max_report keys (sorted)
-    copies: list[tuple[str, str]]  # (key, version id current at TIME), overwritten and deleted
+    copies: list[Copy]  # the versions current at TIME of the overwritten and deleted keys
     hides: list[str]  # created keys: to get a delete marker
     # copies whose version is GLACIER/DEEP_ARCHIVE: need a restore first (not in `copies`)
     archived: list[tuple[str, str]] = field(default_factory=list)
@@ -112,8 +122,10 @@ def judge(versions: Iterable[Version], to: datetime, max_report: int,
         if group == "created":
             plan.hides.append(key)
         elif group != "unchanged" and at is not None:
-            archived = at.storage_class in ARCHIVED_CLASSES
-            (plan.archived if archived else plan.copies).append((key, at.version_id))
+            if at.storage_class in ARCHIVED_CLASSES:
+                plan.archived.append((key, at.version_id))
+            else:
+                plan.copies.append(Copy(key, at.version_id, at.size, at.storage_class))
     return plan
 
 
