@@ -151,7 +151,8 @@ def test_the_scope_prefix_limits_the_plan() -> None:
     versions = scenario()
     found = inventory_plan(versions, "other/", 5)
     assert found == listing_plan(versions, "other/", 5)
-    assert found["counts"]["overwritten"] == 1 and found["copies"] == [("other/outside", "y1", 10, "STANDARD")]
+    assert found["counts"]["overwritten"] == 1
+    assert found["copies"] == [("other/outside", "y1", 10, "STANDARD")]
 
 
 @pytest.fixture
