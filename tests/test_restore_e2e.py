@@ -33,6 +33,17 @@ def body(world: World, bucket: str, key: str) -> bytes:
     return bytes(world.s3(bucket).get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
+def under_the_source_key(world: World, key: str) -> bool:
+    """Whether `key`'s current version in SOURCE is encrypted with the source's KMS key (the
+    bucket's default: a copy without encryption headers gets it,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
+    head = world.s3(SOURCE).head_object(Bucket=SOURCE, Key=key)
+    alias = world.config.buckets[SOURCE].kms_key
+    wanted = world.aws.get("kms", "us-east-1").describe_key(KeyId=alias)["KeyMetadata"]
+    return (head.get("ServerSideEncryption") == "aws:kms"
+            and head.get("SSEKMSKeyId", "").endswith(wanted["KeyId"]))
+
+
 @pytest.fixture
 def attacked(ministack_endpoint: str, reset_ministack, tmp_path: Path) -> tuple[World, str]:
     world = World.make(ministack_endpoint, tmp_path)
@@ -73,6 +84,7 @@ def test_plan_then_restore_then_nothing_left(attacked) -> None:
         assert (head["ContentType"], head["Metadata"]) == ("application/json", {"origin": "erp"})
         tags = world.s3(SOURCE).get_object_tagging(Bucket=SOURCE, Key=key)["TagSet"]
         assert tags == [{"Key": "team", "Value": "web"}]
+        assert under_the_source_key(world, key)
     assert "catalog/ransom-note.txt" not in world.keys(SOURCE, "catalog/")
     assert body(world, SOURCE, "inventory/stock.json") == b"outside the scope"
     after = {(v["Key"], v["VersionId"]) for v in world.versions(SOURCE)}
@@ -118,6 +130,7 @@ def test_versions_destroyed_in_the_source_come_back_from_the_replica(attacked) -
         assert body(world, SOURCE, key) == f"good {key}".encode()
         tags = world.s3(SOURCE).get_object_tagging(Bucket=SOURCE, Key=key)["TagSet"]
         assert tags == [{"Key": "team", "Value": "web"}]
+        assert under_the_source_key(world, key), "the source's key, not the replica's"
     assert "catalog/ransom-note.txt" not in world.keys(SOURCE, "catalog/")
     again = world.run("crr", "restore", "--to", when, "--rule", "catalog-usw2",
                       "--from", "replica")
