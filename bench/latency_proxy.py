@@ -98,6 +98,14 @@ def latency_proxy(endpoint: str, delay_ms: float) -> Iterator[tuple[str, Proxy]]
     try:
         yield f"{parts.scheme}://127.0.0.1:{proxy.port}", proxy
     finally:
-        loop.call_soon_threadsafe(server.close)
+        async def stop() -> None:  # connections still open (clients' keep-alive) end too
+            server.close()
+            open_ones = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in open_ones:
+                task.cancel()
+            await asyncio.gather(*open_ones, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
