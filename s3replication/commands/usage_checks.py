@@ -34,17 +34,9 @@ def verify(config: Config, kind: str, args: argparse.Namespace) -> None:
 
 def audit(config: Config, kind: str, args: argparse.Namespace) -> None:
     _max_report(args)
-    if not args.inventory:
-        return
-    if config.inventory is None:
+    if args.inventory and config.inventory is None:  # the config checks one per Region
         raise UsageError("audit --inventory needs INVENTORY in the config (a report bucket "
                          "per Region), then an apply to set up the reports")
-    regions = sorted({config.buckets[b].region for rule in config.rules(kind)
-                      for b in (rule.source, rule.destination) if b in config.buckets})
-    missing = [r for r in regions if r not in config.inventory.buckets]
-    if missing:
-        raise UsageError(f"audit --inventory: INVENTORY has no report bucket for "
-                         f"{', '.join(missing)}, where buckets of this script's rules are")
 
 
 def backfill(config: Config, kind: str, args: argparse.Namespace) -> None:
@@ -57,8 +49,7 @@ def backfill(config: Config, kind: str, args: argparse.Namespace) -> None:
     if not JOB_ID.fullmatch(args.job):
         raise UsageError(f"--job {args.job!r} is not an S3 Batch Operations job id (5 to 36 "
                          "letters, digits, - and _, as backfill --yes printed it)")
-    others = [flag for flag, given in (("--yes", args.yes), ("--method", args.method),
-                                       ("--manifest", args.manifest),
+    others = [flag for flag, given in (("--yes", args.yes), ("--manifest", args.manifest),
                                        ("--report-bucket", args.report_bucket)) if given]
     if others:
         raise UsageError(f"--job shows a job's progress; it takes no {', '.join(others)}")
