@@ -87,7 +87,7 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
 
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
-    log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
+    runlog.start(config.path, runlog.target(args.sandbox))
     spec = COMMANDS[args.command]
     if spec.check:  # usage errors before the first call: nothing is sent
         module, function = spec.check.split(":")
@@ -104,14 +104,15 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
 
     command = getattr(importlib.import_module(f"s3replication.{spec.module}"), spec.function)
     ctx = Context(config=config, kind=kind, clients=clients, account=account.result())
+    runlog.account(ctx.account)
     lock = (held(config.log_file.parent / ".s3replication.lock") if spec.changes_aws
             else contextlib.nullcontext())
     with lock:
         outcome = render.outcome(command(ctx, args))
+    runlog.counts(outcome.data)
     stdout.write((render.as_json(outcome.data) if args.json else outcome.text) + "\n")
     for error in outcome.errors:
         stderr.write(f"error: {error}\n")
-    log.info("end: exit %d", int(outcome.status))
     return int(outcome.status)
 
 
@@ -124,6 +125,7 @@ def _parse(kind: str, argv: Sequence[str] | None) -> argparse.Namespace | int:
         return int(exit_.code or 0) and int(ExitStatus.BAD_INPUT)
 
 
+@runlog.ends_run  # the run's end line in the log, whatever happens
 def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = None,
          stderr: IO[str] | None = None) -> int:
     stdout = stdout or sys.stdout
@@ -139,15 +141,12 @@ def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = 
         return int(ExitStatus.INTERRUPTED)
     except (ReplicationToolError, UsageError) as error:
         log.error("%s", error)
-        log.debug("details", exc_info=True)
         stderr.write(f"error: {error}\n")
         return int(error.exit_status)
     except Exception as error:  # the one place that turns any failure into a line
         log.error("unexpected failure: %s", error, exc_info=True)
         stderr.write(f"error: {type(error).__name__}: {error} (details in the log file)\n")
         return int(ExitStatus.FAILURE)
-    finally:
-        runlog.teardown()
 
 
 def script(kind: str) -> NoReturn:

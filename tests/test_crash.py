@@ -186,8 +186,10 @@ def test_concurrent_runs_take_turns_and_write_whole_log_lines(ministack_endpoint
 
     lines = (tmp_path / "replication_logs.txt").read_text().splitlines()
     assert [line for line in lines if not LOG_LINE.fullmatch(line)] == []
-    # Runs hold the lock from just after "start" to "end": their other lines never mix.
-    scripts = [line.split()[2] for line in lines if " start (" not in line]
+    # Runs hold the lock from just after "start" and "account" to "end": their other lines
+    # never mix.
+    scripts = [line.split()[2] for line in lines
+               if " start: " not in line and " account: " not in line]
     blocks = [s for n, s in enumerate(scripts) if n == 0 or scripts[n - 1] != s]
     ends = sum(1 for line in lines if " end: exit " in line)
     assert ends == 3 and len(blocks) <= 3, blocks
