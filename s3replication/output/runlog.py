@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec
@@ -26,11 +27,30 @@ P = ParamSpec("P")
 
 PACKAGE = "s3replication"
 MAX_LINE = 1000
+FRAMES = 3  # of each exception of a traceback
 
 
 class _UtcFormatter(logging.Formatter):
     """ISO-8601 UTC times, and every record on one line: a traceback's lines are joined with
-    " | ", so that each line of the file is one whole record."""
+    " | ", so that each line of the file is one whole record. A traceback keeps, for each
+    exception of its chain, its innermost FRAMES frames and its message: what a line of at
+    most MAX_LINE characters can hold (the AWS error and where it was raised and explained)."""
+
+    def formatException(self, ei: Any) -> str:
+        chain: list[BaseException] = []
+        error: BaseException | None = ei[1]
+        while error is not None and error not in chain:
+            chain.append(error)
+            error = error.__cause__ or (None if error.__suppress_context__
+                                        else error.__context__)
+        lines = ["Traceback (most recent call last, innermost frames):"]
+        for error in reversed(chain):
+            for frame in traceback.extract_tb(error.__traceback__)[-FRAMES:]:
+                where = "/".join(Path(frame.filename).parts[-2:])
+                lines.append(f"{where}:{frame.lineno} in {frame.name}")
+            kind = type(error)
+            lines.append(f"{kind.__module__}.{kind.__qualname__}: {error}")
+        return "\n".join(lines)
 
     def format(self, record: logging.LogRecord) -> str:
         return shorten(" | ".join(line for line in super().format(record).splitlines()
