@@ -43,7 +43,7 @@ class _UtcFormatter(logging.Formatter):
             chain.append(error)
             error = error.__cause__ or (None if error.__suppress_context__
                                         else error.__context__)
-        lines = ["Traceback (most recent call last, innermost frames):"]
+        lines = ["Traceback (most recent call last):"]  # innermost frames only
         for error in reversed(chain):
             for frame in traceback.extract_tb(error.__traceback__)[-FRAMES:]:
                 where = "/".join(Path(frame.filename).parts[-2:])
