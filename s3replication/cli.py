@@ -113,6 +113,7 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     stdout.write((render.as_json(outcome.data) if args.json else outcome.text) + "\n")
     for error in outcome.errors:
         stderr.write(f"error: {error}\n")
+    stderr.writelines(f"{notice}\n" for notice in outcome.notices)
     return int(outcome.status)
 
 

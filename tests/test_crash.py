@@ -165,7 +165,8 @@ def test_keyboard_interrupt_in_process_exits_130(ministack_endpoint, reset_minis
     assert interrupted.status == 130
     assert interrupted.stderr == "interrupted; re-run the same command to finish\n"
     log = (tmp_path / "replication_logs.txt").read_text().splitlines()
-    assert log[-1].endswith(" WARNING cr_replication apply interrupted")
+    assert log[-2].endswith(" WARNING cr_replication apply interrupted")
+    assert " INFO cr_replication apply end: exit 130 after " in log[-1]
     assert run(ministack_endpoint, "crr", "apply", "--config", config).status == 0
     assert_converged(ministack_endpoint, config, kinds=("crr",))
 

@@ -49,7 +49,7 @@ CASES = [
     ("shop", ["backfill", "--job", "../etc/passwd"], "--job '../etc/passwd'"),
     ("shop", ["backfill", "--job", "a" * 37], "is not an S3 Batch Operations job id"),
     ("shop", ["backfill", "--job", "abcdef12-3456", "--yes"], "it takes no --yes"),
-    ("shop", ["backfill", "--manifest", "/tmp/missing.csv"], "--manifest /tmp/missing.csv"),
+    ("shop", ["backfill", "--manifest", "/tmp/missing.csv"], "give the manifest as s3://BUCKET/KEY"),
     ("shop", ["backfill", "--max-report", "-3"], "--max-report -3"),
 ]
 

@@ -42,9 +42,10 @@ def audit(config: Config, kind: str, args: argparse.Namespace) -> None:
 def backfill(config: Config, kind: str, args: argparse.Namespace) -> None:
     _max_report(args)
     if args.job is None:
-        if args.manifest is not None and not args.manifest.startswith("s3://"):
-            raise UsageError(f"--manifest {args.manifest}: give an S3 URL, "
-                             "s3://BUCKET/KEY (as audit --inventory prints it)")
+        if args.manifest is not None:
+            from .batch_manifest import parse_url
+
+            parse_url(args.manifest)
         return
     if not JOB_ID.fullmatch(args.job):
         raise UsageError(f"--job {args.job!r} is not an S3 Batch Operations job id (5 to 36 "

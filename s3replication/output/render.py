@@ -19,7 +19,14 @@ from .apply_text import changes_result_text
 def outcome(result: results.Result) -> results.Outcome:
     """The envelope the command line prints: status, text, JSON data and stderr lines."""
     found = data(result)
-    return results.Outcome(result.status, text(result), found, failures(result, found))
+    return results.Outcome(result.status, text(result), found, failures(result, found),
+                           notices(found))
+
+
+def notices(found: dict[str, Any]) -> list[str]:
+    """What stderr says besides failures, once each: audit --inventory's "no report yet"."""
+    return list(dict.fromkeys(str(r["no_report"]) for r in found.get("rules", [])
+                              if isinstance(r, dict) and r.get("no_report")))
 
 
 def as_json(value: Any) -> str:
@@ -149,7 +156,7 @@ def _settling(r: results.Canary) -> bool:
 def _(result: results.AuditResult) -> str:
     if not result.rules:
         return f"{result.script} has no rules to audit."
-    attention = [r for r in result.rules if r.error or r.problems_total]
+    attention = [r for r in result.rules if r.error or r.problems_total or r.no_report]
     lines = [f"Audit of {len(result.rules)} rules ({result.script}): "
              + (f"{len(attention)} need attention." if attention else "every replica present.")]
     for r in result.rules:
@@ -163,6 +170,9 @@ def _(result: results.AuditResult) -> str:
 
 def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
     tags = "".join(f" [{k}={v}]" for k, v in r.tags.items())
+    if r.no_report:  # said once, on stderr
+        return [f"  {r.rule}: {r.source}/{r.prefix}{tags} -> {r.destination}: no inventory "
+                "report yet"]
     c = r.counts
     counts = (f"{c['checked']} checked, {c['missing']} missing, {c['mismatched']} size mismatch, "
               f"{c['failed']} failed, {c['pending']} pending")

@@ -20,6 +20,7 @@ class Outcome:
     text: str
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # failures, for stderr
+    notices: list[str] = field(default_factory=list)  # for stderr too, not failures
 
 
 @dataclass
@@ -128,6 +129,8 @@ class RuleAuditReport:
     report_times: dict[str, str] | None = None
     redrive_manifest: str | None = None  # audit --inventory: s3:// URL of the objects to re-drive
     copy_manifest: str | None = None  # audit --inventory: replicas deleted, to copy in place
+    # audit --inventory: no report of a bucket yet (S3 delivers the first within 48 hours)
+    no_report: str | None = None
 
 
 @dataclass
