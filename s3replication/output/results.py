@@ -72,7 +72,10 @@ class Canary:
     destination: str
     key: str
     rtc: bool
-    rtc_target_seconds: float | None
+    rtc_target_seconds: float | None  # RTC's own: 15 minutes (None: the rule has no RTC)
+    # what the latency is judged against: the lower of RTC's target and the config's
+    # MONITORING latency threshold
+    latency_target_seconds: float | None = None
     replicated: bool = False
     latency_seconds: float | None = None
     source_status: str | None = None
