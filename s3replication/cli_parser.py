@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 Options = Callable[[argparse.ArgumentParser], None]
 
@@ -28,6 +28,38 @@ class Command(NamedTuple):
     # "module:function" under s3replication, called with (config, kind, args) before the
     # first AWS call: a usage error there sends no request
     check: str = ""
+
+
+class UsageExit(SystemExit):
+    """argparse's usage error (exit 2, its lines already on stderr), with its message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage error keeps its message (for `--json`: output/error_json)."""
+
+    def error(self, message: str) -> NoReturn:
+        try:
+            super().error(message)
+        except SystemExit:
+            raise UsageExit(message) from None
+
+
+def _version(parser: argparse.ArgumentParser) -> None:
+    """`--version`: the checkout's commit and the Python and boto3 it runs on (about.py),
+    worked out only when asked."""
+    class Version(argparse.Action):
+        def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+            from .about import version_text
+
+            print(version_text(parser.prog))
+            parser.exit()
+
+    parser.add_argument("--version", action=Version, nargs=0, default=argparse.SUPPRESS,
+                        help="show the version and exit")
 
 
 def _yes(what: str) -> Options:
@@ -171,8 +203,9 @@ def _shared(parser: argparse.ArgumentParser, after_command: bool) -> None:
 def parsers(kind: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The script's parser, and each command's."""
     prog = f"{'cr' if kind == 'crr' else 'sr'}_replication.py"
-    top = argparse.ArgumentParser(prog=prog, description=DESCRIPTION[kind],
-                                  epilog=f"{prog} COMMAND --help: the options of a command")
+    top = _Parser(prog=prog, description=DESCRIPTION[kind],
+                  epilog=f"{prog} COMMAND --help: the options of a command")
+    _version(top)
     _shared(top, after_command=False)
     chooser = top.add_subparsers(dest="command", metavar="COMMAND",
                                  title="commands (default: apply)")
