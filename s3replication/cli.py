@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, NoReturn
 
-from .cli_parser import COMMANDS, parse
+from .cli_parser import COMMANDS, UsageExit, parse
 from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageError
-from .output import runlog
+from .output import error_json, runlog
 
 log = logging.getLogger("s3replication.cli")
 
@@ -87,7 +87,7 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
 
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
-    log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))
+    runlog.start(config.path, runlog.target(args.sandbox))
     spec = COMMANDS[args.command]
     if spec.check:  # usage errors before the first call: nothing is sent
         module, function = spec.check.split(":")
@@ -104,31 +104,36 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
 
     command = getattr(importlib.import_module(f"s3replication.{spec.module}"), spec.function)
     ctx = Context(config=config, kind=kind, clients=clients, account=account.result())
+    runlog.account(ctx.account)
     lock = (held(config.log_file.parent / ".s3replication.lock") if spec.changes_aws
             else contextlib.nullcontext())
     with lock:
         outcome = render.outcome(command(ctx, args))
+    runlog.counts(outcome.data)
     stdout.write((render.as_json(outcome.data) if args.json else outcome.text) + "\n")
     for error in outcome.errors:
         stderr.write(f"error: {error}\n")
-    log.info("end: exit %d", int(outcome.status))
+    stderr.writelines(f"{notice}\n" for notice in outcome.notices)
     return int(outcome.status)
 
 
-def _parse(kind: str, argv: Sequence[str] | None) -> argparse.Namespace | int:
+def _parse(kind: str, argv: Sequence[str] | None, stdout: IO[str]) -> argparse.Namespace | int:
     """The parsed arguments, or the exit status of `--help` (0) or a usage error (2); argparse
-    writes help to sys.stdout and usage errors to sys.stderr."""
+    writes help to sys.stdout and usage errors to sys.stderr (and error_json to stdout)."""
     try:
         return parse(kind, argv)
     except SystemExit as exit_:
+        if isinstance(exit_, UsageExit) and error_json.asked(argv):
+            error_json.write(stdout, exit_.message, ExitStatus.BAD_INPUT)
         return int(exit_.code or 0) and int(ExitStatus.BAD_INPUT)
 
 
+@runlog.ends_run  # the run's end line in the log, whatever happens
 def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = None,
          stderr: IO[str] | None = None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    args = _parse(kind, argv)
+    args = _parse(kind, argv, stdout)
     if isinstance(args, int):
         return args
     try:
@@ -136,18 +141,21 @@ def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = 
     except KeyboardInterrupt:
         log.warning("interrupted")
         stderr.write("interrupted; re-run the same command to finish\n")
+        if args.json:
+            error_json.write(stdout, "interrupted", ExitStatus.INTERRUPTED)
         return int(ExitStatus.INTERRUPTED)
     except (ReplicationToolError, UsageError) as error:
         log.error("%s", error)
-        log.debug("details", exc_info=True)
         stderr.write(f"error: {error}\n")
+        if args.json:
+            error_json.write(stdout, str(error), error.exit_status)
         return int(error.exit_status)
     except Exception as error:  # the one place that turns any failure into a line
         log.error("unexpected failure: %s", error, exc_info=True)
         stderr.write(f"error: {type(error).__name__}: {error} (details in the log file)\n")
+        if args.json:
+            error_json.write(stdout, f"{type(error).__name__}: {error}", ExitStatus.FAILURE)
         return int(ExitStatus.FAILURE)
-    finally:
-        runlog.teardown()
 
 
 def script(kind: str) -> NoReturn:

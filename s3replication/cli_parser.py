@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 Options = Callable[[argparse.ArgumentParser], None]
 
@@ -28,6 +28,38 @@ class Command(NamedTuple):
     # "module:function" under s3replication, called with (config, kind, args) before the
     # first AWS call: a usage error there sends no request
     check: str = ""
+
+
+class UsageExit(SystemExit):
+    """argparse's usage error (exit 2, its lines already on stderr), with its message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage error keeps its message (for `--json`: output/error_json)."""
+
+    def error(self, message: str) -> NoReturn:
+        try:
+            super().error(message)
+        except SystemExit:
+            raise UsageExit(message) from None
+
+
+def _version(parser: argparse.ArgumentParser) -> None:
+    """`--version`: the checkout's commit and the Python and boto3 it runs on (about.py),
+    worked out only when asked."""
+    class Version(argparse.Action):
+        def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+            from .about import version_text
+
+            print(version_text(parser.prog))
+            parser.exit()
+
+    parser.add_argument("--version", action=Version, nargs=0, default=argparse.SUPPRESS,
+                        help="show the version and exit")
 
 
 def _yes(what: str) -> Options:
@@ -113,13 +145,15 @@ COMMANDS: dict[str, Command] = {
     "status": Command("commands.status", "status", False,
                       "per rule: alarm states, latest replication figures and a verdict"),
     "verify": Command("commands.verify", "verify", True,
-                      "a canary object per rule: replicated, and how fast", (_timeout,)),
+                      "a canary object per rule: replicated, and how fast", (_timeout,),
+                      check="commands.usage_checks:verify"),
     "audit": Command("commands.audit", "audit", False,
                      "compare source and replica object by object",
-                     (_max_report, _inventory)),
+                     (_max_report, _inventory), check="commands.usage_checks:audit"),
     "backfill": Command("commands.backfill", "backfill", True,
                         "replicate what S3 will not: objects older than their rule, failed ones",
-                        (_yes("copy or start the jobs"), _backfill, _max_report)),
+                        (_yes("copy or start the jobs"), _backfill, _max_report),
+                        check="commands.usage_checks:backfill"),
     "restore": Command("commands.restore.command", "restore", True,
                        "bring a bucket or a rule's scope back to a moment (without --yes: "
                        "the plan)",
@@ -129,16 +163,19 @@ COMMANDS: dict[str, Command] = {
                            "print the IAM policies the caller needs (JSON)"),
     "readiness": Command("commands.readiness", "readiness", True,
                          "checks before a failover of a Multi-Region Access Point",
-                         (_access_point(False),), kinds=("crr",), during_outage=True),
+                         (_access_point(False),), kinds=("crr",), during_outage=True,
+                         check="commands.usage_checks:readiness"),
     "failover": Command("commands.failover", "failover", True,
                         "route an access point's traffic to one bucket (without --yes: show)",
                         (_access_point(True), _to, _yes("change the routes"), _force),
-                        kinds=("crr",), during_outage=True),
+                        kinds=("crr",), during_outage=True,
+                        check="commands.usage_checks:failover"),
     "failback": Command("commands.failover", "failback", True,
                         "restore the routes recorded before the last failover (without a "
                         "record: the config's active routes)",
                         (_access_point(True), _yes("change the routes"), _force),
-                        kinds=("crr",), during_outage=True),
+                        kinds=("crr",), during_outage=True,
+                        check="commands.usage_checks:failback"),
 }
 DESCRIPTION = {
     "crr": "Cross-Region Replication: apply the CRR_RULES of the config.",
@@ -166,8 +203,9 @@ def _shared(parser: argparse.ArgumentParser, after_command: bool) -> None:
 def parsers(kind: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The script's parser, and each command's."""
     prog = f"{'cr' if kind == 'crr' else 'sr'}_replication.py"
-    top = argparse.ArgumentParser(prog=prog, description=DESCRIPTION[kind],
-                                  epilog=f"{prog} COMMAND --help: the options of a command")
+    top = _Parser(prog=prog, description=DESCRIPTION[kind],
+                  epilog=f"{prog} COMMAND --help: the options of a command")
+    _version(top)
     _shared(top, after_command=False)
     chooser = top.add_subparsers(dest="command", metavar="COMMAND",
                                  title="commands (default: apply)")

@@ -128,7 +128,7 @@ def test_script_help_lists_the_commands_and_no_command_option(capsys) -> None:
     shown = capsys.readouterr().out
     assert all(command in shown for command in OWN_OPTIONS)
     assert "COMMAND --help" in shown
-    assert options_listed(shown) == {"--help", *SHARED}
+    assert options_listed(shown) == {"--help", "--version", *SHARED}
 
 
 def test_the_script_itself_exits_2_with_a_usage_line() -> None:

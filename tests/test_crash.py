@@ -165,7 +165,8 @@ def test_keyboard_interrupt_in_process_exits_130(ministack_endpoint, reset_minis
     assert interrupted.status == 130
     assert interrupted.stderr == "interrupted; re-run the same command to finish\n"
     log = (tmp_path / "replication_logs.txt").read_text().splitlines()
-    assert log[-1].endswith(" WARNING cr_replication apply interrupted")
+    assert log[-2].endswith(" WARNING cr_replication apply interrupted")
+    assert " INFO cr_replication apply end: exit 130 after " in log[-1]
     assert run(ministack_endpoint, "crr", "apply", "--config", config).status == 0
     assert_converged(ministack_endpoint, config, kinds=("crr",))
 
@@ -186,8 +187,10 @@ def test_concurrent_runs_take_turns_and_write_whole_log_lines(ministack_endpoint
 
     lines = (tmp_path / "replication_logs.txt").read_text().splitlines()
     assert [line for line in lines if not LOG_LINE.fullmatch(line)] == []
-    # Runs hold the lock from just after "start" to "end": their other lines never mix.
-    scripts = [line.split()[2] for line in lines if " start (" not in line]
+    # Runs hold the lock from just after "start" and "account" to "end": their other lines
+    # never mix.
+    scripts = [line.split()[2] for line in lines
+               if " start: " not in line and " account: " not in line]
     blocks = [s for n, s in enumerate(scripts) if n == 0 or scripts[n - 1] != s]
     ends = sum(1 for line in lines if " end: exit " in line)
     assert ends == 3 and len(blocks) <= 3, blocks

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -303,7 +304,7 @@ def test_restore_inventory_yes_starts_the_copy_job_and_says_its_id(
     assert said.status == 3, said.stderr  # the scenario has an archived version: exit 3
     assert "copy job job-restore-cli started" in said.stdout
     assert "s3://" + REPORTS_USE1 + "/inventory/restore/" in said.stdout
-    assert "key(s) hidden with a delete marker" in said.stdout, said.stdout
+    assert re.search(r"\d+ keys? hidden with a delete marker", said.stdout), said.stdout
     assert "archived" in said.stdout
     data = json.loads(found.stdout)
     assert data["job_id"] == "job-restore-json" and data["job_copies"] > 0

@@ -75,6 +75,8 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int,
 def overall_status(results: list[RuleAuditReport]) -> ExitStatus:
     if any(r.error for r in results):
         return ExitStatus.FAILURE
+    if any(r.no_report for r in results):  # audit --inventory before the first report
+        return ExitStatus.ATTENTION
     if any(r.counts.get(k) for r in results for k in ATTENTION_COUNTS):
         return ExitStatus.ATTENTION
     return ExitStatus.OK

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..aws.naming import script_name
-from ..config.model import AccessPointSpec
+from ..config.model import AccessPointSpec, Config
 from ..engine.context import Context
 from ..errors import ExitStatus, UsageError
 from ..output.failover_results import AccessPointReadiness, FailoverResult
@@ -38,7 +38,25 @@ log = logging.getLogger(__name__)
 
 
 def record_path(ctx: Context, name: str) -> Path:
-    return ctx.config.log_file.parent / f".failover-{name}.json"
+    return record_path_of(ctx.config, name)
+
+
+def record_path_of(config: Config, name: str) -> Path:
+    return config.log_file.parent / f".failover-{name}.json"
+
+
+def read_record(config: Config, name: str) -> dict[str, int] | None:
+    """The routes the last failover of access point `name` replaced, None without a record;
+    an unreadable record is a UsageError (checked before any call: usage_checks.failback)."""
+    path = record_path_of(config, name)
+    if not path.exists():
+        return None
+    try:
+        return {str(b): int(d) for b, d in json.loads(path.read_text())["routes"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise UsageError(f"the failover record {path} is unreadable: fix or remove it "
+                         "(without it, failback restores the config's active routes)"
+                         ) from None
 
 
 def failover(ctx: Context, args: argparse.Namespace) -> FailoverResult:
@@ -54,14 +72,9 @@ def failback(ctx: Context, args: argparse.Namespace) -> FailoverResult:
     spec = chosen_access_points(ctx, args.name)[0]
     path = record_path(ctx, spec.name)
     notes: list[str] = []
-    if path.exists():
-        try:
-            wanted = {str(b): int(d)
-                      for b, d in json.loads(path.read_text())["routes"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            raise UsageError(f"the failover record {path} is unreadable: fix or remove it "
-                             "(without it, failback restores the config's active routes)"
-                             ) from None
+    recorded = read_record(ctx.config, spec.name)
+    if recorded is not None:
+        wanted = recorded
     else:
         wanted = {r["Bucket"]: int(r["TrafficDialPercentage"]) for r in initial_routes(spec)}
         notes.append(f"no failover record found on this machine; restoring the config's "

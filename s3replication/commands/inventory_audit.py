@@ -28,6 +28,15 @@ from ..resources.inventory import INVENTORY_ID, REPORT_PREFIX, report_bucket
 from .replica_audit import custom_endpoint
 
 log = logging.getLogger(__name__)
+
+
+class NoReportYet(ReportError):
+    """No complete report of a bucket yet: the expected state for up to 48 hours after apply,
+    as S3 delivers the first report within 48 hours
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html). Not a
+    failure: the audit exits 3 and says it once, on stderr."""
+
+
 COUNTED = ("missing", "mismatched", "failed", "pending", "archived")
 RETENTION_COUNTED = ("retention_missing", "retention_short")  # a locked destination's only
 KIND_WORDS = {"mismatched": "size mismatch", "retention_missing": "retention missing",
@@ -42,9 +51,9 @@ def find_report(ctx: Context, bucket: BucketSpec) -> Report:
     found = newest_report(ctx.s3(reports.region), reports.name, REPORT_PREFIX, bucket.name,
                           INVENTORY_ID)
     if found is None:
-        raise ReportError(f"no complete inventory report of {bucket.name} in "
-                          f"s3://{reports.name}/{REPORT_PREFIX}/{bucket.name}/{INVENTORY_ID}/ "
-                          "yet (S3 delivers the first within 48 hours of apply)")
+        raise NoReportYet(f"no inventory report of {bucket.name} yet in "
+                          f"s3://{reports.name}/{REPORT_PREFIX}/{bucket.name}/{INVENTORY_ID}/: "
+                          "S3 delivers the first within 48 hours of apply; audit again then")
     return found
 
 
@@ -69,6 +78,9 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
         comparison = Comparison(rule, exact_versions, replica_taken=replica.created,
                                 retention=_retention(ctx, rule, replica))
         _run(ctx, engine, comparison, (source, replica), report, max_report, on_file)
+    except NoReportYet as exc:
+        report.no_report = str(exc)
+        log.warning("%s", exc)
     except ReportError as exc:
         report.error = str(exc)
     except UsageError:

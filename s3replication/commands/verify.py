@@ -48,7 +48,9 @@ from .locked_canary import RUN
 
 log = logging.getLogger(__name__)
 
-RTC_TARGET_SECONDS = 900  # S3 RTC: 99.99 % of objects within 15 minutes
+# S3 RTC replicates 99.99 % of objects within 15 minutes
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html)
+RTC_TARGET_SECONDS = 900
 SOURCE_DONE = ("COMPLETED", "COMPLETE")
 SOURCE_FINAL = (*SOURCE_DONE, "FAILED")  # no destination is left in flight
 FIRST_POLL_SECONDS, MAX_POLL_SECONDS = 0.05, 5.0
@@ -84,7 +86,8 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
     src, dst = ctx.s3_of(source), ctx.s3_of(destination)
     key, run = canary_key(ctx, rule), uuid.uuid4().hex
     result = Canary(rule=rule.id, source=rule.source, destination=rule.destination, key=key,
-                    rtc=rule.rtc, rtc_target_seconds=rtc_target if rule.rtc else None)
+                    rtc=rule.rtc, rtc_target_seconds=RTC_TARGET_SECONDS if rule.rtc else None,
+                    latency_target_seconds=rtc_target if rule.rtc else None)
     doing = "writing the canary"
     try:
         body = json.dumps({"rule": rule.id, "written": time.time()}).encode()

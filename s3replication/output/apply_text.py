@@ -4,7 +4,7 @@ is not available here) with who must run what, and the notes."""
 
 from __future__ import annotations
 
-from . import results, texts
+from . import plural, results, texts
 from .changes_text import changes_text
 
 
@@ -12,21 +12,22 @@ def changes_result_text(result: results.ChangesResult) -> str:
     """What plan, apply or destroy prints (--json aside)."""
     made = [c for c in result.changes if c.pending is None]
     count = len(made)
+    changes = plural.count(count, "change")
     if result.errors is not None:
         return _with_notes(result, changes_text(
-            made, f"Made {count} changes before failing; fix the cause and run the "
+            made, f"Made {changes} before failing; fix the cause and run the "
                   "same command again:") + pending_text(result))
     if result.command == "destroy":
         if not result.changes:
             return "Nothing to destroy.\n" + texts.KEPT_ON_DESTROY
-        heading = (f"destroy would make {count} changes (run destroy --yes to make them):"
-                   if result.dry_run else f"Destroyed ({count} changes):")
+        heading = (f"destroy would make {changes} (run destroy --yes to make them):"
+                   if result.dry_run else f"Destroyed ({changes}):")
         return (changes_text(made, heading) + pending_text(result) + "\n"
                 + texts.KEPT_ON_DESTROY)
     if not result.changes:
         return _with_notes(result, "No changes: everything matches the config.")
-    heading = (f"Applied {count} changes:" if result.command == "apply" else
-               f"{count} changes would be made (run apply to make them):")
+    heading = (f"Applied {changes}:" if result.command == "apply" else
+               f"{changes} would be made (run apply to make them):")
     return _with_notes(result, changes_text(made, heading) + pending_text(result))
 
 
@@ -35,8 +36,9 @@ def pending_text(result: results.ChangesResult) -> str:
     pending = [c for c in result.changes if c.pending is not None]
     if not pending:
         return ""
-    return ("\n" + changes_text(pending, f"Pending, not made ({len(pending)} changes, for another "
-                                          "account's administrators):")
+    heading = (f"Pending, not made ({plural.count(len(pending), 'change')}, for another "
+               "account's administrators):")
+    return ("\n" + changes_text(pending, heading)
             + "".join(f"\n  => {line}" for line in result.waiting))
 
 

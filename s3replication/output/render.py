@@ -12,14 +12,21 @@ from functools import singledispatch
 from typing import Any
 
 from ..errors import ExitStatus
-from . import results, texts
+from . import plural, results, texts
 from .apply_text import changes_result_text
 
 
 def outcome(result: results.Result) -> results.Outcome:
     """The envelope the command line prints: status, text, JSON data and stderr lines."""
     found = data(result)
-    return results.Outcome(result.status, text(result), found, failures(result, found))
+    return results.Outcome(result.status, text(result), found, failures(result, found),
+                           notices(found))
+
+
+def notices(found: dict[str, Any]) -> list[str]:
+    """What stderr says besides failures, once each: audit --inventory's "no report yet"."""
+    return list(dict.fromkeys(str(r["no_report"]) for r in found.get("rules", [])
+                              if isinstance(r, dict) and r.get("no_report")))
 
 
 def as_json(value: Any) -> str:
@@ -132,8 +139,10 @@ def _(result: results.VerifyResult) -> str:
         lines.append(f"  {mark:<7}{r.rule}: {r.source} -> {r.destination}: {texts.canary_words(r)}")
     removed = sum(r.removed_versions for r in result.rules)
     bad = [r for r in result.rules if not r.ok]
-    summary = (f"{len(bad)} of {len(result.rules)} rules did not replicate in time." if bad
-               else f"All {len(result.rules)} rules replicated in time.")
+    rules = len(result.rules)
+    summary = (f"{len(bad)} of {plural.count(rules, 'rule')} did not replicate in time." if bad
+               else "The rule replicated in time." if rules == 1
+               else f"All {plural.count(rules, 'rule')} replicated in time.")
     waiting = sum(1 for r in bad if _settling(r))
     if waiting:
         summary += f" {waiting} of them wait for versioning to take effect."
@@ -149,9 +158,10 @@ def _settling(r: results.Canary) -> bool:
 def _(result: results.AuditResult) -> str:
     if not result.rules:
         return f"{result.script} has no rules to audit."
-    attention = [r for r in result.rules if r.error or r.problems_total]
-    lines = [f"Audit of {len(result.rules)} rules ({result.script}): "
-             + (f"{len(attention)} need attention." if attention else "every replica present.")]
+    attention = [r for r in result.rules if r.error or r.problems_total or r.no_report]
+    lines = [f"Audit of {plural.count(len(result.rules), 'rule')} ({result.script}): "
+             + (f"{len(attention)} {plural.noun(len(attention), 'needs', 'need')} attention."
+                if attention else "every replica present.")]
     for r in result.rules:
         lines += _audit_rule_lines(r)
     for hint, kinds in ((texts.BACKFILL_HINT, texts.BACKFILL_COUNTS),
@@ -163,13 +173,17 @@ def _(result: results.AuditResult) -> str:
 
 def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
     tags = "".join(f" [{k}={v}]" for k, v in r.tags.items())
+    if r.no_report:  # said once, on stderr
+        return [f"  {r.rule}: {r.source}/{r.prefix}{tags} -> {r.destination}: no inventory "
+                "report yet"]
     c = r.counts
     counts = (f"{c['checked']} checked, {c['missing']} missing, {c['mismatched']} size mismatch, "
               f"{c['failed']} failed, {c['pending']} pending")
     if c["archived"]:
         counts += f", {c['archived']} archived"
     if c["needs_key"]:
-        counts += f", {c['needs_key']} need the customer key"
+        counts += (f", {c['needs_key']} {plural.noun(c['needs_key'], 'needs', 'need')} the "
+                   "customer key")
     if c.get("too_new"):
         counts += f", {c['too_new']} too new"
     counts += texts.retention_counts(c)
@@ -183,7 +197,8 @@ def _audit_rule_lines(r: results.RuleAuditReport) -> list[str]:
         lines.append(f"      ... and {hidden} more (--max-report {len(r.problems)})")
     lines += [f"      inventory of {b}: {when}" for b, when in (r.reports or {}).items()]
     if c.get("too_new") and r.report_times:
-        lines.append(f"      too new: {c['too_new']} source objects written since the replica's "
+        lines.append(f"      too new: {plural.count(c['too_new'], 'source object')} written "
+                     "since the replica's "
                      f"report was taken ({r.report_times['replica']}); not judged, not "
                      f"re-driven: a later report of {r.destination} will show them")
     if r.redrive_manifest:
@@ -203,16 +218,19 @@ def _(result: results.CopyBackfillResult) -> str:
     again = (f"backfill --manifest {result.manifest} --yes" if result.manifest
              else "backfill --method copy --yes")
     if result.dry_run:
-        lines = [f"backfill would copy {total} objects in place ({script}); run "
+        objects = plural.count(total, "object")
+        lines = [f"backfill would copy {objects} in place ({script}); run "
                  f"`{again}` to copy them:" if total
                  else f"Nothing to backfill ({script}): no object is missing from a replica."]
     else:
-        lines = [f"Copied {sum(r.copied for r in rules)} of {total} objects in place ({script}); "
+        lines = [f"Copied {sum(r.copied for r in rules)} of {plural.count(total, 'object')} "
+                 f"in place ({script}); "
                  "S3 replicates the new versions (check with `audit`)."]
     lines += [f"  {note}" for note in result.notes]
     skipped = sum(r.skipped for r in rules)
     if skipped:
-        lines.append(f"Skipped {skipped} objects that copy in place cannot repair (each with its "
+        lines.append(f"Skipped {plural.count(skipped, 'object')} that copy in place cannot "
+                     "repair (each with its "
                      "reason below).")
     for r in rules:
         if r.to_copy or r.error or r.pending or r.skipped:
@@ -222,7 +240,8 @@ def _(result: results.CopyBackfillResult) -> str:
 
 def _copy_rule_lines(r: results.RuleCopy) -> list[str]:
     pending = f", {r.pending} pending left to S3" if r.pending else ""
-    lines = [f"  {r.rule}: {r.source} -> {r.destination}: {r.to_copy} objects{pending}"]
+    objects = plural.count(r.to_copy, "object")
+    lines = [f"  {r.rule}: {r.source} -> {r.destination}: {objects}{pending}"]
     lines += [f"      {o.problem:<13} {o.key}" for o in r.objects]
     if r.to_copy > len(r.objects):
         lines.append(f"      ... and {r.to_copy - len(r.objects)} more")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from . import plural
 from .render import _head, data, text
 from .restore_results import RestoreResult
 
@@ -33,7 +34,8 @@ def _(result: RestoreResult) -> str:
         lines += [f"             {key}" for key in result.samples.get(group, [])
                   if group != "unchanged"]
     if result.archived_count:
-        lines.append(f"  {result.archived_count:,} version(s) at that time are archived in "
+        versions = plural.noun(result.archived_count, "version is", "versions are")
+        lines.append(f"  {result.archived_count:,} {versions} at that time archived in "
                      "GLACIER or DEEP_ARCHIVE: restore them first (RestoreObject), then re-run")
         lines += [f"             {key} (version {version})" for key, version in result.archived]
     changes = sum(result.counts[g] for g in ("overwritten", "deleted", "created"))
@@ -60,5 +62,6 @@ def _batch_lines(result: RestoreResult) -> list[str]:
                   f"  its completion report: {result.job_report}"]
     else:
         lines.append("  nothing to copy back: no job started")
-    lines.append(f"  {result.hidden:,} key(s) hidden with a delete marker")
+    lines.append(f"  {result.hidden:,} {plural.noun(result.hidden, 'key')} hidden with a "
+                 "delete marker")
     return lines

@@ -20,6 +20,7 @@ class Outcome:
     text: str
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # failures, for stderr
+    notices: list[str] = field(default_factory=list)  # for stderr too, not failures
 
 
 @dataclass
@@ -71,7 +72,10 @@ class Canary:
     destination: str
     key: str
     rtc: bool
-    rtc_target_seconds: float | None
+    rtc_target_seconds: float | None  # RTC's own: 15 minutes (None: the rule has no RTC)
+    # what the latency is judged against: the lower of RTC's target and the config's
+    # MONITORING latency threshold
+    latency_target_seconds: float | None = None
     replicated: bool = False
     latency_seconds: float | None = None
     source_status: str | None = None
@@ -128,6 +132,8 @@ class RuleAuditReport:
     report_times: dict[str, str] | None = None
     redrive_manifest: str | None = None  # audit --inventory: s3:// URL of the objects to re-drive
     copy_manifest: str | None = None  # audit --inventory: replicas deleted, to copy in place
+    # audit --inventory: no report of a bucket yet (S3 delivers the first within 48 hours)
+    no_report: str | None = None
 
 
 @dataclass

@@ -30,6 +30,16 @@ SSE_C_HINT = ("Objects encrypted with a customer-provided key (SSE-C) need that 
 BACKFILL_COUNTS = ("missing", "failed", "mismatched")  # audit counts backfill repairs
 
 
+def _latency_target(r: Canary, met: str) -> str:
+    """The target a canary's latency was judged against: RTC's 15 minutes, or the config's
+    latency threshold when it is lower (said as such, next to RTC's own)."""
+    rtc = r.rtc_target_seconds or 0
+    target = r.latency_target_seconds if r.latency_target_seconds is not None else rtc
+    if target < rtc:
+        return f"latency threshold {target:g} s {met}; RTC's own target {rtc / 60:g} min"
+    return f"RTC target {rtc / 60:g} min {met}"
+
+
 def canary_words(r: Canary) -> str:
     """What became of one rule's canary, in a few words."""
     if r.error:
@@ -47,8 +57,7 @@ def canary_words(r: Canary) -> str:
         words += (" (the source version reads FAILED: another destination of "
                   f"{r.source} failed; see `audit`)")
     if r.rtc_met is not None:
-        met = "met" if r.rtc_met else "MISSED"
-        words += f" (RTC target {r.rtc_target_seconds:g} s {met})"
+        words += f" ({_latency_target(r, 'met' if r.rtc_met else 'MISSED')})"
     if r.kept:
         words += (f"; the canary's replica in {r.kept['bucket']} stays until "
                   f"{r.kept['until']} ({r.kept['mode']}, {r.kept['period']}"

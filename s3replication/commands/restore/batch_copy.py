@@ -38,6 +38,7 @@ from ...config.model import BucketSpec
 from ...engine.context import Context
 from ...engine.items import run_lane
 from ...errors import AwsError
+from ...output import plural
 from ..batch_job import JOB_PRIORITY, PROPAGATION_CODES, s3control
 from ..batch_manifest import FIELDS, FORMAT
 from ..batch_manifest import parse_url as manifest_url
@@ -122,7 +123,7 @@ def hide(s3: Any, bucket: str, keys: Iterable[str]) -> list[tuple[str, str]]:
         if errors:
             first = errors[0]
             raise AwsError(f"adding a delete marker on {bucket}/{first.get('Key')} "
-                           f"(s3:DeleteObject; {len(errors)} keys failed): "
+                           f"(s3:DeleteObject; {plural.count(len(errors), 'key')} failed): "
                            f"{first.get('Code')}: {first.get('Message')}", first.get("Code"))
     return made
 
