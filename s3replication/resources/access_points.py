@@ -35,10 +35,12 @@ from typing import Any
 
 from ..aws.calls import read_or_none
 from ..config.model import CRR, AccessPointSpec
+from ..engine import interrupt
 from ..engine.context import Context
 from ..engine.items import Item
 from ..engine.scope import Scope
 from ..errors import AwsError, RegionUnreachable
+from ..output.progress import waiting
 from .bucket_settings import PUBLIC_ACCESS_BLOCK
 from .bucket_tags import MAX_BUCKET_TAGS, read_tags, write_tags
 from .settings import Setting
@@ -145,7 +147,7 @@ def _wait_for_request(on: AccessPointTarget, token: str) -> None:
             raise AwsError(f"{on.resource}: still {status} after {CREATE_TIMEOUT:.0f} s; re-run "
                            "apply later to finish (it waits for the same request)")
         log.info("%s: creation %s, waiting", on.resource, status)
-        time.sleep(delay)
+        interrupt.pause(delay)
         delay = min(delay * 2, 15.0)
 
 
@@ -157,7 +159,7 @@ def _wait_ready(on: AccessPointTarget) -> dict[str, Any]:
             return found
         if time.monotonic() > deadline:
             raise AwsError(f"{on.resource}: not READY after {CREATE_TIMEOUT:.0f} s")
-        time.sleep(2.0)
+        interrupt.pause(2.0)
 
 
 def create(on: AccessPointTarget, _: Any) -> None:
@@ -167,7 +169,8 @@ def create(on: AccessPointTarget, _: Any) -> None:
         AccountId=on.ctx.account, ClientToken=on.pending_marker.read_text(),
         Details={"Name": on.spec.name, "PublicAccessBlock": dict(PUBLIC_ACCESS_BLOCK),
                  "Regions": [{"Bucket": b} for b in on.spec.buckets]})["RequestTokenARN"]
-    _wait_for_request(on, token)
+    with waiting(f"{on.resource}: its creation", CREATE_TIMEOUT):  # minutes, on stderr
+        _wait_for_request(on, token)
     set_first_routes(on, None)
 
 
@@ -179,7 +182,8 @@ def read_first_routes(on: AccessPointTarget) -> Any:
 def set_first_routes(on: AccessPointTarget, _: Any) -> None:
     from .access_point_routes import submit_routes
 
-    found = _wait_ready(on)
+    with waiting(f"{on.resource}: READY", CREATE_TIMEOUT):
+        found = _wait_ready(on)
     submit_routes(on.ctx, access_point_arn(on.ctx, found["Alias"]), initial_routes(on.spec))
     on.pending_marker.unlink(missing_ok=True)
 
