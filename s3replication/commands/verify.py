@@ -44,7 +44,7 @@ from ..output.results import Canary, VerifyResult
 from ..output.texts import canary_words
 from ..resources import buckets
 from ..resources.canary_expiry import CANARY_FOLDER, locked_canary_key
-from . import locked_canary
+from . import canary_sweep, locked_canary
 from .locked_canary import RUN
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
                     rtc=rule.rtc, rtc_target_seconds=rtc_target if rule.rtc else None)
     with interrupt.must_finish():
         try:
+            _remove_leftovers(ctx, rule, timeout)
             _write_and_watch(ctx, rule, timeout, rtc_target, result)
         finally:
             _remove(ctx, rule, result)
@@ -127,6 +128,19 @@ def _write_and_watch(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: f
     except Exception as exc:  # reported per rule (traceback in the log); removed below
         result.error = str(explain(exc, f"rule {rule.id}: {doing} {key}"))
         log.debug("rule %s: %s", rule.id, doing, exc_info=exc)
+
+
+def _remove_leftovers(ctx: Context, rule: RuleSpec, timeout: float) -> None:
+    """Earlier runs' canaries of the rule, removed before this one is written
+    (canary_sweep); a failure is logged, and the canary still runs."""
+    older_than = canary_sweep.stale_after(ctx.config.monitoring.latency_threshold_seconds,
+                                          timeout)
+    try:
+        canary_sweep.remove_leftovers(rule, _canary_buckets(ctx, rule),
+                                      lambda bucket: locked_canary.locked(ctx, bucket), older_than)
+    except Exception as exc:  # a leftover does not stop this run's canary
+        log.warning("%s", explain(exc, f"rule {rule.id}: removing canaries of earlier runs"))
+        log.debug("details", exc_info=exc)
 
 
 def _remove(ctx: Context, rule: RuleSpec, result: Canary) -> None:
