@@ -15,6 +15,7 @@ What AWS does, and these tests rely on:
 from __future__ import annotations
 
 import csv
+import json
 import re
 import signal
 import subprocess
@@ -155,10 +156,19 @@ def test_readiness_and_failover_stop_in_the_canary_wait(
     assert shop.routes() == {shop.east: 100, shop.west: 0}  # no failover half made
 
 
-def test_audit_stops_with_its_listings_under_way(world: World) -> None:
-    """Every answer held back 1 s: the audit's reads are under way when Ctrl-C comes; they
-    are not waited for."""
-    world.put_many("shopco-data-use1", [f"customers/{n}.json" for n in range(20)])
+def test_audit_stops_with_its_reads_under_way(world: World) -> None:
+    """40 objects written while their rule was disabled (never replicated: a HEAD each), and
+    every answer held back 1 s: the audit's reads are under way when Ctrl-C comes; they are not
+    waited for."""
+    source = "shopco-data-use1"
+    s3 = world.s3(source)
+    configuration = s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]
+    enabled = json.loads(json.dumps(configuration))
+    for rule in configuration["Rules"]:
+        rule["Status"] = "Disabled"
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=configuration)
+    world.put_many(source, [f"customers/{n}.json" for n in range(40)])
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=enabled)
     with FaultProxy(world.endpoint, delay=1.0, lifetime=60) as proxy:
         run = Running("srr", proxy.url, world.config_path, "audit")
         run.wait_for(lambda: proxy.forwarded >= 4)
