@@ -156,10 +156,13 @@ def test_readiness_and_failover_stop_in_the_canary_wait(
     assert shop.routes() == {shop.east: 100, shop.west: 0}  # no failover half made
 
 
-def test_audit_stops_with_its_reads_under_way(world: World) -> None:
-    """40 objects written while their rule was disabled (never replicated: a HEAD each), and
-    every answer held back 1 s: the audit's reads are under way when Ctrl-C comes; they are not
-    waited for."""
+def test_audit_stops_with_its_reads_under_way(ministack_endpoint: str, reset_ministack,
+                                              tmp_path: Path) -> None:
+    """One rule (audited in the main thread), 40 objects written while it was disabled (never
+    replicated: a HEAD each), every answer held back 1.5 s: the audit's reads are under way
+    when Ctrl-C comes; they are not waited for."""
+    world = World.make(ministack_endpoint, tmp_path, "SRR_RULES = SRR_RULES[:1]")
+    world.apply("srr")
     source = "shopco-data-use1"
     s3 = world.s3(source)
     configuration = s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]
@@ -169,9 +172,9 @@ def test_audit_stops_with_its_reads_under_way(world: World) -> None:
     s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=configuration)
     world.put_many(source, [f"customers/{n}.json" for n in range(40)])
     s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=enabled)
-    with FaultProxy(world.endpoint, delay=1.0, lifetime=60) as proxy:
+    with FaultProxy(world.endpoint, delay=1.5, lifetime=60) as proxy:
         run = Running("srr", proxy.url, world.config_path, "audit")
-        run.wait_for(lambda: proxy.forwarded >= 4)
+        run.wait_for(lambda: proxy.forwarded >= 6, limit=40)
         took = run.interrupt()
     assert_stopped(run, took, Path(world.config.log_file))
 
