@@ -51,13 +51,17 @@ def crashed_run_canary(world: World) -> str:
     return key
 
 
-def test_audit_and_backfill_ignore_a_leftover_canary(world: World) -> None:
+def test_audit_ignores_a_leftover_canary(world: World) -> None:
     world.put(SOURCE, "customers/42.json")
     key = crashed_run_canary(world)
 
     status, data = world.run_json("srr", "audit")
     assert status == 0, data
     assert data["rules"][0]["counts"]["checked"] == 1  # the customer, not the canary
+
+
+def test_backfill_does_not_offer_a_leftover_canary(world: World) -> None:
+    key = crashed_run_canary(world)
     offered = world.run("srr", "backfill", "--method", "copy")
     assert offered.status == 0, offered.stdout + offered.stderr
     assert key not in offered.stdout
