@@ -53,7 +53,7 @@ def crashed_run_canary(world: World) -> str:
 
 def test_audit_ignores_a_leftover_canary(world: World) -> None:
     world.put(SOURCE, "customers/42.json")
-    key = crashed_run_canary(world)
+    crashed_run_canary(world)
 
     status, data = world.run_json("srr", "audit")
     assert status == 0, data

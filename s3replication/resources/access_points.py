@@ -131,6 +131,11 @@ def initial_routes(spec: AccessPointSpec) -> list[dict[str, Any]]:
 
 
 def _wait_for_request(on: AccessPointTarget, token: str) -> None:
+    with waiting(f"{on.resource}: its creation", CREATE_TIMEOUT):  # minutes, shown on stderr
+        _poll_request(on, token)
+
+
+def _poll_request(on: AccessPointTarget, token: str) -> None:
     deadline, delay = time.monotonic() + CREATE_TIMEOUT, 1.0
     while True:
         operation = on.control.describe_multi_region_access_point_operation(
@@ -152,6 +157,11 @@ def _wait_for_request(on: AccessPointTarget, token: str) -> None:
 
 
 def _wait_ready(on: AccessPointTarget) -> dict[str, Any]:
+    with waiting(f"{on.resource}: READY", CREATE_TIMEOUT):
+        return _poll_ready(on)
+
+
+def _poll_ready(on: AccessPointTarget) -> dict[str, Any]:
     deadline = time.monotonic() + CREATE_TIMEOUT
     while True:
         found = on.describe()
@@ -169,8 +179,7 @@ def create(on: AccessPointTarget, _: Any) -> None:
         AccountId=on.ctx.account, ClientToken=on.pending_marker.read_text(),
         Details={"Name": on.spec.name, "PublicAccessBlock": dict(PUBLIC_ACCESS_BLOCK),
                  "Regions": [{"Bucket": b} for b in on.spec.buckets]})["RequestTokenARN"]
-    with waiting(f"{on.resource}: its creation", CREATE_TIMEOUT):  # minutes, on stderr
-        _wait_for_request(on, token)
+    _wait_for_request(on, token)
     set_first_routes(on, None)
 
 
@@ -182,8 +191,7 @@ def read_first_routes(on: AccessPointTarget) -> Any:
 def set_first_routes(on: AccessPointTarget, _: Any) -> None:
     from .access_point_routes import submit_routes
 
-    with waiting(f"{on.resource}: READY", CREATE_TIMEOUT):
-        found = _wait_ready(on)
+    found = _wait_ready(on)
     submit_routes(on.ctx, access_point_arn(on.ctx, found["Alias"]), initial_routes(on.spec))
     on.pending_marker.unlink(missing_ok=True)
 
