@@ -73,10 +73,11 @@ def must_finish() -> Iterator[None]:
             _idle.notify_all()
 
 
-def settle(bound: float = SETTLE_SECONDS) -> bool:
-    """Set STOP and wait up to `bound` seconds for the must_finish() work under way; True once
-    all of it ended."""
-    STOP.set()
+def settle(bound: float = SETTLE_SECONDS, stop: bool = True) -> bool:
+    """Set STOP (unless not `stop`: a failure, not Ctrl-C) and wait up to `bound` seconds for
+    the must_finish() work under way; True once all of it ended."""
+    if stop:
+        STOP.set()
     with _idle:
         return _idle.wait_for(lambda: _busy == 0, timeout=bound)
 

@@ -70,8 +70,8 @@ def apply(ctx: Context, scope: Scope, plan: RestorePlan, result: RestoreResult,
                         continue
                     result.copied += action == COPY
                     result.hidden += action == HIDE
-            except BaseException:  # Ctrl-C: the changes under way listed before the file closes
-                interrupt.settle()
+            except BaseException as exc:  # the changes under way listed before the file closes
+                interrupt.settle(stop=isinstance(exc, KeyboardInterrupt))
                 raise
     finally:
         progress.close()
