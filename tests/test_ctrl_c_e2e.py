@@ -90,6 +90,7 @@ class Running:
 
 
 def assert_stopped(run: Running, took: float, log_file: Path) -> None:
+    print(f"ended {took:.2f} s after Ctrl-C")  # the figure, with pytest -s
     assert took < STOP_WITHIN, f"{took:.1f} s after Ctrl-C: {run.stderr}"
     assert run.proc.returncode == 130, run.stdout + run.stderr
     assert "Traceback" not in run.stderr, run.stderr

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...engine import interrupt
 from ..object_copy import (
     ARCHIVED,
     ARCHIVED_CLASSES,
@@ -47,6 +48,7 @@ def copy_back(s3: Any, bucket: str, key: str, version_id: str, reader: Any = Non
         kept.pop("StorageClass", None)  # the replica's class is the rule's, not the source's
     settings = {"Bucket": bucket, "Key": key, "Metadata": head.get("Metadata", {}), **kept,
                 **(_encryption(head) if from_bucket == bucket else {})}
+    interrupt.check()  # Ctrl-C since the read: no write starts (engine/interrupt.py)
     if head["ContentLength"] <= MAX_COPY_OBJECT_BYTES:
         return str(s3.copy_object(CopySource=source, MetadataDirective="REPLACE",
                                   TaggingDirective="COPY", **settings)["VersionId"])
