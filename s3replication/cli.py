@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, NoReturn
 
 from .cli_parser import COMMANDS, UsageExit, parse
+from .engine import interrupt
 from .errors import ExitStatus, NoCredentialsFound, ReplicationToolError, UsageError
 from .output import error_json, runlog
 
@@ -85,6 +86,7 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     from .aws.naming import script_name
     from .config.load import DEFAULT_CONFIG_PATH, load_config
 
+    interrupt.reset()
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
     runlog.start(config.path, runlog.target(args.sandbox))
@@ -138,12 +140,11 @@ def main(kind: str, argv: Sequence[str] | None = None, stdout: IO[str] | None = 
         return args
     try:
         return run(kind, args, stdout, stderr)
-    except KeyboardInterrupt:
-        log.warning("interrupted")
-        stderr.write("interrupted; re-run the same command to finish\n")
+    except KeyboardInterrupt:  # workers stopped, clean-up waited for (engine/interrupt.py)
+        status = interrupt.interrupted(stderr)
         if args.json:
             error_json.write(stdout, "interrupted", ExitStatus.INTERRUPTED)
-        return int(ExitStatus.INTERRUPTED)
+        return status
     except (ReplicationToolError, UsageError) as error:
         log.error("%s", error)
         stderr.write(f"error: {error}\n")
@@ -163,11 +164,10 @@ def script(kind: str) -> NoReturn:
     ends at once. Python's own exit would join every idle worker thread and close each HTTP
     connection pool in turn, about 0.1 s of a 1.3 s no-change run (measured); by then every
     write has been waited for, the output is written and the log closed, and at most a read
-    sent early is still under way. An interrupted run ends the usual way, so that calls
-    already under way finish (https://docs.python.org/3/library/os.html#os._exit)."""
+    sent early is still under way. An interrupted run ends the same way once its clean-up
+    ended (engine/interrupt.py): joining would wait for its workers' calls and waits
+    (https://docs.python.org/3/library/os.html#os._exit)."""
     status = main(kind)
-    if status == ExitStatus.INTERRUPTED:
-        raise SystemExit(status)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()

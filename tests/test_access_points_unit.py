@@ -204,7 +204,7 @@ def test_routes_are_read_in_the_next_region_when_one_is_unreachable() -> None:
 def test_routes_are_changed_in_the_next_region_and_read_back_until_they_hold(
         monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
-    monkeypatch.setattr(access_point_routes.time, "sleep", sleeps.append)
+    monkeypatch.setattr(access_point_routes.interrupt, "pause", sleeps.append)
     world = FakeWorld({"us-east-1": unreachable("us-east-1")},
                       [{"a-use1": 100, "b-usw2": 0}, {"a-use1": 0, "b-usw2": 100}])
     updates = [{"Bucket": "a-use1", "TrafficDialPercentage": 0},
@@ -218,7 +218,7 @@ def test_routes_are_changed_in_the_next_region_and_read_back_until_they_hold(
 
 
 def test_routes_that_never_hold_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(access_point_routes.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(access_point_routes.interrupt, "pause", lambda seconds: None)
     world = FakeWorld({}, [{"a-use1": 100, "b-usw2": 0}])
     with pytest.raises(AwsError, match="still .* after 0 s"):
         submit_routes(world.ctx(), ARN, [{"Bucket": "b-usw2", "TrafficDialPercentage": 100}],
@@ -240,7 +240,7 @@ def test_a_refusal_is_not_retried_elsewhere() -> None:
 
 def test_no_region_answering_names_each_one(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
-    monkeypatch.setattr(access_point_routes.time, "sleep", sleeps.append)
+    monkeypatch.setattr(access_point_routes.interrupt, "pause", sleeps.append)
     world = FakeWorld({r: unreachable(r) for r in ROUTE_REGIONS}, [{"a-use1": 100}])
     with pytest.raises(AwsError, match="no route Region answered") as caught:
         read_routes(world.ctx(), ARN)

@@ -32,6 +32,7 @@ from ..aws.clients import is_custom_endpoint
 from ..config.model import RuleSpec
 from ..engine.context import Context
 from ..inventory import retention
+from .canary_sweep import is_canary
 from .object_copy import ARCHIVED_CLASSES, NotCopyable, head_version
 from .streams import ordered_map, prefetched
 
@@ -207,6 +208,6 @@ def current_versions(s3: Any, bucket: str, prefix: str) -> Generator[Listed, Non
     pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
     for page in prefetched(pages):
         for v in page.get("Versions", ()):
-            if v["IsLatest"]:
+            if v["IsLatest"] and not is_canary(v["Key"]):  # the tool's own (canary_sweep)
                 yield Listed(v["Key"], v["VersionId"], v["Size"],
                              v.get("StorageClass", "STANDARD"), v.get("LastModified"))

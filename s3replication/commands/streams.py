@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
+from ..engine import interrupt
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -57,17 +59,29 @@ def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
 
 def ordered_map(function: Callable[[T], R], items: Iterable[T], workers: int = 8) -> Iterator[R]:
     """`map(function, items)` on `workers` threads; results in input order; at most
-    2 x `workers` items in flight, so a long stream never piles up in memory."""
+    2 x `workers` items in flight, so a long stream never piles up in memory. Once the run is
+    interrupted (Ctrl-C) no item starts, and a consumer that stops early (or is interrupted)
+    cancels the items not started, without waiting for those under way."""
     items = iter(items)
     first = next(items, _DONE)
     if first is _DONE:
         return
+
+    def step(item: T) -> R:
+        interrupt.check()
+        return function(item)
+
     window: deque[Future[R]] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
-        window.append(pool.submit(function, first))  # type: ignore[arg-type]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
+    try:
+        window.append(pool.submit(step, first))  # type: ignore[arg-type]
         for item in items:
-            window.append(pool.submit(function, item))
+            window.append(pool.submit(step, item))
             if len(window) >= 2 * workers:
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()

@@ -35,6 +35,7 @@ from typing import Any
 from ..aws.calls import explain, read_or_none
 from ..aws.naming import script_name
 from ..config.model import RuleSpec
+from ..engine import interrupt
 from ..engine.context import Context
 from ..engine.items import parallel_map
 from ..errors import ExitStatus
@@ -43,7 +44,7 @@ from ..output.results import Canary, VerifyResult
 from ..output.texts import canary_words
 from ..resources import buckets
 from ..resources.canary_expiry import CANARY_FOLDER, locked_canary_key
-from . import locked_canary
+from . import canary_sweep, locked_canary
 from .locked_canary import RUN
 
 log = logging.getLogger(__name__)
@@ -82,12 +83,29 @@ def canary_key(ctx: Context, rule: RuleSpec) -> str:
 
 
 def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) -> Canary:
-    source, destination = ctx.bucket(rule.source), ctx.bucket(rule.destination)
-    src, dst = ctx.s3_of(source), ctx.s3_of(destination)
-    key, run = canary_key(ctx, rule), uuid.uuid4().hex
+    """Write, watch and remove one rule's canary. Removed whatever happens, Ctrl-C included
+    (KeyboardInterrupt where the canary runs in the main thread, Interrupted in a worker), and
+    an interrupted run waits for the removal (engine/interrupt.py)."""
+    interrupt.check()  # once interrupted, nothing more is written
+    key = canary_key(ctx, rule)
     result = Canary(rule=rule.id, source=rule.source, destination=rule.destination, key=key,
                     rtc=rule.rtc, rtc_target_seconds=RTC_TARGET_SECONDS if rule.rtc else None,
                     latency_target_seconds=rtc_target if rule.rtc else None)
+    with interrupt.must_finish():
+        try:
+            _remove_leftovers(ctx, rule, timeout)
+            _write_and_watch(ctx, rule, timeout, rtc_target, result)
+        finally:
+            _remove(ctx, rule, result)
+    result.ok = bool(result.replicated and result.rtc_met is not False and not result.error)
+    log.info("rule %s: %s", rule.id, canary_words(result))
+    return result
+
+
+def _write_and_watch(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float,
+                     result: Canary) -> None:
+    src, dst = ctx.s3_of(ctx.bucket(rule.source)), ctx.s3_of(ctx.bucket(rule.destination))
+    key, run = result.key, uuid.uuid4().hex
     doing = "writing the canary"
     try:
         body = json.dumps({"rule": rule.id, "written": time.time()}).encode()
@@ -113,14 +131,30 @@ def run_canary(ctx: Context, rule: RuleSpec, timeout: float, rtc_target: float) 
     except Exception as exc:  # reported per rule (traceback in the log); removed below
         result.error = str(explain(exc, f"rule {rule.id}: {doing} {key}"))
         log.debug("rule %s: %s", rule.id, doing, exc_info=exc)
+
+
+def _remove_leftovers(ctx: Context, rule: RuleSpec, timeout: float) -> None:
+    """Earlier runs' canaries of the rule, removed before this one is written
+    (canary_sweep); a failure is logged, and the canary still runs."""
+    older_than = canary_sweep.stale_after(ctx.config.monitoring.latency_threshold_seconds,
+                                          timeout)
     try:
-        result.removed_versions = remove_canary(ctx, rule, key)
+        canary_sweep.remove_leftovers(rule, _canary_buckets(ctx, rule),
+                                      lambda bucket: locked_canary.locked(ctx, bucket), older_than)
+    except Exception as exc:  # a leftover does not stop this run's canary
+        log.warning("%s", explain(exc, f"rule {rule.id}: removing canaries of earlier runs"))
+        log.debug("details", exc_info=exc)
+
+
+def _remove(ctx: Context, rule: RuleSpec, result: Canary) -> None:
+    try:
+        result.removed_versions = remove_canary(ctx, rule, result.key)
     except Exception as exc:
-        result.error = str(explain(exc, f"rule {rule.id}: removing the canary {key}"))
+        result.error = str(explain(exc, f"rule {rule.id}: removing the canary {result.key}"))
         log.debug("rule %s: removing the canary", rule.id, exc_info=exc)
-    result.ok = bool(result.replicated and result.rtc_met is not False and not result.error)
-    log.info("rule %s: %s", rule.id, canary_words(result))
-    return result
+    if interrupt.STOP.is_set():
+        log.info("rule %s: interrupted; canary %s removed (%d versions)", rule.id, result.key,
+                 result.removed_versions)
 
 
 def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str, deadline: float,
@@ -151,7 +185,7 @@ def watch(src: Any, dst: Any, rule: RuleSpec, key: str, version: str, deadline: 
             others.append(other_destinations())
         if now >= deadline or (latency is None and source_status == "FAILED" and not others[0]):
             return latency, source_status, replica_status
-        time.sleep(min(delay, deadline - now))
+        interrupt.pause(min(delay, deadline - now))  # ends at once on Ctrl-C
         delay = min(delay * 2, MAX_POLL_SECONDS)
 
 

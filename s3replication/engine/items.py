@@ -273,7 +273,12 @@ def run_lanes(lanes: list[list[Item]], apply: bool) -> StageResult:
     if not lanes:
         return result
     futures = [LANES.submit(run_lane, lane, apply) for lane in lanes]
-    wait(futures)  # every lane ended before any failure is raised
+    try:
+        wait(futures)  # every lane ended before any failure is raised
+    except BaseException:  # Ctrl-C: the lanes not started yet never start
+        for future in futures:
+            future.cancel()
+        raise
     for future in futures:
         try:
             result.changes.extend(future.result())

@@ -18,7 +18,8 @@ MAPS = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="s3replica
 def parallel_map(function: Callable[[Any], Any], values: Iterable[Any]) -> list[Any]:
     """`map` on the engine's thread pool, for reads that do not belong to a lane; every call
     ends before a failure is raised. Called from within such a call, on a pool of its own (a
-    shared pool would wait for itself once all its threads wait)."""
+    shared pool would wait for itself once all its threads wait). On Ctrl-C in the caller, the
+    calls not started yet are cancelled (engine/interrupt.py)."""
     values = list(values)
     if len(values) <= 1:
         return [function(v) for v in values]
@@ -26,5 +27,10 @@ def parallel_map(function: Callable[[Any], Any], values: Iterable[Any]) -> list[
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(values))) as pool:
             return list(pool.map(function, values))
     futures = [MAPS.submit(function, value) for value in values]
-    wait(futures)
+    try:
+        wait(futures)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
     return [future.result() for future in futures]

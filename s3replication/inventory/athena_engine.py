@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine import interrupt
 from ..errors import AwsError
+from ..output.progress import waiting
 from .query import column_name
 from .reports import DataFile, Report, check_digest
 
@@ -52,6 +54,10 @@ class AthenaSession:
                 "OutputLocation": f"s3://{self.report_bucket}/{self.work}/results/"})
         execution = started["QueryExecutionId"]
         deadline = time.monotonic() + QUERY_TIMEOUT
+        with waiting(f"Athena query {execution}", QUERY_TIMEOUT):
+            return self._wait(execution, deadline)
+
+    def _wait(self, execution: str, deadline: float) -> str:
         while True:
             status = self.athena.get_query_execution(QueryExecutionId=execution)[
                 "QueryExecution"]["Status"]
@@ -64,7 +70,7 @@ class AthenaSession:
             if time.monotonic() > deadline:
                 raise AwsError(f"Athena query {execution} still {state} after "
                                f"{QUERY_TIMEOUT:.0f} s")
-            time.sleep(POLL_SECONDS)
+            interrupt.pause(POLL_SECONDS)
 
 
 def _copy_files(session: AthenaSession, report: Report, folder: str, reader: Any,

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..config.model import ObjectLockSpec, RuleSpec
+from ..resources.canary_expiry import CANARY_FOLDER
 from .retention import sql_verdict
 
 KINDS = ("ok", "missing", "mismatched", "failed", "pending", "archived", "too_new",
@@ -97,6 +98,8 @@ class Comparison:
         same_version = "TRUE" if not self.exact_versions else "d.version_id = s.version_id"
         newer = self._newer_than_replica_report()
         selected = f"starts_with(s.k, {literal(self.rule.prefix)})"
+        # verify's canaries are the tool's own, never missing data (commands/canary_sweep.py)
+        selected += f" AND strpos('/' || s.k, {literal('/' + CANARY_FOLDER)}) = 0"
         if self.rule.tags:
             selected += " AND coalesce(s.replication_status, '') <> ''"
         return f"""

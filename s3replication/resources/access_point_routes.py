@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..aws.calls import explain, is_transient
+from ..engine import interrupt
 from ..engine.context import Context
 from ..errors import AwsError, RegionUnreachable
 from ..output.progress import waiting
@@ -35,7 +36,7 @@ def _in_any_route_region(ctx: Context, what: str, call: Callable[[Any], T]) -> T
     failures: list[str] = []
     for round_ in range(ROUNDS):
         if round_:
-            time.sleep(2.0**round_)
+            interrupt.pause(2.0**round_)
         failures = []
         for region in ROUTE_REGIONS:
             if _known_down(ctx, region):
@@ -91,7 +92,7 @@ def submit_routes(ctx: Context, arn: str, updates: list[dict[str, Any]],
                 raise AwsError(f"routes of {arn}: still {now} after {timeout:.0f} s, not "
                                f"{wanted}; read them again with status, and re-run if they do "
                                "not change")
-            time.sleep(5.0)
+            interrupt.pause(5.0)
 
 
 def active_buckets(routes: dict[str, int]) -> list[str]:

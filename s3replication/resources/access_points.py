@@ -35,10 +35,12 @@ from typing import Any
 
 from ..aws.calls import read_or_none
 from ..config.model import CRR, AccessPointSpec
+from ..engine import interrupt
 from ..engine.context import Context
 from ..engine.items import Item
 from ..engine.scope import Scope
 from ..errors import AwsError, RegionUnreachable
+from ..output.progress import waiting
 from .bucket_settings import PUBLIC_ACCESS_BLOCK
 from .bucket_tags import MAX_BUCKET_TAGS, read_tags, write_tags
 from .settings import Setting
@@ -129,6 +131,11 @@ def initial_routes(spec: AccessPointSpec) -> list[dict[str, Any]]:
 
 
 def _wait_for_request(on: AccessPointTarget, token: str) -> None:
+    with waiting(f"{on.resource}: its creation", CREATE_TIMEOUT):  # minutes, shown on stderr
+        _poll_request(on, token)
+
+
+def _poll_request(on: AccessPointTarget, token: str) -> None:
     deadline, delay = time.monotonic() + CREATE_TIMEOUT, 1.0
     while True:
         operation = on.control.describe_multi_region_access_point_operation(
@@ -145,11 +152,16 @@ def _wait_for_request(on: AccessPointTarget, token: str) -> None:
             raise AwsError(f"{on.resource}: still {status} after {CREATE_TIMEOUT:.0f} s; re-run "
                            "apply later to finish (it waits for the same request)")
         log.info("%s: creation %s, waiting", on.resource, status)
-        time.sleep(delay)
+        interrupt.pause(delay)
         delay = min(delay * 2, 15.0)
 
 
 def _wait_ready(on: AccessPointTarget) -> dict[str, Any]:
+    with waiting(f"{on.resource}: READY", CREATE_TIMEOUT):
+        return _poll_ready(on)
+
+
+def _poll_ready(on: AccessPointTarget) -> dict[str, Any]:
     deadline = time.monotonic() + CREATE_TIMEOUT
     while True:
         found = on.describe()
@@ -157,7 +169,7 @@ def _wait_ready(on: AccessPointTarget) -> dict[str, Any]:
             return found
         if time.monotonic() > deadline:
             raise AwsError(f"{on.resource}: not READY after {CREATE_TIMEOUT:.0f} s")
-        time.sleep(2.0)
+        interrupt.pause(2.0)
 
 
 def create(on: AccessPointTarget, _: Any) -> None:

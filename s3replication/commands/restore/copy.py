@@ -36,6 +36,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ...aws.calls import error_code
+from ...engine import interrupt
 from ..object_copy import (
     ARCHIVED,
     CUSTOMER_KEY,
@@ -60,6 +61,7 @@ def copy_back(s3: Any, bucket: str, copy: Copy, reader: Any = None, from_bucket:
     if copy.size > MAX_COPY_OBJECT_BYTES:
         return _copy_large(s3, reader, bucket, source)
     kept_class = from_bucket == bucket and copy.storage_class not in DEFAULT_CLASS
+    interrupt.check()  # Ctrl-C: no copy starts (engine/interrupt.py)
     try:
         return str(s3.copy_object(
             CopySource=source, Bucket=bucket, Key=copy.key,
@@ -89,6 +91,7 @@ def _copy_large(s3: Any, reader: Any, bucket: str, source: dict[str, str]) -> st
         kept.pop("StorageClass", None)  # the replica's class is the rule's, not the source's
     settings = {"Bucket": bucket, "Key": source["Key"], "Metadata": head.get("Metadata", {}),
                 **kept}
+    interrupt.check()  # Ctrl-C since the read: no write starts (engine/interrupt.py)
     return _copy_in_parts(s3, source, head["ContentLength"], settings)
 
 
