@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from .cli_parser import COMMANDS, parse
@@ -85,6 +86,10 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     from .aws.naming import script_name
     from .config.load import DEFAULT_CONFIG_PATH, load_config
 
+    if getattr(args, "plan_file", None) and not args.config:  # apply PLANFILE: its config
+        from .commands.saved_plan import read
+
+        args.config = Path(read(Path(args.plan_file)).config_path)
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
     log.info("start (%s)", "sandbox" if args.sandbox else os.environ.get("AWS_ENDPOINT_URL", "AWS"))

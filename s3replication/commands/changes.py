@@ -12,6 +12,7 @@ from ..engine.context import APPLY, DESTROY, PLAN, Context
 from ..engine.items import Change, RunFailed
 from ..errors import ExitStatus
 from ..output.results import ChangesResult
+from . import saved_plan
 
 
 def _result(ctx: Context, changes: list[Change], status: ExitStatus,
@@ -46,7 +47,12 @@ def _failed(ctx: Context, failed: RunFailed) -> ChangesResult:
 
 def apply(ctx: Context, args: argparse.Namespace) -> ChangesResult:
     """Exit 3 when changes in another account were left to its administrators (no
-    admin_profile here): the caller's side is done, theirs is shown as pending."""
+    admin_profile here): the caller's side is done, theirs is shown as pending. With a saved
+    plan (`apply FILE`), only once AWS is as it was when the plan was made (saved_plan.py)."""
+    if getattr(args, "plan_file", None) is not None:
+        ctx = _as_planned(ctx, Path(args.plan_file))
+        if ctx.mode == PLAN:  # the plan has no change, and AWS none either
+            return _result(ctx, [], ExitStatus.OK)
     ctx.mode = APPLY
     try:
         changes = stages.run(ctx)
@@ -57,9 +63,25 @@ def apply(ctx: Context, args: argparse.Namespace) -> ChangesResult:
 
 
 def plan(ctx: Context, args: argparse.Namespace) -> ChangesResult:
+    """With --out FILE, the plan is saved there too, for `apply FILE` (saved_plan.py)."""
     ctx.mode = PLAN
     changes = stages.run(ctx)
+    if getattr(args, "out", None) is not None:
+        saved_plan.write(Path(args.out), ctx.config, ctx.kind, ctx.account, changes)
     return _result(ctx, changes, ExitStatus.ATTENTION if changes else ExitStatus.OK)
+
+
+def _as_planned(ctx: Context, path: Path) -> Context:
+    """The saved plan's account checked and AWS read again: refused (PlanMoved, exit 3) when
+    any change differs from the plan's. A fresh context for the apply that follows (what the
+    plan learned, it learned without writing); in plan mode when there is nothing to do."""
+    saved = saved_plan.read(path)
+    saved_plan.check_account(saved, ctx.account)
+    ctx.mode = PLAN
+    now = stages.run(ctx)
+    saved_plan.refuse_if_moved(saved, now)
+    return Context(config=ctx.config, kind=ctx.kind, clients=ctx.clients, account=ctx.account,
+                   mode=APPLY if now else PLAN, notes=[] if now else ctx.notes)
 
 
 def destroy(ctx: Context, args: argparse.Namespace) -> ChangesResult:
