@@ -6,12 +6,13 @@ the same number of changes, the same (resource, setting, action) in the same ord
 same values, but for those a plan cannot know (a new key's ARN, a new access point's alias:
 "known after apply", as Terraform shows them).
 
-Why a new key's state and rotation are no change of their own: CreateKey makes a symmetric
-key Enabled (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html: "the
-key state of a new KMS key is Enabled" unless Origin is EXTERNAL), and the alias row turns
-rotation on (EnableKeyRotation) before the alias exists; a new Multi-Region Access Point is
-made with its buckets, which cannot change after creation
-(https://docs.aws.amazon.com/AmazonS3/latest/userguide/CreatingMultiRegionAccessPoints.html).
+Why a new key's state and rotation are no change of their own: "Most KMS keys are created in
+the Enabled state" (those with imported key material excepted, which the tool never makes:
+https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html), and the alias row turns
+rotation on (EnableKeyRotation) before the alias exists. Nor are a new Multi-Region Access
+Point's buckets: AWS fixes them at its creation
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointRestrictions.html),
+and creation sets its first routes.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@ makes exactly the planned changes; a change in AWS made out of band after the pl
 bucket's versioning, a rule) makes `apply FILE` refuse, exit 3, naming it, with nothing
 written; a plan of another account is refused with exit 2.
 
-What the refusal relies on: a re-read shows a write made before it. S3 is strongly
-consistent for bucket configuration reads after writes in the same Region as of 2020
-(https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel: "Bucket
-configurations have an eventual consistency model" -- a change made seconds before `apply
-FILE` may not show yet: the check narrows the window, it cannot close it, as the README says).
+What the refusal relies on: a read made after a change out of band shows it. S3 bucket
+configurations are eventually consistent ("Bucket configurations have an eventual consistency
+model", https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel),
+and so is IAM (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency):
+a change made seconds before `apply FILE` may not show yet. The check narrows the window
+between review and apply to the seconds of the run, as the README says; it cannot close it.
 """
 
 from __future__ import annotations
