@@ -76,10 +76,11 @@ def test_a_plan_with_no_changes_applies_nothing(script: Callable[..., Run], conf
     plan_file = str(tmp_path / "plan.json")
     assert script("plan", "--config", config, "--out", plan_file).status == 0
 
-    applied = script("apply", plan_file, "--config", config)
+    applied = script("apply", plan_file, "--config", config, "--json")
 
     assert (applied.status, applied.mutating) == (0, []), applied.stderr
-    assert "No changes" in applied.stdout
+    assert {k: json.loads(applied.stdout)[k] for k in ("command", "changes")} == {
+        "command": "apply", "changes": []}
 
 
 def drift_tag(aws: Clients, bucket: str, region: str, owner: str) -> None:

@@ -50,8 +50,9 @@ def apply(ctx: Context, args: argparse.Namespace) -> ChangesResult:
     admin_profile here): the caller's side is done, theirs is shown as pending. With a saved
     plan (`apply FILE`), only once AWS is as it was when the plan was made (saved_plan.py)."""
     if getattr(args, "plan_file", None) is not None:
-        ctx = _as_planned(ctx, Path(args.plan_file))
-        if ctx.mode == PLAN:  # the plan has no change, and AWS none either
+        ctx, to_make = _as_planned(ctx, Path(args.plan_file))
+        if not to_make:  # the plan has no change, and AWS none either: nothing to do
+            ctx.mode = APPLY
             return _result(ctx, [], ExitStatus.OK)
     ctx.mode = APPLY
     try:
@@ -71,17 +72,20 @@ def plan(ctx: Context, args: argparse.Namespace) -> ChangesResult:
     return _result(ctx, changes, ExitStatus.ATTENTION if changes else ExitStatus.OK)
 
 
-def _as_planned(ctx: Context, path: Path) -> Context:
+def _as_planned(ctx: Context, path: Path) -> tuple[Context, bool]:
     """The saved plan's account checked and AWS read again: refused (PlanMoved, exit 3) when
-    any change differs from the plan's. A fresh context for the apply that follows (what the
-    plan learned, it learned without writing); in plan mode when there is nothing to do."""
+    any change differs from the plan's. The context for the apply that follows, a fresh one
+    when there is something to make (the facts a plan learns are not those of a run that
+    writes), and whether there is."""
     saved = saved_plan.read(path)
     saved_plan.check_account(saved, ctx.account)
     ctx.mode = PLAN
     now = stages.run(ctx)
     saved_plan.refuse_if_moved(saved, now)
-    return Context(config=ctx.config, kind=ctx.kind, clients=ctx.clients, account=ctx.account,
-                   mode=APPLY if now else PLAN, notes=[] if now else ctx.notes)
+    if not now:
+        return ctx, False
+    return Context(config=ctx.config, kind=ctx.kind, clients=ctx.clients,
+                   account=ctx.account), True
 
 
 def destroy(ctx: Context, args: argparse.Namespace) -> ChangesResult:
