@@ -58,6 +58,11 @@ def test_apply_planfile_makes_exactly_the_planned_changes(
     assert planned.status == 3, planned.stderr
     saved = json.loads(Path(plan_file).read_text())
     assert saved["changes"] == json.loads(planned.stdout)["changes"]  # as plan --json lists
+    assert json.loads(planned.stdout)["saved_to"] == plan_file
+    text = script("plan", "--config", config, "--out", plan_file)
+    assert text.stdout.rstrip().endswith(f"Saved the plan to {plan_file}; to make exactly "
+                                         f"these changes: python cr_replication.py apply "
+                                         f"{plan_file}")
 
     applied = script("apply", plan_file, "--json")  # the plan's config, as it recorded it
 

@@ -67,9 +67,11 @@ def plan(ctx: Context, args: argparse.Namespace) -> ChangesResult:
     """With --out FILE, the plan is saved there too, for `apply FILE` (saved_plan.py)."""
     ctx.mode = PLAN
     changes = stages.run(ctx)
+    result = _result(ctx, changes, ExitStatus.ATTENTION if changes else ExitStatus.OK)
     if getattr(args, "out", None) is not None:
         saved_plan.write(Path(args.out), ctx.config, ctx.kind, ctx.account, changes)
-    return _result(ctx, changes, ExitStatus.ATTENTION if changes else ExitStatus.OK)
+        result.saved_to = str(args.out)
+    return result
 
 
 def _as_planned(ctx: Context, path: Path) -> tuple[Context, bool]:
