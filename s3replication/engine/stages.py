@@ -216,12 +216,23 @@ def run_steps(ctx: Context, scope: Scope, steps: tuple[Step[Stage], ...]) -> lis
             for text in sorted(view.notes):  # a stage's lanes note in no fixed order
                 if text not in ctx.notes:
                     ctx.notes.append(text)
-    changes = [change for _, result in results for change in result.changes]
+    changes = _once([change for _, result in results for change in result.changes])
     errors = [error for _, result in results for error in result.errors]
     if errors:
         log.debug("stages failed: %s", ", ".join(str(s) for s, r in results if r.errors))
         raise RunFailed(errors, changes)
     return changes
+
+
+def _once(changes: list[Change]) -> list[Change]:
+    """Each change left pending listed once: the widening and the narrowing stages both find
+    a permission or grant that another account's administrators must make first (nothing
+    was written in between), as the plan lists it once."""
+    found: list[Change] = []
+    for change in changes:
+        if change.pending is None or change not in found:
+            found.append(change)
+    return found
 
 
 def run(ctx: Context) -> list[Change]:
