@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 from pathlib import Path
 
 from ..aws.naming import script_name
@@ -13,6 +14,8 @@ from ..engine.items import Change, RunFailed
 from ..errors import ExitStatus
 from ..output.results import ChangesResult
 from . import saved_plan
+
+log = logging.getLogger(__name__)
 
 
 def _result(ctx: Context, changes: list[Change], status: ExitStatus,
@@ -81,6 +84,7 @@ def _as_planned(ctx: Context, path: Path) -> tuple[Context, bool]:
     writes), and whether there is."""
     saved = saved_plan.read(path)
     saved_plan.check_account(saved, ctx.account)
+    log.info("saved plan %s: %d changes; reading AWS again", path, len(saved.changes))
     ctx.mode = PLAN
     now = stages.run(ctx)
     saved_plan.refuse_if_moved(saved, now)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from ..engine.items import Change
 from ..errors import ExitStatus, ReplicationToolError, UsageError
 from ..output.changes_text import short_value
 
+log = logging.getLogger(__name__)
 FORMAT = "ecommerce-s3-replication plan"
 VERSION = 1
 SCRIPTS = {"crr": "cr_replication", "srr": "sr_replication"}
@@ -183,3 +185,4 @@ def refuse_if_moved(saved: SavedPlan, now: list[Change]) -> None:
     found = moved(saved.changes, now)
     if found:
         raise PlanMoved(saved.path, "AWS", found)
+    log.info("saved plan %s: AWS is as it was when planned", saved.path)
