@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from .cli_parser import COMMANDS, UsageExit, parse
@@ -87,6 +88,10 @@ def run(kind: str, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
     from .config.load import DEFAULT_CONFIG_PATH, load_config
 
     interrupt.reset()
+    if getattr(args, "plan_file", None) and not args.config:  # apply PLANFILE: its config
+        from .commands.saved_plan import read
+
+        args.config = Path(read(Path(args.plan_file)).config_path)
     config = load_config(args.config or DEFAULT_CONFIG_PATH)
     runlog.setup(config.log_file, script_name(kind), args.command, args.verbose)
     runlog.start(config.path, runlog.target(args.sandbox))

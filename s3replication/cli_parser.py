@@ -134,11 +134,25 @@ def _restore(parser: argparse.ArgumentParser) -> None:
                         "(default) or from the rule's replica (needs --rule)")
 
 
+def _plan_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="also save the plan in FILE, for `apply FILE`")
+
+
+def _plan_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan_file", nargs="?", default=None, metavar="PLANFILE",
+                        help="a plan saved by plan --out: make exactly its changes, or refuse "
+                             "(exit 3) if AWS or the config changed since")
+
+
+SAVED_PLAN_CHECK = "commands.saved_plan:check"
 COMMANDS: dict[str, Command] = {
     "apply": Command("commands.changes", "apply", True,
-                     "make AWS match the config for this script's rules (the default)"),
+                     "make AWS match the config for this script's rules (the default)",
+                     (_plan_file,), check=SAVED_PLAN_CHECK),
     "plan": Command("commands.changes", "plan", False,
-                    "show what apply would change; changes nothing"),
+                    "show what apply would change; changes nothing", (_plan_out,),
+                    check=SAVED_PLAN_CHECK),
     "destroy": Command("commands.changes", "destroy", True,
                        "remove what this script made for its rules (without --yes: the plan)",
                        (_yes("make the changes"),)),

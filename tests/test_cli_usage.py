@@ -22,7 +22,7 @@ from tests.shop import run_script, shop_config
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_OPTIONS = {
-    "apply": (), "plan": (), "status": (), "permissions": (),
+    "apply": (), "plan": ("--out",), "status": (), "permissions": (),
     "destroy": ("--yes",), "verify": ("--timeout",),
     "audit": ("--max-report", "--inventory", "--engine"),
     "backfill": ("--yes", "--method", "--job", "--manifest", "--report-bucket", "--max-report"),

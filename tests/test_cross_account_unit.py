@@ -206,7 +206,7 @@ def test_delete_markers_are_granted_only_while_a_rule_replicates_them() -> None:
     keep = Config(Path("s3_config.py"), BUCKETS, crr_rules=(
         RuleSpec("vaulted", CRR, "src", "vault", delete_markers=False),
         RuleSpec("cold", CRR, "plain", "cold")), srr_rules=(), accounts={"backup": BACKUP})
-    ctx = Context(keep, CRR, FakeClients(), OURS)
+    ctx = Context(keep, CRR, FakeClients(), OURS, mode=APPLY)  # a plan narrows nothing
     scope = Scope.of(ctx)
     assert not account_grants.replicates_delete_markers(ctx, scope, BUCKETS["vault"])
     assert account_grants.replicates_delete_markers(ctx, scope, BUCKETS["cold"])
@@ -369,18 +369,20 @@ def test_key_grant_is_merged_into_the_key_policy_and_removed_from_it() -> None:
     assert ctx.clients.reached and set(ctx.clients.reached) == {"backup"}
 
 
-def test_one_lane_per_bucket_in_another_account_widened_only_when_writing() -> None:
+def test_one_lane_per_bucket_in_another_account_a_plan_lists_them_once() -> None:
+    """A plan lists each grant once, where apply first writes it (before the rules): so plan
+    and apply list the same changes in the same order (issue 23)."""
     ctx = context(clients=FakeClients())
     scope = Scope.of(ctx)
-    lanes = account_grants.narrowed(ctx, scope)
+    lanes = account_grants.widened(ctx, scope)
     assert [[(i.resource, i.setting) for i in lane] for lane in lanes] == [
         [("bucket vault (us-west-2, account backup)", "replication grant (policy)"),
          ("kms key alias/vault (us-west-2, account backup)", "replication grant (key policy)")],
         [("bucket cold (us-west-2, account backup)", "replication grant (policy)")],
     ]
-    assert account_grants.widened(ctx, scope) == []  # a plan shows the end state
+    assert account_grants.narrowed(ctx, scope) == []  # shown before the rules, not after
     ctx.mode = APPLY
-    assert len(account_grants.widened(ctx, scope)) == 2
+    assert len(account_grants.widened(ctx, scope)) == len(account_grants.narrowed(ctx, scope)) == 2
 
 
 def test_the_other_account_is_reached_once_by_assuming_its_role(moto_clients: Clients) -> None:

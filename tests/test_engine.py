@@ -71,6 +71,30 @@ def test_apply_creates_the_gate_then_reads_the_items_behind_it() -> None:
     assert run_lane(lane, apply=False) == []
 
 
+def test_what_the_gate_makes_is_no_change_of_its_own_in_plan_or_apply() -> None:
+    """A setting the gate's write makes as wanted (Item.made_by_gate: a new key's rotation)
+    is listed neither by the plan nor by the apply that makes the gate, which reads it after
+    the gate's write: the two list the same changes (issue 23)."""
+    store: Store = {}
+    writes: list[str] = []
+
+    def make(_: Any) -> None:  # the gate makes the thing with its rotation on
+        writes.append("exists")
+        store.update(exists="yes", rotation="on")
+
+    gate = Item("thing t", "exists", "yes", lambda: store.get("exists"), make, gate=True)
+    rotation = stored(store, "rotation", "on", writes)
+    rotation.made_by_gate = True
+    lane = [gate, rotation, stored(store, "tags", "t", writes)]
+    planned = [(c.setting, c.action) for c in run_lane(lane, apply=False)]
+    applied = [(c.setting, c.action) for c in run_lane(lane, apply=True)]
+    assert planned == applied == [("exists", "create"), ("tags", "create")]
+    assert writes == ["exists", "tags"]
+    store["rotation"] = "off"  # then turned off by hand: a change like any other
+    assert [(c.setting, c.action) for c in run_lane(lane, apply=False)] == [
+        ("rotation", "update")]
+
+
 def test_a_fresh_gate_once_it_made_its_resource_writes_the_items_behind_it_unread() -> None:
     """A gate that makes its resource with nothing set (Item.fresh: a new bucket has no
     policy or tags, https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html):

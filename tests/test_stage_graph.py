@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -403,3 +404,22 @@ def test_stages_asking_for_the_sources_at_once_find_them_once() -> None:
     for asker in askers:
         asker.join(5)
     assert found == [1] and answers == [[source]] * 4
+
+
+def test_the_notes_of_one_stage_come_in_a_fixed_order_whichever_lane_noted_first() -> None:
+    """The lanes of a stage run at once: their notes are listed sorted, not in the order the
+    lanes happened to note them, so that plan and apply print the same notes (issue 23)."""
+
+    def buckets(ctx: Context, scope: Scope) -> list[list[Item]]:
+        def noting(text: str, pause: float) -> Callable[[], Any]:
+            def read() -> Any:
+                time.sleep(pause)
+                ctx.note(text)
+                return "on"
+            return read
+
+        return [[Item("bucket a", "x", "on", noting("a: noted last", 0.3), lambda _: None)],
+                [Item("bucket b", "x", "on", noting("b: noted first", 0.0), lambda _: None)]]
+
+    ctx, _ = run(fake_command(Log(), given={"buckets": buckets}))
+    assert ctx.notes == ["a: noted last", "b: noted first"]

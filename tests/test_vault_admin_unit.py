@@ -221,10 +221,14 @@ def test_a_first_apply_without_the_admin_profile_leaves_the_whole_vault_pending(
     so they are held pending too, with a note, and the run exits 3 saying who must run what
     (moto accepts such a policy: the test checks nothing naming it was sent)."""
     sessions = Sessions()
+    planned = json.loads(run(Sessions(), config, "--json", "plan").stdout)["changes"]
     done = run(sessions, config, "--json", "apply", admin=False)
     found = json.loads(done.stdout)
     assert done.status == 3, done.stdout + done.stderr
     assert "errors" not in found, found["errors"]
+    # the plan listed every change apply made or left pending, in its order (issue 23)
+    assert [(c["resource"], c["setting"], c["action"]) for c in planned] == [
+        (c["resource"], c["setting"], c["action"]) for c in found["changes"]]
     there = [c for c in found["changes"] if "account backup" in c["resource"]]
     assert {(c["resource"], c["setting"]) for c in there} >= {
         ("bucket va-vault (us-west-2, account backup)", "bucket"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 from pathlib import Path
 
 from ..aws.naming import script_name
@@ -12,6 +13,9 @@ from ..engine.context import APPLY, DESTROY, PLAN, Context
 from ..engine.items import Change, RunFailed
 from ..errors import ExitStatus
 from ..output.results import ChangesResult
+from . import saved_plan
+
+log = logging.getLogger(__name__)
 
 
 def _result(ctx: Context, changes: list[Change], status: ExitStatus,
@@ -46,7 +50,13 @@ def _failed(ctx: Context, failed: RunFailed) -> ChangesResult:
 
 def apply(ctx: Context, args: argparse.Namespace) -> ChangesResult:
     """Exit 3 when changes in another account were left to its administrators (no
-    admin_profile here): the caller's side is done, theirs is shown as pending."""
+    admin_profile here): the caller's side is done, theirs is shown as pending. With a saved
+    plan (`apply FILE`), only once AWS is as it was when the plan was made (saved_plan.py)."""
+    if getattr(args, "plan_file", None) is not None:
+        ctx, to_make = _as_planned(ctx, Path(args.plan_file))
+        if not to_make:  # the plan has no change, and AWS none either: nothing to do
+            ctx.mode = APPLY
+            return _result(ctx, [], ExitStatus.OK)
     ctx.mode = APPLY
     try:
         changes = stages.run(ctx)
@@ -57,9 +67,31 @@ def apply(ctx: Context, args: argparse.Namespace) -> ChangesResult:
 
 
 def plan(ctx: Context, args: argparse.Namespace) -> ChangesResult:
+    """With --out FILE, the plan is saved there too, for `apply FILE` (saved_plan.py)."""
     ctx.mode = PLAN
     changes = stages.run(ctx)
-    return _result(ctx, changes, ExitStatus.ATTENTION if changes else ExitStatus.OK)
+    result = _result(ctx, changes, ExitStatus.ATTENTION if changes else ExitStatus.OK)
+    if getattr(args, "out", None) is not None:
+        saved_plan.write(Path(args.out), ctx.config, ctx.kind, ctx.account, changes)
+        result.saved_to = str(args.out)
+    return result
+
+
+def _as_planned(ctx: Context, path: Path) -> tuple[Context, bool]:
+    """The saved plan's account checked and AWS read again: refused (PlanMoved, exit 3) when
+    any change differs from the plan's. The context for the apply that follows, a fresh one
+    when there is something to make (the facts a plan learns are not those of a run that
+    writes), and whether there is."""
+    saved = saved_plan.read(path)
+    saved_plan.check_account(saved, ctx.account)
+    log.info("saved plan %s: %d changes; reading AWS again", path, len(saved.changes))
+    ctx.mode = PLAN
+    now = stages.run(ctx)
+    saved_plan.refuse_if_moved(saved, now)
+    if not now:
+        return ctx, False
+    return Context(config=ctx.config, kind=ctx.kind, clients=ctx.clients,
+                   account=ctx.account), True
 
 
 def destroy(ctx: Context, args: argparse.Namespace) -> ChangesResult:

@@ -60,6 +60,10 @@ class Item:
     # tags, ...; a new role no inline policy): once it made it, later items of its lane are
     # written from nothing, unread, as a plan shows them.
     fresh: bool = False
+    # A setting its gate's write makes as wanted (a new key's state and rotation, a new access
+    # point's buckets and first routes): behind an absent gate it is no change of its own, in
+    # a plan as in the apply that makes the gate (which reads it afterwards, as wanted).
+    made_by_gate: bool = False
     desire: Callable[[Any], Any] | None = None  # when what we want depends on what is there
     # The document it reads and writes (an alarm, a bucket's notification configuration,
     # ...). Consecutive items that say one run at once, those of one document in order.
@@ -237,6 +241,9 @@ def run_lane(items: Iterable[Item], apply: bool) -> list[Change]:
             n = end
             continue
         item = items[n]
+        if absent and item.made_by_gate:
+            n += 1
+            continue
         # behind an absent or just made gate, nothing is read, but for a document an item
         # before it wrote (a bucket's policy: the TLS statement, then a delivery statement)
         unread = absent and item.touches not in written

@@ -77,7 +77,9 @@ permissions of both the rules on the buckets now and the rules wanted, the repli
 changes the rules, and only then does "role permissions" cut them to what the rules wanted
 need. So at every moment each rule in a configuration is covered by its role. A destination
 in another account grants the role in its bucket and key policies the same way: widened
-after the roles exist ("grants"), narrowed after the rules changed ("grants narrowed").
+after the roles exist ("grants"), narrowed after the rules changed ("grants narrowed"). A
+plan shows the end state of both where apply first writes them (roles, grants) and nothing
+in the narrowing stages: so plan lists the changes apply makes, in apply's order.
 """
 
 from __future__ import annotations
@@ -211,15 +213,26 @@ def run_steps(ctx: Context, scope: Scope, steps: tuple[Step[Stage], ...]) -> lis
         results = run_graph(steps, lambda stage: run_stage(views[stage], scope, stage))
     finally:
         for view in views.values():
-            for text in view.notes:
+            for text in sorted(view.notes):  # a stage's lanes note in no fixed order
                 if text not in ctx.notes:
                     ctx.notes.append(text)
-    changes = [change for _, result in results for change in result.changes]
+    changes = _once([change for _, result in results for change in result.changes])
     errors = [error for _, result in results for error in result.errors]
     if errors:
         log.debug("stages failed: %s", ", ".join(str(s) for s, r in results if r.errors))
         raise RunFailed(errors, changes)
     return changes
+
+
+def _once(changes: list[Change]) -> list[Change]:
+    """Each change left pending listed once: the widening and the narrowing stages both find
+    a permission or grant that another account's administrators must make first (nothing
+    was written in between), as the plan lists it once."""
+    found: list[Change] = []
+    for change in changes:
+        if change.pending is None or change not in found:
+            found.append(change)
+    return found
 
 
 def run(ctx: Context) -> list[Change]:

@@ -12,7 +12,7 @@ SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 WIDTH = 110
 
 
-def _short(value: Any) -> str:
+def short_value(value: Any) -> str:
     text = "absent" if value is None else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= WIDTH else text[: WIDTH - 3] + "..."
 
@@ -27,7 +27,7 @@ def differences(current: Any, wanted: Any, path: str = "", depth: int = 0) -> li
                 lines += differences(current.get(key), wanted.get(key), sub, depth + 1)
         return lines
     prefix = f"{path}: " if path else ""
-    return [f"{prefix}{_short(current)} -> {_short(wanted)}"]
+    return [f"{prefix}{short_value(current)} -> {short_value(wanted)}"]
 
 
 def changes_text(changes: Iterable[Change], heading: str) -> str:

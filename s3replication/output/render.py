@@ -66,6 +66,8 @@ def _(result: results.ChangesResult) -> dict[str, Any]:
         found["dry_run"] = True
     if result.waiting:
         found["waiting"] = list(result.waiting)
+    if result.saved_to is not None:
+        found["saved_to"] = result.saved_to
     return found
 
 
@@ -125,7 +127,10 @@ def text(result: Any) -> str:
 
 @text.register
 def _(result: results.ChangesResult) -> str:
-    return changes_result_text(result)
+    if result.saved_to is None:
+        return changes_result_text(result)
+    return (changes_result_text(result) + f"\nSaved the plan to {result.saved_to}; to make "
+            f"exactly these changes: python {result.script}.py apply {result.saved_to}")
 
 
 @text.register

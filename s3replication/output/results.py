@@ -36,6 +36,7 @@ class ChangesResult:
     dry_run: bool = False  # destroy without --yes
     # who must run what, per account whose changes were left pending (Change.pending)
     waiting: list[str] = field(default_factory=list)
+    saved_to: str | None = None  # plan --out FILE: where the plan was saved
 
 
 @dataclass

@@ -210,7 +210,11 @@ def read_alias_tags(on: AccessPointTarget) -> Any:
 
 
 def project_alias_tags(on: AccessPointTarget, current: Any) -> Any:
-    return None if current is None else current["tags"]
+    """Each member's alias tag; None (absent) while no member has one, as a plan shows it
+    behind an access point it would create."""
+    if current is None or not any(current["tags"].values()):
+        return None
+    return current["tags"]
 
 
 def wanted_alias_tags(on: AccessPointTarget, current: Any) -> Any:
@@ -273,9 +277,10 @@ ACCESS_POINT_SETTINGS: tuple[Setting[AccessPointTarget], ...] = (
                              "s3:SubmitMultiRegionAccessPointRoutes"),
             read_existence, lambda on: EXISTS, create, gate=True),
     Setting("buckets (fixed at creation)", ("s3:GetMultiRegionAccessPoint",),
-            read_buckets, lambda on: sorted(on.spec.buckets), refuse_bucket_change),
+            read_buckets, lambda on: sorted(on.spec.buckets), refuse_bucket_change,
+            made_by_gate=True),
     Setting("first routes", ("s3:SubmitMultiRegionAccessPointRoutes",),
-            read_first_routes, lambda on: "set", set_first_routes),
+            read_first_routes, lambda on: "set", set_first_routes, made_by_gate=True),
     # failover and failback read it there while us-west-2 is down (find_alias)
     Setting("alias tags on its buckets", ("s3:GetBucketTagging", "s3:PutBucketTagging"),
             read_alias_tags, lambda on: None, write_alias_tags, project=project_alias_tags,

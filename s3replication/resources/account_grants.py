@@ -41,7 +41,7 @@ from botocore.exceptions import ClientError
 from ..aws.calls import error_code, policy_document, read_or_none, until_propagated
 from ..aws.naming import bucket_arn, s3_service_host
 from ..config.model import BucketSpec
-from ..engine.context import Context
+from ..engine.context import PLAN, Context
 from ..engine.items import Item
 from ..engine.scope import Scope
 from .bucket_target import BucketTarget
@@ -227,10 +227,13 @@ def grants(ctx: Context, scope: Scope, widen: bool) -> list[list[Item]]:
 
 
 def widened(ctx: Context, scope: Scope) -> list[list[Item]]:
-    """Before the rules change (apply and destroy only; a plan shows the end state)."""
-    return grants(ctx, scope, widen=True) if ctx.writes else []
+    """Before the rules change. A plan shows here the end state (exactly the roles of the
+    rules wanted), where apply first writes the grants: so plan's changes are listed in the
+    order apply makes them (on a new grant, its only write)."""
+    return grants(ctx, scope, widen=ctx.writes)
 
 
 def narrowed(ctx: Context, scope: Scope) -> list[list[Item]]:
-    """After the rules changed: exactly the roles of the rules wanted."""
-    return grants(ctx, scope, widen=False)
+    """After the rules changed: exactly the roles of the rules wanted (a plan showed them
+    before the rules: `widened`)."""
+    return [] if ctx.mode == PLAN else grants(ctx, scope, widen=False)

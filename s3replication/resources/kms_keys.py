@@ -188,10 +188,11 @@ ALIAS: Setting[KeyTarget] = Setting(
     gate=True)
 STATE: Setting[KeyTarget] = Setting(
     "key state", ("kms:DescribeKey",), read_state, lambda on: "Enabled",
-    refuse_state)  # never changed: a key not Enabled stops the run
+    refuse_state, made_by_gate=True)  # never changed: a key not Enabled stops the run
 ROTATION: Setting[KeyTarget] = Setting(
     "rotation", ("kms:GetKeyRotationStatus", "kms:EnableKeyRotation"),
-    read_rotation, lambda on: True, enable_rotation)
+    read_rotation, lambda on: True, enable_rotation,
+    made_by_gate=True)  # a key the alias row makes is Enabled, its rotation on
 KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (ALIAS, STATE, ROTATION)  # a key by alias
 GIVEN_KEY_SETTINGS: tuple[Setting[KeyTarget], ...] = (STATE,)  # a key by ARN: only checked
 

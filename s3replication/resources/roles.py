@@ -23,7 +23,7 @@ from typing import Any
 from ..aws.calls import error_code, is_not_found, policy_document, read_or_none
 from ..aws.naming import MANAGED_TAG, inline_policy_name
 from ..config.model import BucketSpec
-from ..engine.context import Context
+from ..engine.context import PLAN, Context
 from ..engine.items import Item
 from ..engine.parallel import parallel_map
 from ..engine.scope import Scope
@@ -178,7 +178,7 @@ def role_lane(ctx: Context, scope: Scope, role_name: str, sources: list[BucketSp
     """Before the rules change: the role, and (apply only) this script's permissions widened
     to cover both the rules on the buckets now (`live`: each source's configuration, as
     read by `lanes`) and the rules wanted, so that no rule is ever live without its
-    permissions. A plan shows only the end state (role_permissions.py)."""
+    permissions. A plan shows only the end state, here (role_permissions.py lists none)."""
     items: list[Item] = []
     wanted = policy_for(ctx, scope, sources)
     if wanted is not None:
@@ -188,6 +188,10 @@ def role_lane(ctx: Context, scope: Scope, role_name: str, sources: list[BucketSp
         if widened is not None:
             # no rule wanted: the live ones are covered by the policy there, if any
             items.append(policy_item(ctx, role_name, widened, only_if_present=wanted is None))
+    elif ctx.mode == PLAN:
+        # the end state, where apply lists its first write of the permissions (on a new role,
+        # its only one): so plan's changes are listed in the order apply makes them
+        items.append(policy_item(ctx, role_name, wanted))
     return items
 
 

@@ -29,6 +29,7 @@ class Setting(Generic[Target]):
     desire: Callable[[Target, Any], Any] | None = None  # wanted, when it depends on what is there
     gate: bool = False  # an existence row: when absent, the rows after it read as absent
     fresh: bool = False  # a gate row that makes the target with nothing set (Item.fresh)
+    made_by_gate: bool = False  # the gate row's write makes it as wanted (Item.made_by_gate)
     # its own document, apart from the rows around it: next to other such rows, read at the
     # same time as they are, then written one at a time (engine Item.touches, writes_alone)
     apart: bool = False
@@ -44,7 +45,7 @@ class Setting(Generic[Target]):
             read=lambda: self.read(target),
             write=lambda current: self.write(target, current),
             project=lambda current: self.project(target, current),
-            gate=self.gate, fresh=self.fresh,
+            gate=self.gate, fresh=self.fresh, made_by_gate=self.made_by_gate,
             desire=None if desire is None else (lambda current: desire(target, current)),
             touches=self.document or (self.name if self.apart else None),
             writes_alone=self.apart,
