@@ -119,7 +119,8 @@ COMMANDS: dict[str, Command] = {
                      (_max_report, _inventory)),
     "backfill": Command("commands.backfill", "backfill", True,
                         "replicate what S3 will not: objects older than their rule, failed ones",
-                        (_yes("copy or start the jobs"), _backfill, _max_report)),
+                        (_yes("copy or start the jobs"), _backfill, _max_report),
+                        check="commands.backfill_args:check"),
     "restore": Command("commands.restore.command", "restore", True,
                        "bring a bucket or a rule's scope back to a moment (without --yes: "
                        "the plan)",
