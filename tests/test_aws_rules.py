@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from s3replication.commands import object_copy
+from s3replication.commands.restore import copy as restore_copy
 from tests import aws_rules
 
 BUCKET, OTHER = "rules-src-use1", "rules-dst-usw2"
@@ -86,6 +87,14 @@ def test_copy_in_place_passes_the_rules(s3: Any, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(s3, "copy_object", with_copy_directive)
     refused(lambda: object_copy.copy_in_place(s3, BUCKET, "a.json", made))
+
+
+def test_restore_copy_back_passes_the_rules(s3: Any) -> None:
+    """restore's copy of an older version over its key (REPLACE, the version's metadata)."""
+    made = restore_copy.copy_back(s3, BUCKET, "a.json", versions(s3)[1])
+    found = s3.get_object(Bucket=BUCKET, Key="a.json")
+    assert (found["VersionId"], found["Body"].read(), found["Metadata"]) == (
+        made, b"old", {"origin": "erp"})
 
 
 # -- the 5 GB copy limit -----------------------------------------------------------------
