@@ -564,6 +564,7 @@ def test_the_plan_names_the_manifest_and_how_many_objects_it_lists(batch: Any) -
     dry = run("--method", "batch", "--manifest", url)
     assert (dry.status, dry.mutating) == (3, []), dry.stderr
     assert f"batch job: the 2 objects manifest {url} lists (exactly those" in dry.stdout
+    assert f"run `backfill --manifest {url} --yes`" in dry.stdout
     assert "prefixes" not in dry.stdout
     data = json.loads(run("--manifest", url, "--json").stdout)
     assert [(j["manifest"], j["manifest_objects"]) for j in data["jobs"]] == [(url, 2)]

@@ -241,8 +241,10 @@ def _(result: results.BatchBackfillResult) -> str:
     if started:
         lines = [f"Started {len(result.jobs)} S3 Batch Replication jobs ({script}):"]
     else:
+        manifest = result.jobs[0].manifest
+        again = f"backfill --manifest {manifest} --yes" if manifest else "backfill --yes"
         lines = [f"backfill would start {len(result.jobs)} S3 Batch Replication jobs ({script}); "
-                 "run `backfill --yes`:"]
+                 f"run `{again}`:"]
     for job in result.jobs:
         prefixes = ", ".join(repr(p) for p in job.prefixes)
         role = job.role + ("" if not job.role_changes else
