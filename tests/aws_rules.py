@@ -1,10 +1,11 @@
 """AWS rules the code relies on that neither moto nor MiniStack enforces, in one place.
 
 An emulator agreeing proves little: MiniStack copies an object onto itself with nothing changed
-and moto (which refuses that only for an unversioned, unencrypted bucket and no version id)
-copies it too, where AWS answers InvalidRequest. So each rule below is enforced on every call
-the unit tests send to moto (`enforce`, applied by the `moto_clients` fixture): a call that
-breaks it fails as AWS would fail it (a ClientError with AWS's code and message), before moto
+and moto copies it too in a bucket with default encryption, or when a versioned bucket's
+version id is named (every copy in place backfill makes), where AWS answers InvalidRequest.
+So each rule below is enforced on every call the unit tests send to moto (`enforce`, applied
+by the `moto_clients` fixture): a call that breaks it fails as AWS would fail it (a
+ClientError with AWS's error code, and AWS's message where the pages quote it), before moto
 sees it. `RULES` is the table: the rule, the AWS page that states it, what the emulators do,
 how it is enforced here, and the tests whose code paths send such calls.
 tests/test_aws_rules.py sends a deliberately broken call for each rule (it must fail) and the
@@ -109,7 +110,7 @@ RULES = (
          "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html",
          "moto and MiniStack suspend it",
          "PutBucketVersioning Suspended on a bucket moto holds with a replication "
-         "configuration (InvalidRequest) or Object Lock (InvalidBucketState)",
+         "configuration or Object Lock: InvalidBucketState",
          ("test_apply_moto.py", "test_object_lock.py", "test_bucket_settings_aws.py")),
     Rule("a Batch Replication job runs in its source bucket's Region, its generated manifest "
          "stays there, and a manifest of a versioned bucket names version ids",
@@ -234,8 +235,8 @@ def _versioning(params: dict[str, Any], operation: str) -> None:
         raise refuse("InvalidBucketState", "An Object Lock configuration is present on this "
                      "bucket, so the versioning state cannot be changed.", operation, 409)
     if getattr(bucket, "replication", None):
-        raise refuse("InvalidRequest", "A replication configuration is present on this "
-                     "bucket, so the versioning state cannot be changed.", operation)
+        raise refuse("InvalidBucketState", "A replication configuration is present on this "
+                     "bucket, so the versioning state cannot be changed.", operation, 409)
 
 
 def _create_job(params: dict[str, Any], operation: str, region: str) -> None:

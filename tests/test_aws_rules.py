@@ -182,8 +182,8 @@ def test_an_unversioned_destination_is_refused(pair: Any, moto_clients: Any) -> 
 
 def test_versioning_of_a_replication_source_cannot_be_suspended(pair: Any, s3: Any) -> None:
     pair(rule())
-    refused(lambda: s3.put_bucket_versioning(Bucket=BUCKET,
-                                             VersioningConfiguration={"Status": "Suspended"}))
+    refused(lambda: s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={
+        "Status": "Suspended"}), "InvalidBucketState")
     s3.delete_bucket_replication(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
 
