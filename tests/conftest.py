@@ -20,6 +20,7 @@ import pytest
 
 from s3replication import sandbox
 from s3replication.aws.clients import Clients
+from tests import aws_rules
 from tests.moto_fidelity import keep_blocked_encryption_types
 
 DUMMY_AWS_ENV = {
@@ -132,5 +133,6 @@ def moto_clients(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli
 
     monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
     keep_blocked_encryption_types(monkeypatch)
+    aws_rules.enforce(monkeypatch)  # AWS's rules moto does not enforce (tests/aws_rules.py)
     with mock_aws():
         yield Clients()

@@ -556,6 +556,53 @@ def test_a_manifest_of_replicas_deleted_is_copied_in_place_even_when_batch_is_as
         assert head["ContentType"] == "application/json"
 
 
+def test_the_plan_names_the_manifest_and_how_many_objects_it_lists(batch: Any) -> None:
+    """A job over a manifest of the user's runs on exactly its objects, one task each
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-create-job.html#specify-batchjob-manifest):
+    the plan says which manifest and how many, not the prefixes of a generated manifest."""
+    run, _, url, s3 = batch
+    dry = run("--method", "batch", "--manifest", url)
+    assert (dry.status, dry.mutating) == (3, []), dry.stderr
+    assert f"batch job: the 2 objects manifest {url} lists (exactly those" in dry.stdout
+    assert f"run `backfill --manifest {url} --yes`" in dry.stdout
+    assert "prefixes" not in dry.stdout
+    data = json.loads(run("--manifest", url, "--json").stdout)
+    assert [(j["manifest"], j["manifest_objects"]) for j in data["jobs"]] == [(url, 2)]
+
+
+NO_BATCH = ("error: --method batch: the sandbox (MiniStack) has no S3 Batch Operations; use "
+            "--method copy (the sandbox's default), which copies the objects the audit finds "
+            "missing in place, so that S3 replicates them\n")
+
+
+@pytest.mark.parametrize("argv", [(), ("--yes",), ("--manifest", "URL", "--yes")])
+def test_the_sandbox_refuses_batch_before_any_call(batch: Any, moto_clients: Any,
+                                                   argv: tuple[str, ...]) -> None:
+    """MiniStack serves no S3 Batch Operations (CreateJob): `--sandbox --method batch` is a
+    usage error (exit 2) found before the first call, so no batch role is made."""
+    run, _, url, _ = batch
+    result = run("--sandbox", "--method", "batch", *[url if a == "URL" else a for a in argv])
+    assert (result.status, result.stderr, result.calls) == (2, NO_BATCH, [])
+    assert moto_clients.get("iam", "us-east-1").list_roles()["Roles"] == []
+
+
+def test_the_sandbox_refuses_a_manifest_that_needs_a_job_before_any_change(
+        batch: Any, moto_clients: Any) -> None:
+    """With `--manifest` batch is the default method, and whether the manifest needs a job
+    (not one of replicas deleted, which is copied in place) shows only in the manifest: the
+    refusal comes after reading it, before any change: exit 1, since exit 2 promises that
+    no call was made."""
+    run, _, url, _ = batch
+    result = run("--sandbox", "--manifest", url, "--yes")
+    assert result.status == 1
+    assert result.stderr == (f"error: --manifest {url} needs a Batch Replication job: the "
+                             "sandbox (MiniStack) has no S3 Batch Operations; `backfill "
+                             "--method copy` (without --manifest) copies the objects the audit "
+                             "finds missing in place, so that S3 replicates them\n")
+    assert result.mutating == []
+    assert moto_clients.get("iam", "us-east-1").list_roles()["Roles"] == []
+
+
 def test_copy_in_place_takes_no_manifest(batch: Any) -> None:
     run, _, url, _ = batch
     result = run("--method", "copy", "--manifest", url, "--yes")

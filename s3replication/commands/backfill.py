@@ -38,6 +38,7 @@ from ..output.results import (
     SkippedObject,
 )
 from . import batch_job
+from .backfill_args import refuse_batch_in_sandbox
 from .batch_manifest import UserManifest, read_manifest
 from .object_copy import SSE_C_REASON, NotCopyable, archived_reason, copy_in_place
 from .replica_audit import (
@@ -68,6 +69,8 @@ def backfill(ctx: Context, args: argparse.Namespace,
         raise UsageError("--manifest is for --method batch (a Batch Replication job), or a "
                          "manifest of replicas deleted from the destination")
     if method == "batch":
+        if given is not None and not args.method:
+            refuse_batch_in_sandbox(args)
         return batch_job.start_jobs(ctx, args, given)
     return copy_missing(ctx, args)
 

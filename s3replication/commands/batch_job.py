@@ -26,7 +26,7 @@ from ..engine.context import Context
 from ..engine.items import run_lane
 from ..errors import AwsError, ExitStatus, UsageError
 from ..output.results import BatchBackfillResult, BatchJobPlan, JobProgress
-from .batch_manifest import UserManifest, read_manifest
+from .batch_manifest import UserManifest, count_objects, read_manifest
 from .batch_role import REPORT_PREFIX, role_lane, role_name
 from .batch_scope import ALWAYS, REPLICAS_GONE, job_scope
 
@@ -114,6 +114,8 @@ def start_jobs(ctx: Context, args: argparse.Namespace,
                            statuses=scope.statuses if scope else [],
                            why=scope.reasons if scope else [f"the objects {args.manifest} lists"],
                            elsewhere=[REPLICAS_GONE] if scope else [])
+        if given is not None:
+            job.manifest, job.manifest_objects = args.manifest, count_objects(ctx, given)
         if args.yes:
             job.job_id = _start_job(ctx, source, rules, reports, bool(job.role_changes),
                                     given.job_manifest() if given else None, job.statuses)

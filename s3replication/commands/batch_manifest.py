@@ -77,6 +77,22 @@ def read_manifest(ctx: Context, url: str) -> UserManifest:
                         redrive.copy_rule(head.get("Metadata") or {}))
 
 
+def count_objects(ctx: Context, manifest: UserManifest) -> int:
+    """How many objects the manifest lists (its lines that name a key), read as a stream of
+    the very version whose ETag read_manifest saw, so that the count is the job's."""
+    body = ctx.s3(manifest.region).get_object(Bucket=manifest.bucket, Key=manifest.key,
+                                              IfMatch=f'"{manifest.etag}"')["Body"]
+    try:
+        return sum(1 for line in body.iter_lines() if _names_a_key(line))
+    finally:
+        body.close()
+
+
+def _names_a_key(line: bytes) -> bool:
+    fields = line.split(b",")
+    return len(fields) >= 2 and bool(fields[1].strip())
+
+
 def _in_reports(ctx: Context, source: str, bucket: str) -> bool:
     """Whether `bucket` is the report bucket (or the source itself) in `source`'s Region."""
     inventory = ctx.config.inventory

@@ -40,7 +40,10 @@ def audit(config: Config, kind: str, args: argparse.Namespace) -> None:
 
 
 def backfill(config: Config, kind: str, args: argparse.Namespace) -> None:
+    from .backfill_args import check
+
     _max_report(args)
+    check(config, kind, args)  # what the sandbox cannot run
     if args.job is None:
         if args.manifest is not None:
             from .batch_manifest import parse_url

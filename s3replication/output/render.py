@@ -265,18 +265,23 @@ def _(result: results.BatchBackfillResult) -> str:
     if started:
         lines = [f"Started {len(result.jobs)} S3 Batch Replication jobs ({script}):"]
     else:
+        manifest = result.jobs[0].manifest
+        again = f"backfill --manifest {manifest} --yes" if manifest else "backfill --yes"
         lines = [f"backfill would start {len(result.jobs)} S3 Batch Replication jobs ({script}); "
-                 "run `backfill --yes`:"]
+                 f"run `{again}`:"]
     for job in result.jobs:
         prefixes = ", ".join(repr(p) for p in job.prefixes)
         role = job.role + ("" if not job.role_changes else
                            " (created or updated)" if started else " (to create or update)")
         lines.append(f"  {job.source} ({job.region}): "
                      + (f"job {job.job_id}, " if job.job_id else "")
-                     + f"prefixes {prefixes}; role {role}; reports {job.report}")
-        lines.append("      batch job: " + (f"objects with replication status "
-                                            f"{', '.join(job.statuses)}" if job.statuses
-                                            else "; ".join(job.why)))
+                     + ("" if job.manifest else f"prefixes {prefixes}; ")
+                     + f"role {role}; reports {job.report}")
+        lines.append("      batch job: " + (
+            f"the {job.manifest_objects} objects manifest {job.manifest} lists (exactly "
+            "those, whatever their prefix; S3 generates no manifest)" if job.manifest
+            else f"objects with replication status {', '.join(job.statuses)}" if job.statuses
+            else "; ".join(job.why)))
         lines += [f"        {why}" for why in job.why if job.statuses]
         lines += [f"      {group}" for group in job.elsewhere]
     if started:

@@ -204,6 +204,8 @@ class BatchJobPlan:
     statuses: list[str] = field(default_factory=list)  # ObjectReplicationStatuses ([]: manifest)
     why: list[str] = field(default_factory=list)  # what the job selects beyond NONE/FAILED
     elsewhere: list[str] = field(default_factory=list)  # groups that go another path, and why
+    manifest: str | None = None  # --manifest: the job's objects are exactly this CSV's (S3 URL)
+    manifest_objects: int | None = None  # how many objects it lists
 
 
 @dataclass
