@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 
 from s3replication.commands import object_copy
 from s3replication.commands.restore import copy as restore_copy
+from s3replication.commands.restore.plan import Copy
 from tests import aws_rules
 
 BUCKET, OTHER = "rules-src-use1", "rules-dst-usw2"
@@ -90,8 +91,9 @@ def test_copy_in_place_passes_the_rules(s3: Any, monkeypatch: pytest.MonkeyPatch
 
 
 def test_restore_copy_back_passes_the_rules(s3: Any) -> None:
-    """restore's copy of an older version over its key (REPLACE, the version's metadata)."""
-    made = restore_copy.copy_back(s3, BUCKET, "a.json", versions(s3)[1])
+    """restore's copy of an older version over its key (MetadataDirective COPY: allowed, since
+    the version copied is not the current one)."""
+    made = restore_copy.copy_back(s3, BUCKET, Copy("a.json", versions(s3)[1], 3, "STANDARD"))
     found = s3.get_object(Bucket=BUCKET, Key="a.json")
     assert (found["VersionId"], found["Body"].read(), found["Metadata"]) == (
         made, b"old", {"origin": "erp"})

@@ -89,4 +89,4 @@ def test_other_refusals_are_raised_as_they_are(moto_clients: Any) -> None:
     stub = Stubber(s3)
     stub.add_client_error("copy_object", "AccessDenied", "Access Denied", 403)
     with stub, pytest.raises(Exception, match="AccessDenied"):
-        copy_back(s3, BUCKET, Copy("k", "v1", 4))
+        copy_back(s3, BUCKET, Copy("k", "v1", 4), from_bucket="replica")
