@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.inventory_reports import REPORTS, config_text
+from tests.inventory_reports import REPORTS, SOURCE, config_text
 from tests.shop import Run, run_script
 
 
@@ -51,3 +51,14 @@ def test_json_says_it_on_stdout_too(audit: Any) -> None:
     (rule,) = data["rules"]
     assert "48 hours" in rule["no_report"] and rule["error"] is None
     assert result.stderr.count("48 hours") == 1
+
+
+def test_restore_from_inventory_before_the_first_report_is_exit_3_too(
+        audit: Any, moto_clients: Any, tmp_path: Path) -> None:
+    """`restore --inventory` finds its report the same way (commands/inventory_report.py)."""
+    config = tmp_path / "s3_config.py"
+    result = run_script("crr", "restore", "--to", "2026-12-01T00:00:00Z", "--bucket", SOURCE,
+                        "--inventory", "--config", str(config), clients=lambda: moto_clients)
+
+    assert result.status == 3, result.stderr
+    assert result.stderr.count("48 hours") == 1 and "restore --inventory again" in result.stderr

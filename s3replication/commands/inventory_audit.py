@@ -16,45 +16,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..aws.calls import explain
-from ..config.model import BucketSpec, ObjectLockSpec, RuleSpec
+from ..config.model import ObjectLockSpec, RuleSpec
 from ..engine.context import Context
 from ..errors import UsageError
 from ..inventory import redrive
 from ..inventory.query import REDRIVE_KINDS, Comparison
-from ..inventory.reports import Report, ReportError, newest_report
+from ..inventory.reports import Report, ReportError
 from ..inventory.retention import LOCK_FIELDS
 from ..output.results import ProblemObject, RuleAuditReport
-from ..resources.inventory import INVENTORY_ID, REPORT_PREFIX, report_bucket
+from ..resources.inventory import report_bucket
+from .inventory_report import NoReportYet, find_report
 from .replica_audit import custom_endpoint
 
 log = logging.getLogger(__name__)
-
-
-class NoReportYet(ReportError):
-    """No complete report of a bucket yet: the expected state for up to 48 hours after apply,
-    as S3 delivers the first report within 48 hours
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html). Not a
-    failure: the audit exits 3 and says it once, on stderr."""
+AUDIT = "audit --inventory"
 
 
 COUNTED = ("missing", "mismatched", "failed", "pending", "archived")
 RETENTION_COUNTED = ("retention_missing", "retention_short")  # a locked destination's only
 KIND_WORDS = {"mismatched": "size mismatch", "retention_missing": "retention missing",
               "retention_short": "retention short"}  # as the listing audit names them
-
-
-def find_report(ctx: Context, bucket: BucketSpec) -> Report:
-    reports = report_bucket(ctx, bucket.region)
-    if reports is None:
-        raise UsageError("audit --inventory needs INVENTORY in the config (and a report "
-                         f"bucket for {bucket.region})")
-    found = newest_report(ctx.s3(reports.region), reports.name, REPORT_PREFIX, bucket.name,
-                          INVENTORY_ID)
-    if found is None:
-        raise NoReportYet(f"no inventory report of {bucket.name} yet in "
-                          f"s3://{reports.name}/{REPORT_PREFIX}/{bucket.name}/{INVENTORY_ID}/: "
-                          "S3 delivers the first within 48 hours of apply; audit again then")
-    return found
 
 
 def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
@@ -68,8 +49,8 @@ def audit_rule(ctx: Context, rule: RuleSpec, max_report: int, engine: str,
                                              rule.destination).object_lock else (), 0)},
                              problems=[], problems_total=0, exact_versions=exact_versions)
     try:
-        source, replica = (find_report(ctx, ctx.bucket(rule.source)),
-                           find_report(ctx, ctx.bucket(rule.destination)))
+        source, replica = (find_report(ctx, ctx.bucket(rule.source), AUDIT),
+                           find_report(ctx, ctx.bucket(rule.destination), AUDIT))
         report.reports = {r.bucket: f"{r.created:%Y-%m-%d %H:%M} UTC ({r.age_hours:.1f} h old)"
                           for r in (source, replica)}
         report.report_times = {"source": _iso(source.created), "replica": _iso(replica.created)}

@@ -69,8 +69,9 @@ def _(result: results.BatchBackfillResult) -> str:
                      + ("" if job.manifest else f"prefixes {prefixes}; ")
                      + f"role {role}; reports {job.report}")
         lines.append("      batch job: " + (
-            f"the {plural.count(job.manifest_objects, 'object')} manifest {job.manifest} lists "
-            "(exactly those, whatever their prefix; S3 generates no manifest)" if job.manifest
+            f"the {plural.count(job.manifest_objects or 0, 'object')} manifest {job.manifest} "
+            "lists (exactly those, whatever their prefix; S3 generates no manifest)"
+            if job.manifest
             else f"objects with replication status {', '.join(job.statuses)}" if job.statuses
             else "; ".join(job.why)))
         lines += [f"        {why}" for why in job.why if job.statuses]

@@ -34,9 +34,9 @@ from ...engine.context import Context
 from ...errors import UsageError
 from ...inventory import redrive
 from ...inventory.query import column_name
-from ...inventory.reports import Report, ReportError, newest_report
 from ...inventory.restore_query import TABLE, RestoreQuery
-from ...resources.inventory import INVENTORY_ID, REPORT_PREFIX, report_bucket
+from ...resources.inventory import report_bucket
+from ..inventory_report import find_report
 from .plan import GROUPS, Copy, RestorePlan, Scope
 
 log = logging.getLogger(__name__)
@@ -64,21 +64,6 @@ def check_scope(scope: Scope) -> None:
                          "--bucket with --prefix")
 
 
-def find_report(ctx: Context, bucket_name: str) -> Report:
-    bucket = ctx.bucket(bucket_name)
-    reports = report_bucket(ctx, bucket.region)
-    if reports is None:
-        raise UsageError("restore --inventory needs INVENTORY in the config (and a report "
-                         f"bucket for {bucket.region})")
-    found = newest_report(ctx.s3(reports.region), reports.name, REPORT_PREFIX, bucket.name,
-                          INVENTORY_ID)
-    if found is None:
-        raise ReportError(f"no complete inventory report of {bucket.name} in "
-                          f"s3://{reports.name}/{REPORT_PREFIX}/{bucket.name}/{INVENTORY_ID}/ "
-                          "yet (S3 delivers the first within 48 hours of apply)")
-    return found
-
-
 def manifest_key(bucket: str, now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return f"{MANIFEST_PREFIX}/{urllib.parse.quote(bucket, safe='')}/{stamp}-copies.csv"
@@ -91,7 +76,7 @@ def plan_from_inventory(ctx: Context, scope: Scope, to: datetime, max_report: in
     """The plan of `scope` at `to` from its bucket's newest report; with `manifest`, the
     copies streamed to a Batch Operations manifest rather than held."""
     check_scope(scope)
-    report = find_report(ctx, scope.bucket)
+    report = find_report(ctx, ctx.bucket(scope.bucket), "restore --inventory")
     query = RestoreQuery(scope.prefix, to, has_etag=column_name("ETag") in
                          {column_name(c) for c in report.columns})
     plan = InventoryRestorePlan(scope.bucket, scope.prefix, to, dict.fromkeys(GROUPS, 0),
