@@ -640,3 +640,14 @@ def test_any_value_in_access_points_gives_a_config_error_never_a_traceback(tmp_p
                 load_config(write_config(tmp_path, settings))
             except ConfigError as error:
                 assert error.problems, (path, value)
+
+
+def test_a_value_with_a_line_separator_is_shown_on_one_line() -> None:
+    """str.splitlines() splits at U+0085 and U+2028 too: such a character in a value must not
+    break a problem's one line (found by test_properties' random configs)."""
+    from s3replication.config.messages import show
+
+    for value in ("\x85", "a\u2028b", "tab\there", "é"):
+        shown = show(value)
+        assert len(shown.splitlines()) == 1 and shown.isprintable(), shown
+    assert show("é") == '"é"' and show("\x85") == '"\\u0085"'

@@ -8,8 +8,13 @@ from collections.abc import Iterable, Mapping
 
 
 def show(value: object) -> str:
-    """A value as the user would have written it, strings in double quotes."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    """A value as the user would have written it, strings in double quotes; a character that
+    does not print (a line or paragraph separator such as U+0085 or U+2028, a control
+    character) as its escape, so that every problem stays on one line."""
+    if not isinstance(value, str):
+        return repr(value)
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1]
+                   for c in json.dumps(value, ensure_ascii=False))
 
 
 def close_match(name: str, known: Iterable[str]) -> str | None:
