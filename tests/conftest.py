@@ -21,7 +21,10 @@ import pytest
 from s3replication import sandbox
 from s3replication.aws.clients import Clients
 from tests import aws_rules
+from tests.model_cache import share_parsed_models
 from tests.moto_fidelity import keep_blocked_encryption_types
+
+share_parsed_models()  # every run's session parses botocore's models once per process
 
 DUMMY_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
