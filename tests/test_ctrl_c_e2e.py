@@ -180,6 +180,38 @@ def test_audit_stops_with_its_reads_under_way(ministack_endpoint: str, reset_min
     assert_stopped(run, took, Path(world.config.log_file))
 
 
+def test_backfill_stops_with_its_copies_under_way(ministack_endpoint: str, reset_ministack,
+                                                  tmp_path: Path) -> None:
+    """200 objects written while the rule was disabled (never replicated: backfill copies each
+    in place, a HEAD then a CopyObject), every answer held back 1.5 s: Ctrl-C once the first
+    copies are made; no copy starts after it, the calls under way are not waited for, and the
+    run ends."""
+    world = World.make(ministack_endpoint, tmp_path, "SRR_RULES = SRR_RULES[:1]")
+    world.apply("srr")
+    source = "shopco-data-use1"
+    s3 = world.s3(source)
+    configuration = s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]
+    enabled = json.loads(json.dumps(configuration))
+    for rule in configuration["Rules"]:
+        rule["Status"] = "Disabled"
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=configuration)
+    keys = [f"customers/{n:03}.json" for n in range(200)]
+    world.put_many(source, keys)
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=enabled)
+
+    def copies_made() -> int:
+        return len(world.versions(source, "customers/")) - len(keys)
+
+    with FaultProxy(world.endpoint, delay=1.5, lifetime=90) as proxy:
+        run = Running("srr", proxy.url, world.config_path, "backfill", "--method", "copy",
+                      "--yes")
+        run.wait_for(lambda: copies_made() > 0, limit=60)
+        took = run.interrupt()
+
+    assert_stopped(run, took, Path(world.config.log_file))
+    assert 0 < copies_made() < len(keys), "stopped half-way: no copy started after Ctrl-C"
+
+
 def test_restore_apply_stops_and_lists_every_change_it_made(
         ministack_endpoint: str, reset_ministack, tmp_path: Path) -> None:
     """Every answer held back 0.6 s, 200 keys to copy back: on Ctrl-C no key starts, the copies
