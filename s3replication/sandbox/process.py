@@ -77,13 +77,16 @@ def reach(account: AccountSpec, sts: Any) -> boto3.Session:
         return root
     iam = Clients(endpoint_url=sts.meta.endpoint_url, session=root, verify=False).get(
         "iam", "us-east-1")
-    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_user(UserName=READER)
-    iam.put_user_policy(UserName=READER, PolicyName="read-only",
-                        PolicyDocument=json.dumps(READER_POLICY))
-    for old in iam.list_access_keys(UserName=READER)["AccessKeyMetadata"]:
-        iam.delete_access_key(UserName=READER, AccessKeyId=old["AccessKeyId"])
-    key = iam.create_access_key(UserName=READER)["AccessKey"]
+    try:  # closed afterwards: an open connection holds a stopping sandbox its whole timeout
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+            iam.create_user(UserName=READER)
+        iam.put_user_policy(UserName=READER, PolicyName="read-only",
+                            PolicyDocument=json.dumps(READER_POLICY))
+        for old in iam.list_access_keys(UserName=READER)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=READER, AccessKeyId=old["AccessKeyId"])
+        key = iam.create_access_key(UserName=READER)["AccessKey"]
+    finally:
+        iam.close()
     core = botocore.session.Session()
     core.get_component("config_store").set_config_variable("profile", None)
     return boto3.Session(aws_access_key_id=key["AccessKeyId"],
