@@ -157,12 +157,10 @@ def test_readiness_and_failover_stop_in_the_canary_wait(
     assert shop.routes() == {shop.east: 100, shop.west: 0}  # no failover half made
 
 
-def test_audit_stops_with_its_reads_under_way(ministack_endpoint: str, reset_ministack,
-                                              tmp_path: Path) -> None:
-    """One rule (audited in the main thread), 40 objects written while it was disabled (never
-    replicated: a HEAD each), every answer held back 1.5 s: the audit's reads are under way
-    when Ctrl-C comes; they are not waited for."""
-    world = World.make(ministack_endpoint, tmp_path, "SRR_RULES = SRR_RULES[:1]")
+def never_replicated(endpoint: str, tmp_path: Path, keys: list[str]) -> World:
+    """The shipped config's first SRR rule applied, and `keys` written into its source while
+    the rule was disabled: in the source, never in the replica."""
+    world = World.make(endpoint, tmp_path, "SRR_RULES = SRR_RULES[:1]")
     world.apply("srr")
     source = "shopco-data-use1"
     s3 = world.s3(source)
@@ -171,8 +169,18 @@ def test_audit_stops_with_its_reads_under_way(ministack_endpoint: str, reset_min
     for rule in configuration["Rules"]:
         rule["Status"] = "Disabled"
     s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=configuration)
-    world.put_many(source, [f"customers/{n}.json" for n in range(40)])
+    world.put_many(source, keys)
     s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=enabled)
+    return world
+
+
+def test_audit_stops_with_its_reads_under_way(ministack_endpoint: str, reset_ministack,
+                                              tmp_path: Path) -> None:
+    """One rule (audited in the main thread), 40 objects written while it was disabled (never
+    replicated: a HEAD each), every answer held back 1.5 s: the audit's reads are under way
+    when Ctrl-C comes; they are not waited for."""
+    world = never_replicated(ministack_endpoint, tmp_path,
+                             [f"customers/{n}.json" for n in range(40)])
     with FaultProxy(world.endpoint, delay=1.5, lifetime=60) as proxy:
         run = Running("srr", proxy.url, world.config_path, "audit")
         run.wait_for(lambda: proxy.forwarded >= 6, limit=40)
@@ -186,18 +194,9 @@ def test_backfill_stops_with_its_copies_under_way(ministack_endpoint: str, reset
     in place, a HEAD then a CopyObject), every answer held back 1.5 s: Ctrl-C once the first
     copies are made; no copy starts after it, the calls under way are not waited for, and the
     run ends."""
-    world = World.make(ministack_endpoint, tmp_path, "SRR_RULES = SRR_RULES[:1]")
-    world.apply("srr")
-    source = "shopco-data-use1"
-    s3 = world.s3(source)
-    configuration = s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]
-    enabled = json.loads(json.dumps(configuration))
-    for rule in configuration["Rules"]:
-        rule["Status"] = "Disabled"
-    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=configuration)
     keys = [f"customers/{n:03}.json" for n in range(200)]
-    world.put_many(source, keys)
-    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=enabled)
+    world = never_replicated(ministack_endpoint, tmp_path, keys)
+    source = "shopco-data-use1"
 
     def copies_made() -> int:
         return len(world.versions(source, "customers/")) - len(keys)
