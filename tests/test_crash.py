@@ -142,7 +142,10 @@ def test_sigkill_mid_apply_then_rerun_converges(ministack_endpoint, reset_minist
 
 def test_ctrl_c_mid_apply_exits_130_and_logs_it(ministack_endpoint, reset_ministack, config,
                                                 tmp_path):
-    with FaultProxy(ministack_endpoint, delay=0.05, lifetime=90) as proxy:
+    # 0.2 s a call: the apply's chain of calls made one after another takes seconds after the
+    # 20th request, so the signal lands mid-apply even on a loaded machine (at 0.05 s a run
+    # once finished first)
+    with FaultProxy(ministack_endpoint, delay=0.2, lifetime=90) as proxy:
         proc = start("crr", proxy.url, config)
         wait_for(proxy, 20, proc)
         proc.send_signal(signal.SIGINT)
