@@ -20,6 +20,7 @@ import pytest
 
 from s3replication import sandbox
 from s3replication.aws.clients import Clients
+from s3replication.sandbox import process
 from tests import aws_rules
 from tests.model_cache import share_parsed_models
 from tests.moto_fidelity import keep_blocked_encryption_types
@@ -42,7 +43,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that talks to MiniStack is an e2e test (`-m "not e2e"` skips them)."""
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "ministack_endpoint" in names or "ministack_auth_endpoint" in names:
+        if {"ministack_endpoint", "ministack_auth_endpoint", "athena_endpoint"} & set(names):
             item.add_marker(pytest.mark.e2e)
 
 
@@ -61,9 +62,22 @@ def ministack_auth_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield from _serve(tmp_path_factory.mktemp("ministack-auth"), auth=True, ssl=True)
 
 
-def _serve(workdir: Path, **options: bool) -> Iterator[str]:
-    """A MiniStack for the test session: its URL while the tests run, stopped afterwards."""
-    proc, url = sandbox.start_ministack(workdir, persist=False, detach=False, **options)
+@pytest.fixture(scope="module")
+def athena_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a MiniStack for one module with Athena (which runs SQL in DuckDB) and Glue
+    besides the services the tool uses (the inventory audit's and restore's e2e tests)."""
+    yield from _serve(tmp_path_factory.mktemp("ministack-athena"), services=("athena", "glue"))
+
+
+def _serve(workdir: Path, services: tuple[str, ...] = (), **options: bool) -> Iterator[str]:
+    """A MiniStack (with `services` besides the sandbox's) for the test session: its URL while
+    the tests run, stopped afterwards."""
+    saved = process.SERVICES
+    process.SERVICES = ",".join(dict.fromkeys([*saved.split(","), *services]))
+    try:
+        proc, url = sandbox.start_ministack(workdir, persist=False, detach=False, **options)
+    finally:
+        process.SERVICES = saved
     try:
         yield url
     finally:

@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +43,6 @@ import pytest
 
 from s3replication.inventory.reports import CHECKSUM, MANIFEST
 from s3replication.inventory.standin import rows_from_bucket, write_report
-from s3replication.sandbox import process
 from tests.inventory_reports import (
     DESTINATION,
     PREFIX,
@@ -68,26 +65,9 @@ SPECIAL = f"{PREFIX}a b+c%d,é.json"  # a space, a plus, a percent sign, a comma
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A MiniStack for this module, with Athena (which runs SQL in DuckDB) and Glue besides the
-    services the tool uses; stopped at the end of the module."""
-    services = process.SERVICES
-    wanted = ",".join(dict.fromkeys([*services.split(","), "athena", "glue"]))
-    process.SERVICES = wanted
-    try:
-        proc, url = process.start_ministack(tmp_path_factory.mktemp("ministack-inventory"),
-                                            persist=False, detach=False)
-    finally:
-        process.SERVICES = services
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def endpoint(athena_endpoint: str) -> str:
+    """The module's MiniStack, with Athena and Glue (conftest.athena_endpoint)."""
+    return athena_endpoint
 
 
 @dataclass

@@ -14,9 +14,7 @@ clear second on either side of every write.
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +24,6 @@ from s3replication.commands.restore.inventory_plan import plan_from_inventory
 from s3replication.commands.restore.plan import RestorePlan, Scope, Version, judge
 from s3replication.engine.context import Context
 from s3replication.inventory.standin import rows_from_bucket, write_report
-from s3replication.sandbox import process
 from tests.inventory_reports import PREFIX, REPORTS_USE1, SOURCE, config_text
 from tests.replicas import World
 
@@ -35,25 +32,9 @@ SECOND = 2.1  # a clear second between TIME and every write
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A MiniStack with Athena and Glue besides the tool's services (as the inventory audit's
-    e2e starts it)."""
-    services = process.SERVICES
-    process.SERVICES = ",".join(dict.fromkeys([*services.split(","), "athena", "glue"]))
-    try:
-        proc, url = process.start_ministack(tmp_path_factory.mktemp("ministack-restore-inv"),
-                                            persist=False, detach=False)
-    finally:
-        process.SERVICES = services
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def endpoint(athena_endpoint: str) -> str:
+    """The module's MiniStack, with Athena and Glue (conftest.athena_endpoint)."""
+    return athena_endpoint
 
 
 def listed(world: World, prefix: str) -> list[Version]:
